@@ -1,0 +1,1 @@
+//! HTTP API (axum): operator API, tenant API, kiosk files, metrics.

@@ -1,0 +1,1 @@
+//! The site configuration file (TOML): every key documented and defaulted.

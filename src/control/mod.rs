@@ -1,0 +1,1 @@
+//! Meter command queue with retry and read-back confirmation.

@@ -1,0 +1,1 @@
+//! Transports, bus tasks and the collector.

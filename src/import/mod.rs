@@ -1,0 +1,1 @@
+//! Batch import of buildings, units, gateways, meters and tenants from CSV and XLSX.

@@ -1,0 +1,1 @@
+//! Pure codecs for meter protocols (no I/O).

@@ -1,0 +1,1 @@
+//! ESC/POS receipts with a QR code.

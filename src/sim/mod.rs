@@ -1,0 +1,1 @@
+//! Simulated meters, gateways, modem and printer.
