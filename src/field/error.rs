@@ -39,7 +39,9 @@ pub fn dlt645_error_name(code: u8) -> &'static str {
 /// An error of one request on a bus (after its retries).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {
-    #[error("no reply from address {address} on {via} after {tries} tries (timeout {timeout_ms} ms)")]
+    #[error(
+        "no reply from address {address} on {via} after {tries} tries (timeout {timeout_ms} ms)"
+    )]
     NoReply {
         address: String,
         via: String,
@@ -81,7 +83,10 @@ pub enum FieldError {
 impl FieldError {
     /// True when the meter itself answered (it is alive even though it refused).
     pub fn meter_answered(&self) -> bool {
-        matches!(self, FieldError::Exception { .. } | FieldError::Abnormal { .. })
+        matches!(
+            self,
+            FieldError::Exception { .. } | FieldError::Abnormal { .. }
+        )
     }
 
     /// True when the link to the gateway/port is down, not just one meter.

@@ -7,78 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Character framing on a serial line: data bits, parity, stop bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Framing {
-    pub data_bits: u8,
-    pub parity: Parity,
-    pub stop_bits: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Parity {
-    None,
-    Even,
-    Odd,
-}
-
-impl Framing {
-    /// Modbus over Serial Line V1.02, §2.5.1: "The default parity mode must be even parity."
-    pub const MODBUS_DEFAULT: Framing = Framing {
-        data_bits: 8,
-        parity: Parity::Even,
-        stop_bits: 1,
-    };
-
-    /// Bits on the wire per character: start bit + data + parity + stop bits
-    /// (8E1 and 8N2 are 11 bits, 8N1 is 10).
-    pub fn bits_per_char(self) -> u32 {
-        1 + u32::from(self.data_bits) + u32::from(self.parity != Parity::None) + u32::from(self.stop_bits)
-    }
-}
-
-impl fmt::Display for Framing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = match self.parity {
-            Parity::None => 'N',
-            Parity::Even => 'E',
-            Parity::Odd => 'O',
-        };
-        write!(f, "{}{}{}", self.data_bits, p, self.stop_bits)
-    }
-}
-
-impl FromStr for Framing {
-    type Err = LinkError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || LinkError::Framing(s.to_string());
-        let b = s.as_bytes();
-        if b.len() != 3 {
-            return Err(bad());
-        }
-        let data_bits = match b[0] {
-            b'7' => 7,
-            b'8' => 8,
-            _ => return Err(bad()),
-        };
-        let parity = match b[1].to_ascii_uppercase() {
-            b'N' => Parity::None,
-            b'E' => Parity::Even,
-            b'O' => Parity::Odd,
-            _ => return Err(bad()),
-        };
-        let stop_bits = match b[2] {
-            b'1' => 1,
-            b'2' => 2,
-            _ => return Err(bad()),
-        };
-        Ok(Framing {
-            data_bits,
-            parity,
-            stop_bits,
-        })
-    }
-}
+use crate::site::model::GatewayLink;
+pub use crate::site::model::{Framing, Parity};
 
 /// A parsed `--via` / gateway link.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -104,11 +34,18 @@ pub enum LinkError {
     HostPort(String),
     #[error("'{0}' is not a baud rate (a number from 300 to 921600)")]
     Baud(String),
-    #[error("'{0}' is not a character framing (use 8N1, 8E1, 8O1 or 8N2)")]
+    #[error("{0}")]
     Framing(String),
+    #[error(
+        "'{0}' is a secure gateway link; `voltvend read` and the collector speak to plain links only"
+    )]
+    Secure(String),
 }
 
 pub const DEFAULT_BAUD: u32 = 9600;
+
+/// The framing assumed when a serial link does not say (the site model's default too).
+pub const DEFAULT_FRAMING: Framing = Framing::N81;
 
 fn host_port(whole: &str, rest: &str) -> Result<(String, u16), LinkError> {
     let bad = || LinkError::HostPort(whole.to_string());
@@ -139,7 +76,7 @@ impl FromStr for Via {
             if path.is_empty() {
                 return Err(LinkError::Scheme(s.to_string()));
             }
-            let (mut baud, mut framing) = (DEFAULT_BAUD, Framing::MODBUS_DEFAULT);
+            let (mut baud, mut framing) = (DEFAULT_BAUD, DEFAULT_FRAMING);
             if let Some(st) = settings {
                 let (b, f) = match st.split_once(',') {
                     Some((b, f)) => (b, Some(f)),
@@ -151,7 +88,7 @@ impl FromStr for Via {
                     .filter(|b| (300..=921_600).contains(b))
                     .ok_or_else(|| LinkError::Baud(b.to_string()))?;
                 if let Some(f) = f {
-                    framing = f.parse()?;
+                    framing = Framing::parse(f).map_err(LinkError::Framing)?;
                 }
             }
             return Ok(Via::Serial {
@@ -172,6 +109,32 @@ impl fmt::Display for Via {
             Via::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
             Via::RtuOverTcp { host, port } => write!(f, "rtu-over-tcp:{host}:{port}"),
         }
+    }
+}
+
+impl TryFrom<&GatewayLink> for Via {
+    type Error = LinkError;
+    fn try_from(link: &GatewayLink) -> Result<Via, LinkError> {
+        Ok(match link {
+            GatewayLink::Tcp { host, port } => Via::Tcp {
+                host: host.clone(),
+                port: *port,
+            },
+            GatewayLink::RtuOverTcp { host, port } => Via::RtuOverTcp {
+                host: host.clone(),
+                port: *port,
+            },
+            GatewayLink::Serial {
+                path,
+                baud,
+                framing,
+            } => Via::Serial {
+                path: path.clone(),
+                baud: *baud,
+                framing: *framing,
+            },
+            GatewayLink::Secure { .. } => return Err(LinkError::Secure(link.to_string())),
+        })
     }
 }
 
@@ -209,7 +172,7 @@ mod tests {
             Via::Serial {
                 path: "/dev/ttyUSB0".into(),
                 baud: 9600,
-                framing: Framing::MODBUS_DEFAULT
+                framing: DEFAULT_FRAMING
             }
         );
         let v: Via = "serial:/dev/ttyS1@2400,8N1".parse().unwrap();
@@ -231,9 +194,18 @@ mod tests {
 
     #[test]
     fn refuses_bad_links_with_the_reason() {
-        assert!(matches!("udp:x:1".parse::<Via>(), Err(LinkError::Scheme(_))));
-        assert!(matches!("tcp:x".parse::<Via>(), Err(LinkError::HostPort(_))));
-        assert!(matches!("tcp:x:0".parse::<Via>(), Err(LinkError::HostPort(_))));
+        assert!(matches!(
+            "udp:x:1".parse::<Via>(),
+            Err(LinkError::Scheme(_))
+        ));
+        assert!(matches!(
+            "tcp:x".parse::<Via>(),
+            Err(LinkError::HostPort(_))
+        ));
+        assert!(matches!(
+            "tcp:x:0".parse::<Via>(),
+            Err(LinkError::HostPort(_))
+        ));
         assert!(matches!(
             "serial:/dev/x@fast".parse::<Via>(),
             Err(LinkError::Baud(_))
@@ -242,7 +214,7 @@ mod tests {
             "serial:/dev/x@9600,9Z1".parse::<Via>(),
             Err(LinkError::Framing(_))
         ));
-        assert_eq!(Framing::MODBUS_DEFAULT.bits_per_char(), 11);
-        assert_eq!("8N2".parse::<Framing>().unwrap().bits_per_char(), 11);
+        assert_eq!(Framing::E81.bits_per_char(), 11);
+        assert_eq!(Framing::parse("8N2").unwrap().bits_per_char(), 11);
     }
 }

@@ -13,3 +13,6 @@ pub mod wire;
 
 pub use error::FieldError;
 pub use link::Via;
+pub mod events;
+pub mod live;
+pub mod readings;

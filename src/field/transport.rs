@@ -237,7 +237,9 @@ impl ModbusBus {
         start: u16,
         words: &[u16],
     ) -> Result<(), FieldError> {
-        self.exchange(slave, Op::Write { start, words }).await.map(|_| ())
+        self.exchange(slave, Op::Write { start, words })
+            .await
+            .map(|_| ())
     }
 
     async fn exchange(&mut self, slave: u8, op: Op<'_>) -> Result<Vec<u16>, FieldError> {
@@ -335,9 +337,7 @@ impl ModbusBus {
         conn.ctx.set_slave(Slave(slave));
         let call = async {
             match op {
-                Op::Read { start, count } => {
-                    conn.ctx.read_holding_registers(*start, *count).await
-                }
+                Op::Read { start, count } => conn.ctx.read_holding_registers(*start, *count).await,
                 Op::Write { start, words } => conn
                     .ctx
                     .write_multiple_registers(*start, words)

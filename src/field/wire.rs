@@ -25,14 +25,11 @@ impl LineTiming {
     /// does (`bus_baud`), else 9600 8E1 is assumed.
     pub fn for_via(via: &Via, bus_baud: Option<u32>, bus_framing: Option<Framing>) -> LineTiming {
         LineTiming {
-            baud: via
-                .baud()
-                .or(bus_baud)
-                .unwrap_or(super::link::DEFAULT_BAUD),
+            baud: via.baud().or(bus_baud).unwrap_or(super::link::DEFAULT_BAUD),
             framing: via
                 .framing()
                 .or(bus_framing)
-                .unwrap_or(Framing::MODBUS_DEFAULT),
+                .unwrap_or(super::link::DEFAULT_FRAMING),
         }
     }
 
@@ -69,30 +66,34 @@ impl LineTiming {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nine_thousand_six_hundred_8e1_is_eleven_bits_a_char() {
-        let t = LineTiming::new(9600, Framing::MODBUS_DEFAULT);
-        // 96 characters × 11 bits / 9600 baud = 110 ms exactly.
-        assert_eq!(t.chars(96), Duration::from_millis(110));
-        // 3.5 × 11 / 9600 s = 4.0104 ms.
-        assert_eq!(t.silence(), Duration::from_nanos(4_010_416));
-        let fast = LineTiming::new(38_400, Framing::MODBUS_DEFAULT);
-        assert_eq!(fast.silence(), Duration::from_micros(1750));
-    }
-}
-
 /// CRC-16/MODBUS of an RTU frame body. TEMPORARY until `protocol::rtu::crc16` lands.
 pub fn crc16(data: &[u8]) -> u16 {
     let mut crc: u16 = 0xFFFF;
     for &b in data {
         crc ^= u16::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xA001 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xA001
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nine_thousand_six_hundred_8e1_is_eleven_bits_a_char() {
+        let t = LineTiming::new(9600, Framing::E81);
+        // 96 characters × 11 bits / 9600 baud = 110 ms exactly.
+        assert_eq!(t.chars(96), Duration::from_millis(110));
+        // 3.5 × 11 / 9600 s = 4.0104 ms.
+        assert_eq!(t.silence(), Duration::from_nanos(4_010_416));
+        let fast = LineTiming::new(38_400, Framing::E81);
+        assert_eq!(fast.silence(), Duration::from_micros(1750));
+    }
 }
