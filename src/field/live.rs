@@ -188,9 +188,7 @@ impl LiveState {
         let online = {
             let mut g = self.write();
             g.buses.insert((gateway.clone(), bus), ok);
-            g.buses
-                .iter()
-                .any(|((gw, _), ok)| gw == gateway && *ok)
+            g.buses.iter().any(|((gw, _), ok)| gw == gateway && *ok)
         };
         let why = if online { None } else { why };
         self.set_gateway(gateway, online, why).then_some(online)

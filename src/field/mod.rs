@@ -9,6 +9,7 @@ pub mod error;
 pub mod link;
 pub mod tap;
 pub mod transport;
+pub mod transport_dlt645;
 pub mod wire;
 
 pub use error::FieldError;

@@ -68,14 +68,16 @@ impl Dlt645Bus {
 
     /// The reply timeout of a request of `req` plain data bytes expecting `resp` back.
     pub fn timeout_for(&self, req_data: usize, resp_data: usize) -> Duration {
-        let mut allowance = self.policy.turnaround;
-        if self.via.is_network() {
-            allowance += self.policy.network_margin;
-        }
+        let network = if self.via.is_network() {
+            self.policy.network_margin
+        } else {
+            Duration::ZERO
+        };
         self.timing.reply_timeout(
             PREAMBLE_LEN + dlt645::OVERHEAD + req_data,
             PREAMBLE_LEN + dlt645::OVERHEAD + resp_data,
-            allowance,
+            self.policy.turnaround,
+            network,
         )
     }
 
@@ -198,7 +200,8 @@ impl Dlt645Bus {
             match self.attempt(&bytes, &request.address, timeout).await {
                 Ok((frame, reply_len)) => {
                     self.stats.requests += 1;
-                    self.stats.wire_floor += self.timing.exchange(bytes.len(), reply_len);
+                    self.stats.wire_floor +=
+                        self.timing.exchange(bytes.len(), reply_len, Duration::ZERO);
                     return Ok(frame);
                 }
                 Err(a) => {
