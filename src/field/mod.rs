@@ -17,3 +17,4 @@ pub use link::Via;
 pub mod events;
 pub mod live;
 pub mod readings;
+pub mod charge;
