@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub use super::charge::Charger;
 use super::error::FieldError;
 use super::events::{self, FieldEventKind};
 use super::link::Via;
@@ -61,15 +62,6 @@ impl Default for CollectorConfig {
             max_registers: 125,
         }
     }
-}
-
-/// Posts consumption charges. The production implementation computes the cost with
-/// `tariff::cost` and posts it with `Ledger::charge_consumption`; it must be idempotent by
-/// `cur.key()`.
-pub trait Charger: Send + Sync + 'static {
-    /// Charges the energy between two consecutive stored readings of `meter`
-    /// (`cur.total > prev.total`, both from the same register baseline).
-    fn charge(&self, meter: &Meter, prev: &Reading, cur: &Reading) -> Result<(), String>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -565,7 +557,7 @@ impl BusTask {
         let metas: Vec<Meter> = new.iter().map(|(i, _)| self.meters[*i].meter.clone()).collect();
         let readings: Vec<Reading> = new.into_iter().map(|(_, r)| r).collect();
         let res = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            let pairs = store_readings(&shared.store, readings).map_err(|e| e.to_string())?;
+            let pairs = readings::store_batch(&shared.store, readings).map_err(|e| e.to_string())?;
             for (meter, (prev, cur)) in metas.iter().zip(pairs) {
                 if let Some(prev) = prev {
                     charge(&*shared.charger, meter, &prev, &cur);
@@ -624,38 +616,4 @@ fn charge(charger: &dyn Charger, meter: &Meter, prev: &Reading, cur: &Reading) {
         tracing::error!(meter = %meter.id, reading = %cur.key(), error = %e,
             "consumption charge failed (retried on the next restart or reading)");
     }
-}
-
-/// Stores readings in one transaction; returns for each its predecessor (if any) and the
-/// stored reading. A reading whose total is below its predecessor's is marked `rollback`
-/// and raises a `RegisterRollback` event in the same transaction.
-pub fn store_readings(
-    store: &Store,
-    new: Vec<Reading>,
-) -> Result<Vec<(Option<Reading>, Reading)>, crate::store::StoreError> {
-    let txn = store.db().begin_write()?;
-    let mut out = Vec::with_capacity(new.len());
-    for mut r in new {
-        let prev = readings::latest_in(&txn, &r.meter)?;
-        if let Some(p) = &prev
-            && r.total < p.total
-        {
-            r.rollback = true;
-            tracing::warn!(meter = %r.meter, previous = %p.total, current = %r.total,
-                "energy register went backwards: new baseline, no charge");
-            events::append_in(
-                &txn,
-                r.at,
-                FieldEventKind::RegisterRollback {
-                    meter: r.meter.clone(),
-                    previous: p.total,
-                    current: r.total,
-                },
-            )?;
-        }
-        readings::put_in(&txn, &r)?;
-        out.push((prev, r));
-    }
-    txn.commit()?;
-    Ok(out)
 }
