@@ -215,8 +215,13 @@ mod tests {
         let flat = Tariff::Flat {
             price: Price::parse_yuan_per_kwh("0.8523").unwrap(),
         };
-        crate::site::repo::set_tariff(&txn, &admin, "default", &serde_json::to_value(&flat).unwrap())
-            .unwrap();
+        crate::site::repo::set_tariff(
+            &txn,
+            &admin,
+            "default",
+            &serde_json::to_value(&flat).unwrap(),
+        )
+        .unwrap();
         txn.commit().unwrap();
         let ledger = Ledger::open(store.clone()).unwrap();
         ledger
@@ -254,6 +259,10 @@ mod tests {
         assert_eq!(u.by_band, Some([Wh(0), Wh(30), Wh(30), Wh(0)]));
         assert_eq!(u.total, Wh(60));
         b.bands = Some([Wh(0), Wh(50), Wh(60), Wh(40)]);
-        assert_eq!(usage(&a, &b).by_band, None, "a band going back falls back to the total");
+        assert_eq!(
+            usage(&a, &b).by_band,
+            None,
+            "a band going back falls back to the total"
+        );
     }
 }

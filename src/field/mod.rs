@@ -14,7 +14,7 @@ pub mod wire;
 
 pub use error::FieldError;
 pub use link::Via;
+pub mod charge;
 pub mod events;
 pub mod live;
 pub mod readings;
-pub mod charge;
