@@ -18,7 +18,10 @@ use std::time::Duration;
 
 /// Where the config file is looked for when no `--config` is given, in order: the
 /// `VOLTVEND_CONFIG` environment variable, then these paths.
-pub const SEARCH_PATHS: [&str; 2] = ["/etc/voltvend/voltvend.toml", "/var/lib/voltvend/voltvend.toml"];
+pub const SEARCH_PATHS: [&str; 2] = [
+    "/etc/voltvend/voltvend.toml",
+    "/var/lib/voltvend/voltvend.toml",
+];
 
 /// The config file name `voltvend init` writes into the data directory.
 pub const FILE_NAME: &str = "voltvend.toml";
@@ -263,8 +266,13 @@ impl Dur {
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        for (unit, per) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
-            if ms >= per && ms % per == 0 {
+        for (unit, per) in [
+            ("d", 86_400_000),
+            ("h", 3_600_000),
+            ("m", 60_000),
+            ("s", 1000),
+        ] {
+            if ms >= per && ms.is_multiple_of(per) {
                 return write!(f, "{}{unit}", ms / per);
             }
         }
@@ -564,7 +572,10 @@ impl Config {
         if let Some(i) = self.collector.interval
             && i.0 < Duration::from_secs(60)
         {
-            out.push(("collector.interval", format!("'{i}' is too short (at least 1m)")));
+            out.push((
+                "collector.interval",
+                format!("'{i}' is too short (at least 1m)"),
+            ));
         }
         if self.collector.retries > 10 {
             out.push((
@@ -616,7 +627,10 @@ impl Config {
             ));
         }
         if crate::site::model::parse_baud(&self.sms.baud.to_string()).is_err() {
-            out.push(("sms.baud", format!("'{}' is not a baud rate", self.sms.baud)));
+            out.push((
+                "sms.baud",
+                format!("'{}' is not a baud rate", self.sms.baud),
+            ));
         }
         if !self.sms.smsc.is_empty()
             && let Err(why) = crate::site::model::parse_phone(&self.sms.smsc)
@@ -638,7 +652,9 @@ impl Config {
 
     /// Loads the config named by `explicit`, else the one [`locate`] finds, else the
     /// defaults. Returns the config and the file it came from.
-    pub fn load_or_default(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+    pub fn load_or_default(
+        explicit: Option<&Path>,
+    ) -> Result<(Config, Option<PathBuf>), ConfigError> {
         match locate(explicit) {
             Some(p) => Ok((Config::load(&p)?, Some(p))),
             None => Ok((Config::default(), None)),
@@ -682,10 +698,7 @@ pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("VOLTVEND_CONFIG").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    SEARCH_PATHS
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+    SEARCH_PATHS.iter().map(PathBuf::from).find(|p| p.is_file())
 }
 
 /// The commented config file `voltvend init` writes. Every key is present with its

@@ -13,7 +13,10 @@ fn messages(text: &str) -> Vec<String> {
 #[test]
 fn empty_file_gives_the_defaults() {
     assert_eq!(check_text("site.toml", "").unwrap(), Config::default());
-    assert_eq!(check_text("site.toml", DEFAULT_TOML).unwrap(), Config::default());
+    assert_eq!(
+        check_text("site.toml", DEFAULT_TOML).unwrap(),
+        Config::default()
+    );
 }
 
 #[test]

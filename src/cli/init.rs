@@ -68,8 +68,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "version": env!("CARGO_PKG_VERSION"),
             }),
         )?;
+        txn.commit()?;
+    } else {
+        txn.abort()?;
     }
-    txn.commit()?;
     println!(
         "{} the store {}",
         if existed { "kept" } else { "created" },

@@ -99,12 +99,7 @@ pub fn layout(kind: Kind, sheet: &Sheet) -> Result<Layout, Vec<HeaderProblem>> {
     let cols = columns(kind);
     let mut index = vec![None; cols.len()];
     let mut problems = Vec::new();
-    let expected = || {
-        cols.iter()
-            .map(|c| c.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let expected = || cols.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
     for (pos, raw) in sheet.headers.iter().enumerate() {
         let h = raw.trim().trim_start_matches('\u{feff}');
         if h.is_empty() {

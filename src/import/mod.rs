@@ -60,7 +60,11 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(c) => write!(f, "{}:{}: column '{}': {}", self.file, self.line, c, self.why),
+            Some(c) => write!(
+                f,
+                "{}:{}: column '{}': {}",
+                self.file, self.line, c, self.why
+            ),
             None => write!(f, "{}:{}: {}", self.file, self.line, self.why),
         }
     }
@@ -72,7 +76,10 @@ pub enum ImportError {
     #[error("{file}: {why}")]
     Read { file: String, why: String },
     #[error("{} problem(s) in {file}; nothing was imported", problems.len())]
-    Invalid { file: String, problems: Vec<Problem> },
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
     #[error(transparent)]
     Site(#[from] SiteError),
 }
@@ -114,7 +121,11 @@ impl fmt::Display for Report {
             f,
             "{} {}: {} added, {} updated, {} unchanged",
             self.kind.as_str(),
-            if self.dry_run { "(dry run, nothing written)" } else { "imported" },
+            if self.dry_run {
+                "(dry run, nothing written)"
+            } else {
+                "imported"
+            },
             self.added,
             self.updated,
             self.unchanged
@@ -202,7 +213,10 @@ impl Importable for Building {
             .map(|u| {
                 problem(
                     "floors",
-                    format!("unit '{}' is on floor {}, above the new top floor", u.no, u.floor),
+                    format!(
+                        "unit '{}' is on floor {}, above the new top floor",
+                        u.no, u.floor
+                    ),
                 )
             })
             .collect()
@@ -254,7 +268,10 @@ impl Importable for Gateway {
             .map(|m| {
                 problem(
                     "buses",
-                    format!("bus {} is used by meter '{}'; keep it in the list", m.bus, m.id),
+                    format!(
+                        "bus {} is used by meter '{}'; keep it in the list",
+                        m.bus, m.id
+                    ),
                 )
             })
             .collect()
@@ -366,9 +383,9 @@ impl Importable for Tenant {
                 match holder.get(u.as_str()) {
                     Some((other, other_line)) => {
                         let why = match other_line {
-                            Some(l) => format!(
-                                "unit '{u}' is also given to tenant '{other}' (line {l})"
-                            ),
+                            Some(l) => {
+                                format!("unit '{u}' is also given to tenant '{other}' (line {l})")
+                            }
                             None => format!("unit '{u}' already belongs to tenant '{other}'"),
                         };
                         out.push((*line, problem("units", why)));

@@ -285,7 +285,10 @@ pub fn meter(r: &RowView, existing: &BTreeMap<String, Meter>) -> Result<Meter, V
     f.done(|| built)
 }
 
-pub fn tenant(r: &RowView, existing: &BTreeMap<String, Tenant>) -> Result<Tenant, Vec<FieldProblem>> {
+pub fn tenant(
+    r: &RowView,
+    existing: &BTreeMap<String, Tenant>,
+) -> Result<Tenant, Vec<FieldProblem>> {
     let old = row_key(r, "id").and_then(|k| existing.get(&k));
     let mut f = Fields::new(r);
     let id = f.required("id", key);

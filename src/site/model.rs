@@ -530,7 +530,11 @@ impl Meter {
         {
             out.push((
                 "alarm2",
-                format!("level 2 ({a2}) must not be above level 1 ({a1})"),
+                format!(
+                    "level 2 ({}) must not be above level 1 ({})",
+                    a2.yuan(),
+                    a1.yuan()
+                ),
             ));
         }
         out
@@ -689,7 +693,8 @@ impl SiteDefaults {
                 "alarm2",
                 format!(
                     "level 2 ({}) must not be above level 1 ({})",
-                    self.alarm2, self.alarm1
+                    self.alarm2.yuan(),
+                    self.alarm1.yuan()
                 ),
             ));
         }

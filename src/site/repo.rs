@@ -410,7 +410,11 @@ pub fn upsert_gateway(
     }
     let before: Option<Gateway> = get_in(txn, key)?;
     let drops_a_bus = before.is_some_and(|b| b.buses.iter().any(|o| g.bus(o.index).is_none()));
-    let meters = if drops_a_bus { list_in::<Meter>(txn)? } else { Vec::new() };
+    let meters = if drops_a_bus {
+        list_in::<Meter>(txn)?
+    } else {
+        Vec::new()
+    };
     for m in meters {
         if m.gateway == g.id && g.bus(m.bus).is_none() {
             return Err(SiteError::InUse {
