@@ -8,8 +8,8 @@
 use super::columns::RowView;
 use crate::site::model::{
     BillingMode, Building, BuildingId, Gateway, GatewayId, GatewayLink, Meter, MeterAddress,
-    MeterId, Phases, Protocol, Tenant, TenantId, Unit, UnitNo, parse_area_x100, parse_category,
-    parse_floor, parse_key, parse_phone,
+    MeterId, Phases, Protocol, Tenant, TenantId, Unit, UnitNo, parse_area_x100, parse_billing,
+    parse_category, parse_floor, parse_key, parse_phone,
 };
 use crate::units::Fen;
 use std::collections::BTreeMap;
@@ -252,7 +252,7 @@ pub fn meter(r: &RowView, existing: &BTreeMap<String, Meter>) -> Result<Meter, V
     let unit = f.optional("unit", key, old.and_then(|o| o.unit.clone()).map(|u| u.0));
     let billing = f.defaulted(
         "billing",
-        BillingMode::parse,
+        parse_billing,
         old.map(|o| o.billing),
         BillingMode::Host,
     );

@@ -114,13 +114,28 @@ pub fn csv_rows(bytes: &[u8]) -> Result<Vec<Row>, ReadError> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
+    let (mut line, mut counted) = (1usize, 0usize);
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
             read_error(format!("line {line}: not valid CSV: {e}"))
         })?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        // csv counts the blank lines before a record as part of it; skip them so the line
+        // is the one the record's text starts on.
+        let mut start = rec
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+            start += 1;
+        }
+        line += bytes[counted..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted = start;
         out.push(Row {
             line,
             cells: rec
