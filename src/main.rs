@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Balances, sales, refunds, reversals, history and checks of the ledger.
+    Ledger(cli::ledger::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +32,6 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Ledger(args) => cli::ledger::run(args),
     }
 }
