@@ -185,7 +185,7 @@ fn request(change: Sub) -> anyhow::Result<(String, Request)> {
             let mut inits = Vec::new();
             for m in &meters {
                 let (id, mode) = m.split_once(':').unwrap_or((m, "host"));
-                let billing = BillingMode::parse(mode).map_err(anyhow::Error::msg)?;
+                let billing: BillingMode = mode.parse().map_err(anyhow::Error::msg)?;
                 inits.push(MeterAccountInit {
                     meter: MeterId::new(id),
                     billing,
