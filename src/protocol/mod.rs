@@ -1,1 +1,2 @@
 //! Pure codecs for meter protocols (no I/O).
+pub mod profile;
