@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Simulated meters on ptys or TCP (Modbus RTU/TCP, DL/T 645), until Ctrl-C.
+    Sim(cli::sim::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +32,6 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Sim(args) => cli::sim::run(args),
     }
 }

@@ -413,7 +413,7 @@ impl Register {
     /// and the control queue's writes). Values finer than the register resolution are
     /// truncated toward negative infinity, as a meter's register does.
     pub fn encode_words(&self, canonical: i64) -> Result<Vec<u16>, DecodeError> {
-        let raw = self.from_canonical(canonical)?;
+        let raw = self.raw_of_canonical(canonical)?;
         let overflow = || DecodeError::Overflow {
             name: self.name.clone(),
         };
@@ -489,7 +489,7 @@ impl Register {
     /// Encodes a canonical value into DL/T 645 data bytes (lowest byte first). For `bits`
     /// registers only the register's own bits are set; merge several with OR.
     pub fn encode_dlt645(&self, canonical: i64) -> Result<Vec<u8>, DecodeError> {
-        let raw = self.from_canonical(canonical)?;
+        let raw = self.raw_of_canonical(canonical)?;
         let overflow = || DecodeError::Overflow {
             name: self.name.clone(),
         };
@@ -570,7 +570,7 @@ impl Register {
         }
     }
 
-    fn from_canonical(&self, canonical: i64) -> Result<i64, DecodeError> {
+    fn raw_of_canonical(&self, canonical: i64) -> Result<i64, DecodeError> {
         let e = self.exponent();
         let m = 10i64
             .checked_pow(e.unsigned_abs())
@@ -580,9 +580,11 @@ impl Register {
         if e >= 0 {
             Ok(canonical.div_euclid(m))
         } else {
-            canonical.checked_mul(m).ok_or_else(|| DecodeError::Overflow {
-                name: self.name.clone(),
-            })
+            canonical
+                .checked_mul(m)
+                .ok_or_else(|| DecodeError::Overflow {
+                    name: self.name.clone(),
+                })
         }
     }
 }
@@ -897,13 +899,15 @@ impl ProfileSet {
 pub fn builtin() -> Vec<Profile> {
     BUILTIN
         .iter()
-        .filter_map(|(origin, text)| match Profile::from_toml_str(text, origin) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::error!("built-in profile refused: {e}");
-                None
-            }
-        })
+        .filter_map(
+            |(origin, text)| match Profile::from_toml_str(text, origin) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::error!("built-in profile refused: {e}");
+                    None
+                }
+            },
+        )
         .collect()
 }
 
@@ -1044,20 +1048,14 @@ mod raw {
                     let v = u32::from_str_radix(di, 16)
                         .ok()
                         .filter(|_| di_ok)
-                        .ok_or_else(|| {
-                            e(format!("field 'di' = '{di}' is not 8 hex digits"))
-                        })?;
+                        .ok_or_else(|| e(format!("field 'di' = '{di}' is not 8 hex digits")))?;
                     Location::Dlt645(v)
                 }
                 (ProfileProtocol::Modbus, _, _) => {
-                    return Err(e(
-                        "a modbus register needs 'address' (and no 'di')".into()
-                    ));
+                    return Err(e("a modbus register needs 'address' (and no 'di')".into()));
                 }
                 (ProfileProtocol::Dlt645, _, _) => {
-                    return Err(e(
-                        "a dlt645 register needs 'di' (and no 'address')".into()
-                    ));
+                    return Err(e("a dlt645 register needs 'di' (and no 'address')".into()));
                 }
             };
             let mut scale = r.scale;
@@ -1129,7 +1127,9 @@ mod raw {
                 return Err(e(format!("scale {scale} is too large")));
             }
             if (r.kind == RegType::Bytes) != (r.unit == Unit::Bytes) {
-                return Err(e("type 'bytes' goes with unit 'bytes' and only with it".into()));
+                return Err(e(
+                    "type 'bytes' goes with unit 'bytes' and only with it".into()
+                ));
             }
             registers.push(Register {
                 name,
@@ -1151,8 +1151,13 @@ mod raw {
             let mut spans: Vec<(u32, u32, &str)> = registers
                 .iter()
                 .filter_map(|r| {
-                    r.address()
-                        .map(|a| (u32::from(a), u32::from(a) + u32::from(r.size), r.name.as_str()))
+                    r.address().map(|a| {
+                        (
+                            u32::from(a),
+                            u32::from(a) + u32::from(r.size),
+                            r.name.as_str(),
+                        )
+                    })
                 })
                 .collect();
             spans.sort();
@@ -1165,21 +1170,22 @@ mod raw {
                 }
             }
         }
-        let check_names = |list: &[Spanned<String>], what: &str| -> Result<Vec<String>, ProfileError> {
-            list.iter()
-                .map(|n| {
-                    let known = registers.iter().any(|r| r.name == *n.get_ref());
-                    if known {
-                        Ok(n.get_ref().clone())
-                    } else {
-                        Err(err(
-                            Some(n.span()),
-                            format!("reads.{what}: no register called '{}'", n.get_ref()),
-                        ))
-                    }
-                })
-                .collect()
-        };
+        let check_names =
+            |list: &[Spanned<String>], what: &str| -> Result<Vec<String>, ProfileError> {
+                list.iter()
+                    .map(|n| {
+                        let known = registers.iter().any(|r| r.name == *n.get_ref());
+                        if known {
+                            Ok(n.get_ref().clone())
+                        } else {
+                            Err(err(
+                                Some(n.span()),
+                                format!("reads.{what}: no register called '{}'", n.get_ref()),
+                            ))
+                        }
+                    })
+                    .collect()
+            };
         let live = check_names(&raw.reads.live, "live")?;
         let full = match &raw.reads.full {
             Some(list) => check_names(list, "full")?,
@@ -1194,7 +1200,8 @@ mod raw {
         for c in raw.commands {
             let span = Some(c.name.span());
             let kind = c.name.into_inner();
-            let e = |what: String| err(span.clone(), format!("command '{}': {what}", kind.as_str()));
+            let e =
+                |what: String| err(span.clone(), format!("command '{}': {what}", kind.as_str()));
             if !seen_cmd.insert(kind) {
                 return Err(e("defined twice".into()));
             }
@@ -1249,8 +1256,7 @@ mod raw {
             ProfileProtocol::Dlt645 => 1,
         };
         let max_registers_per_request = raw.reads.max_registers_per_request.unwrap_or(default_max);
-        if max_registers_per_request == 0 || max_registers_per_request > MODBUS_MAX_READ_REGISTERS
-        {
+        if max_registers_per_request == 0 || max_registers_per_request > MODBUS_MAX_READ_REGISTERS {
             return Err(err(
                 None,
                 "reads.max_registers_per_request must be 1 to 125".into(),
@@ -1290,7 +1296,11 @@ mod tests {
             let p = Profile::from_toml_str(text, origin).expect(origin);
             assert!(!p.registers.is_empty(), "{origin}");
             for kind in CommandKind::ALL {
-                assert!(p.command(kind).is_some(), "{origin} lacks {}", kind.as_str());
+                assert!(
+                    p.command(kind).is_some(),
+                    "{origin} lacks {}",
+                    kind.as_str()
+                );
             }
         }
         assert_eq!(builtin().len(), BUILTIN.len());
@@ -1358,7 +1368,10 @@ mod tests {
             }
         );
         assert!(p.register(names::BALANCE).is_some_and(Register::is_assumed));
-        assert!(!p.register(names::ENERGY_TOTAL).is_some_and(Register::is_assumed));
+        assert!(
+            !p.register(names::ENERGY_TOTAL)
+                .is_some_and(Register::is_assumed)
+        );
     }
 
     #[test]
@@ -1376,18 +1389,28 @@ mod tests {
         let b = p.register(names::BALANCE).expect("balance");
         assert_eq!(b.decode_words(&[0xFFFF, 0xFF9C]), Ok(-100)); // -1.00 yuan
         for (canon, reg) in [(1_234_560, e), (-100, b), (-2, pw)] {
-            assert_eq!(reg.decode_words(&reg.encode_words(canon).expect("enc")), Ok(canon));
+            assert_eq!(
+                reg.decode_words(&reg.encode_words(canon).expect("enc")),
+                Ok(canon)
+            );
         }
         assert!(matches!(
             e.decode_words(&[1]),
-            Err(DecodeError::Short { need: 2, got: 1, .. })
+            Err(DecodeError::Short {
+                need: 2,
+                got: 1,
+                ..
+            })
         ));
     }
 
     #[test]
     fn word_order_low_first() {
-        let text = include_str!("profiles/acrel-ddsy1352-nk.toml")
-            .replacen("word_order = \"high_first\"", "word_order = \"low_first\"", 1);
+        let text = include_str!("profiles/acrel-ddsy1352-nk.toml").replacen(
+            "word_order = \"high_first\"",
+            "word_order = \"low_first\"",
+            1,
+        );
         let p = Profile::from_toml_str(&text, "t").expect("profile");
         let e = p.register(names::ENERGY_TOTAL).expect("energy");
         assert_eq!(e.decode_words(&[0xE240, 0x0001]), Ok(1_234_560));
@@ -1422,8 +1445,10 @@ mod tests {
         let readable = p.registers.iter().filter(|r| r.access != Access::W).count();
         assert_eq!(covered.len(), readable);
         // The measurement block 0x0000..=0x0011 is one request.
-        assert!(full.iter().any(|b| matches!(b.request, ReadRequest::Holding { start: 0, .. })
-            && b.registers.iter().any(|n| n == names::POWER_FACTOR)));
+        assert!(full.iter().any(
+            |b| matches!(b.request, ReadRequest::Holding { start: 0, .. })
+                && b.registers.iter().any(|n| n == names::POWER_FACTOR)
+        ));
         // A small limit splits blocks but never splits a register.
         for b in p.plan_reads(Group::Full, 4) {
             let ReadRequest::Holding { start, count } = b.request else {
@@ -1433,7 +1458,10 @@ mod tests {
             for n in &b.registers {
                 let r = p.register(n).expect("reg");
                 let a = r.address().expect("addr");
-                assert!(a >= start && a + r.size <= start + count, "{n} outside block");
+                assert!(
+                    a >= start && a + r.size <= start + count,
+                    "{n} outside block"
+                );
             }
         }
     }
@@ -1454,7 +1482,9 @@ mod tests {
         let bad = base.replacen("type = \"u32\"", "type = \"u64\"", 1);
         let e = Profile::from_toml_str(&bad, "x.toml").expect_err("bad type");
         assert!(e.to_string().starts_with("x.toml:"), "{e}");
-        let bad = format!("{base}\n[[registers]]\nname = \"dup\"\naddress = 0x0001\ntype = \"u16\"\nunit = \"code\"\nsource = \"assumed\"\n");
+        let bad = format!(
+            "{base}\n[[registers]]\nname = \"dup\"\naddress = 0x0001\ntype = \"u16\"\nunit = \"code\"\nsource = \"assumed\"\n"
+        );
         let e = Profile::from_toml_str(&bad, "x.toml").expect_err("overlap");
         assert!(e.what.contains("overlap"), "{e}");
         assert!(Profile::from_toml_str("garbage = [", "g.toml").is_err());
