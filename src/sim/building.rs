@@ -114,6 +114,8 @@ pub struct MeterConfig {
     pub overload_limit_w: Option<i64>,
     pub keep_power: Option<bool>,
     pub prepaid_mode: Option<bool>,
+    /// Energy already on the registers in kWh: sharp, peak, flat, valley (default seeded).
+    pub energy_kwh: Option<[String; 4]>,
     #[serde(default)]
     pub faults: Faults,
 }
@@ -370,6 +372,12 @@ fn apply_meter_config(m: &mut super::bus::MeterSetup, mc: &MeterConfig) -> Resul
     }
     if let Some(p) = mc.prepaid_mode {
         m.init.prepaid_mode = p;
+    }
+    if let Some(e) = &mc.energy_kwh {
+        for (i, t) in e.iter().enumerate() {
+            m.init.energy[i] = crate::units::Wh::parse_kwh(t)
+                .map_err(|e| SimError::Config(format!("{}: {e}", at("energy_kwh"))))?;
+        }
     }
     m.faults = mc.faults.clone();
     Ok(())

@@ -220,8 +220,21 @@ impl SimMeter {
             self.state.power_w = power;
             let acc = &mut self.state.residual_wms[band];
             *acc += power * step;
-            let wh = *acc / WMS_PER_WH;
+            let mut wh = *acc / WMS_PER_WH;
             *acc -= wh * WMS_PER_WH;
+            // The meter checks its money on every Wh: it trips at the Wh that empties it,
+            // not at the end of the step.
+            let s = &self.state;
+            if s.billing == SimBilling::Meter && s.prepaid_mode && !s.keep_power && wh > 0 {
+                let per_wh = s.prices[band].cost(Wh(1)).0;
+                if per_wh > 0 && s.balance.0 > 0 {
+                    let affordable = (s.balance.0 + per_wh - 1) / per_wh;
+                    if i128::from(wh) >= affordable {
+                        wh = i64::try_from(affordable).unwrap_or(wh);
+                        self.state.residual_wms[band] = 0;
+                    }
+                }
+            }
             if wh > 0 {
                 self.state.energy[band] += Wh(wh);
                 if self.state.billing == SimBilling::Meter {
