@@ -22,6 +22,14 @@ enum Command {
     Version,
     /// Simulated meters on ptys or TCP (Modbus RTU/TCP, DL/T 645), until Ctrl-C.
     Sim(cli::sim::Args),
+    /// Balances, sales, refunds, reversals, history and checks of the ledger.
+    Ledger(cli::ledger::Args),
+    /// Create the data directory, a commented default config and the store.
+    Init(cli::init::Args),
+    /// Check the configuration file and report every bad key or value.
+    Check(cli::check::Args),
+    /// Import buildings, units, gateways, meters or tenants from a CSV or XLSX file.
+    Import(cli::import::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +41,9 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sim(args) => cli::sim::run(args),
+        Command::Ledger(args) => cli::ledger::run(args),
+        Command::Init(args) => cli::init::run(args),
+        Command::Check(args) => cli::check::run(args),
+        Command::Import(args) => cli::import::run(args),
     }
 }

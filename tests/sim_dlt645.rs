@@ -40,7 +40,14 @@ fn parse(bytes: &[u8]) -> Option<([u8; 6], u8, Vec<u8>)> {
     }
     let mut a = [0u8; 6];
     a.copy_from_slice(&f[1..7]);
-    Some((a, f[8], f[10..10 + len].iter().map(|b| b.wrapping_sub(0x33)).collect()))
+    Some((
+        a,
+        f[8],
+        f[10..10 + len]
+            .iter()
+            .map(|b| b.wrapping_sub(0x33))
+            .collect(),
+    ))
 }
 
 fn read_req(di: u32) -> Vec<u8> {
@@ -69,7 +76,12 @@ async fn building(transport: &str, baud: u32) -> Building {
     b.meter.push(MeterConfig {
         address: ADDR.into(),
         balance: Some("123.45".into()),
-        energy_kwh: Some(["1.00".into(), "2.00".into(), "3.00".into(), "5634.12".into()]),
+        energy_kwh: Some([
+            "1.00".into(),
+            "2.00".into(),
+            "3.00".into(),
+            "5634.12".into(),
+        ]),
         fixed_w: Some(1500),
         ..MeterConfig::default()
     });
@@ -153,11 +165,18 @@ async fn dlt645_dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin
         .expect("meter 1 answers");
     assert_eq!(r.0, other);
     let nobody = [0x77, 0, 0, 0, 0, 0];
-    assert!(exchange(s, &frame(nobody, 0x11, &0x0001_0000u32.to_le_bytes())).await.is_empty());
+    assert!(
+        exchange(s, &frame(nobody, 0x11, &0x0001_0000u32.to_le_bytes()))
+            .await
+            .is_empty()
+    );
     // A checksum fault shows on the wire.
     m.set_faults(Faults::parse_list("crc_error").expect("f"));
     let raw = exchange(s, &read_req(0x0001_0000)).await;
-    assert!(!raw.is_empty() && parse(&raw).is_none(), "bad checksum: {raw:02x?}");
+    assert!(
+        !raw.is_empty() && parse(&raw).is_none(),
+        "bad checksum: {raw:02x?}"
+    );
     m.set_faults(Faults::none());
 }
 

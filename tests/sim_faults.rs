@@ -38,7 +38,11 @@ fn crc(data: &[u8]) -> [u8; 2] {
     for b in data {
         c ^= u16::from(*b);
         for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xA001 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xA001
+            } else {
+                c >> 1
+            };
         }
     }
     c.to_le_bytes()
@@ -105,7 +109,10 @@ async fn check_raw_faults<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpi
     m1.set_faults(Faults::parse_list("slow_reply=150").expect("f"));
     let (r, first) = exchange(s, &read_request(1)).await;
     assert!(valid(&r), "slow reply is still valid");
-    assert!(first.expect("answered") >= Duration::from_millis(150), "{first:?}");
+    assert!(
+        first.expect("answered") >= Duration::from_millis(150),
+        "{first:?}"
+    );
 
     m1.set_faults(Faults::parse_list("wrong_address").expect("f"));
     let (r, _) = exchange(s, &read_request(1)).await;
@@ -123,7 +130,10 @@ async fn check_raw_faults<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpi
             answered += 1;
         }
     }
-    assert!((1..16).contains(&answered), "permille=500 answered {answered}/16");
+    assert!(
+        (1..16).contains(&answered),
+        "permille=500 answered {answered}/16"
+    );
 
     // Cleared at run time: healthy again.
     m1.set_faults(Faults::none());
@@ -171,7 +181,9 @@ async fn every_fault_is_seen_over_rtu_over_tcp() {
         .await
         .expect("closed promptly");
     assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
-    let mut s2 = tokio::net::TcpStream::connect(addr).await.expect("accepts, then drops");
+    let mut s2 = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("accepts, then drops");
     let n = tokio::time::timeout(Duration::from_secs(1), s2.read(&mut buf))
         .await
         .expect("dropped promptly");
@@ -198,13 +210,19 @@ async fn gateway_reports_silent_and_broken_meters_as_exception_0x0b() {
         let t0 = Instant::now();
         let r = ctx.read_holding_registers(0, 2).await.expect("io");
         assert_eq!(r, Err(ExceptionCode::GatewayTargetDevice), "{fault}");
-        assert!(t0.elapsed() >= Duration::from_millis(80), "{fault}: gateway timeout");
+        assert!(
+            t0.elapsed() >= Duration::from_millis(80),
+            "{fault}: gateway timeout"
+        );
     }
     m1.set_faults(Faults::parse_list("slow_reply=30").expect("f"));
     assert!(ctx.read_holding_registers(0, 2).await.expect("io").is_ok());
     m1.set_faults(Faults::parse_list("wrong_address").expect("f"));
     let r = ctx.read_holding_registers(0, 2).await;
-    assert!(!matches!(r, Ok(Ok(_))), "wrong unit id must not pass as a good reply: {r:?}");
+    assert!(
+        !matches!(r, Ok(Ok(_))),
+        "wrong unit id must not pass as a good reply: {r:?}"
+    );
     m1.set_faults(Faults::none());
     // Gateway down: the TCP connection closes.
     bus.set_faults(Faults::parse_list("gateway_down").expect("f"));
@@ -219,8 +237,8 @@ async fn faults_file_sets_and_clears_faults() {
     let b = building("pty").await;
     let handles: Vec<_> = b.buses().iter().map(|x| x.handle()).collect();
     let text = "[[meter]]\nbus = 0\naddress = \"2\"\nfaults = \"no_reply,slow_reply=40\"\n\n[[bus]]\nindex = 0\nfaults = { garbage = true, permille = 10 }\n";
-    let n = voltvend::sim::control::apply_faults_text(text, "faults.toml", &handles)
-        .expect("applies");
+    let n =
+        voltvend::sim::control::apply_faults_text(text, "faults.toml", &handles).expect("applies");
     assert_eq!(n, 2);
     let bus = b.bus(0).expect("bus");
     assert!(bus.modbus_meter(2).expect("m2").faults().no_reply);
@@ -235,8 +253,12 @@ async fn faults_file_sets_and_clears_faults() {
     )
     .expect_err("bad fault");
     assert!(e.contains("melted"), "{e}");
-    let e = voltvend::sim::control::apply_faults_text("[[meter]]\nadress = 2\n", "faults.toml", &handles)
-        .expect_err("bad key");
+    let e = voltvend::sim::control::apply_faults_text(
+        "[[meter]]\nadress = 2\n",
+        "faults.toml",
+        &handles,
+    )
+    .expect_err("bad key");
     assert!(e.starts_with("faults.toml:2"), "{e}");
     assert!(bus.modbus_meter(2).expect("m2").faults().no_reply);
     voltvend::sim::control::apply_faults_text("", "faults.toml", &handles).expect("empty");

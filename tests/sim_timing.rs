@@ -15,7 +15,11 @@ fn crc(data: &[u8]) -> [u8; 2] {
     for b in data {
         c ^= u16::from(*b);
         for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xA001 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xA001
+            } else {
+                c >> 1
+            };
         }
     }
     c.to_le_bytes()
@@ -197,13 +201,27 @@ async fn meter_mode_trips_at_zero_balance_with_accelerated_time() {
         .expect("io")
         .expect("ok");
     assert_eq!(m.value(names::RELAY_OPEN), Some(1));
-    ctx.write_single_register(0x0105, 1).await.expect("io").expect("ok");
+    ctx.write_single_register(0x0105, 1)
+        .await
+        .expect("io")
+        .expect("ok");
     ctx.write_multiple_registers(0x0057, &[1, 0])
         .await
         .expect("io")
         .expect("ok");
-    assert_eq!(m.value(names::RELAY_OPEN), Some(0), "keep-power: stays closed");
+    assert_eq!(
+        m.value(names::RELAY_OPEN),
+        Some(0),
+        "keep-power: stays closed"
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(m.value(names::RELAY_OPEN), Some(0), "keep-power never trips");
-    assert!(m.value(names::BALANCE).expect("balance") < 0, "runs into overdraft");
+    assert_eq!(
+        m.value(names::RELAY_OPEN),
+        Some(0),
+        "keep-power never trips"
+    );
+    assert!(
+        m.value(names::BALANCE).expect("balance") < 0,
+        "runs into overdraft"
+    );
 }

@@ -1,5 +1,9 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
+pub mod check;
+pub mod import;
+pub mod init;
+pub mod ledger;
 pub mod sim;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).

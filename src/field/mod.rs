@@ -1,1 +1,20 @@
 //! Transports, bus tasks and the collector.
+//!
+//! - [`link`]: where a bus is (`serial:`, `tcp:`, `rtu-over-tcp:`);
+//! - [`wire`]: wire-time arithmetic for timeouts, silences and the bus floor;
+//! - [`transport`]: Modbus through `tokio-modbus` with timeouts, retries and precise errors;
+//! - [`error`]: what went wrong, worded for the installer.
+
+pub mod error;
+pub mod link;
+pub mod tap;
+pub mod transport;
+pub mod transport_dlt645;
+pub mod wire;
+
+pub use error::FieldError;
+pub use link::Via;
+pub mod charge;
+pub mod events;
+pub mod live;
+pub mod readings;

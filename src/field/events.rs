@@ -1,0 +1,125 @@
+//! Events the collector raises for the alarm module: an energy register that went backwards,
+//! meters and gateways going offline and coming back.
+//!
+//! Table `alarm_events`: key a sequence number (u64, from 1), value a JSON [`FieldEvent`].
+//! Written in the same transaction as the reading or state change that caused it, so an
+//! event is recorded exactly once. The alarm module reads them in order (`since`).
+
+use jiff::Timestamp;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError};
+use serde::{Deserialize, Serialize};
+
+use crate::site::ids::{GatewayId, MeterId};
+use crate::store::{Store, StoreError, decode, encode};
+use crate::units::Wh;
+
+pub const ALARM_EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alarm_events");
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FieldEventKind {
+    /// The energy register read lower than the previous stored reading (meter replaced or
+    /// reset). No charge is made for it; the new value is the new baseline.
+    RegisterRollback {
+        meter: MeterId,
+        previous: Wh,
+        current: Wh,
+    },
+    MeterOffline {
+        meter: MeterId,
+        why: String,
+    },
+    MeterOnline {
+        meter: MeterId,
+    },
+    GatewayOffline {
+        gateway: GatewayId,
+        why: String,
+    },
+    GatewayOnline {
+        gateway: GatewayId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldEvent {
+    pub seq: u64,
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub kind: FieldEventKind,
+}
+
+/// Appends an event inside `txn`; returns its sequence number.
+pub fn append_in(
+    txn: &redb::WriteTransaction,
+    at: Timestamp,
+    kind: FieldEventKind,
+) -> Result<u64, StoreError> {
+    let mut t = txn.open_table(ALARM_EVENTS)?;
+    let seq = match t.last()? {
+        Some((k, _)) => k.value() + 1,
+        None => 1,
+    };
+    let ev = FieldEvent { seq, at, kind };
+    t.insert(seq, encode(&ev).as_slice())?;
+    Ok(seq)
+}
+
+/// Appends an event in its own transaction.
+pub fn append(store: &Store, at: Timestamp, kind: FieldEventKind) -> Result<u64, StoreError> {
+    let txn = store.db().begin_write()?;
+    let seq = append_in(&txn, at, kind)?;
+    txn.commit()?;
+    Ok(seq)
+}
+
+/// Events with a sequence number above `after`, oldest first.
+pub fn since(store: &Store, after: u64) -> Result<Vec<FieldEvent>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(ALARM_EVENTS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for row in t.range(after.saturating_add(1)..)? {
+        out.push(decode("alarm_events", row?.1.value())?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_numbered_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let now = Timestamp::now();
+        let m = MeterId::new("M1");
+        append(
+            &store,
+            now,
+            FieldEventKind::MeterOnline { meter: m.clone() },
+        )
+        .unwrap();
+        let seq = append(
+            &store,
+            now,
+            FieldEventKind::RegisterRollback {
+                meter: m,
+                previous: Wh(1000),
+                current: Wh(10),
+            },
+        )
+        .unwrap();
+        assert_eq!(seq, 2);
+        let evs = since(&store, 1).unwrap();
+        assert_eq!(evs.len(), 1);
+        assert!(matches!(
+            evs[0].kind,
+            FieldEventKind::RegisterRollback { .. }
+        ));
+    }
+}

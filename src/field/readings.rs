@@ -1,0 +1,277 @@
+//! Stored full readings (the archive the ledger's consumption charges are computed from).
+//!
+//! Table `readings`: key `(meter id, reading time in Unix milliseconds)`, value a JSON
+//! [`Reading`]. One bus task reads a meter at a time, so the time is unique per meter; it is
+//! also the reading's identity: the consumption charge of a reading uses
+//! [`Reading::key`] (`"<meter>@<ms>"`) as the ledger's idempotency key.
+
+use jiff::Timestamp;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError};
+use serde::{Deserialize, Serialize};
+
+use crate::site::ids::MeterId;
+use crate::store::{Store, StoreError, decode, encode};
+use crate::units::{Fen, Wh};
+
+pub const READINGS: TableDefinition<(&str, i64), &[u8]> = TableDefinition::new("readings");
+
+/// Relay state as the meter reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relay {
+    /// Power on.
+    Closed,
+    /// Tripped.
+    Open,
+}
+
+impl Relay {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relay::Closed => "closed",
+            Relay::Open => "open",
+        }
+    }
+}
+
+/// One full reading of a meter. Every value is an exact integer in the unit its name says;
+/// per-phase values have one entry per phase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    pub meter: MeterId,
+    pub at: Timestamp,
+    /// Total active energy register.
+    pub total: Wh,
+    /// Sharp, peak, flat, valley energy registers, when the meter has them.
+    #[serde(default)]
+    pub bands: Option<[Wh; 4]>,
+    /// Voltage per phase in 0.1 V.
+    #[serde(default)]
+    pub voltage_dv: Vec<i64>,
+    /// Current per phase in mA.
+    #[serde(default)]
+    pub current_ma: Vec<i64>,
+    /// Total active power in W.
+    #[serde(default)]
+    pub power_w: Option<i64>,
+    #[serde(default)]
+    pub balance: Option<Fen>,
+    #[serde(default)]
+    pub purchase_count: Option<u32>,
+    #[serde(default)]
+    pub relay: Option<Relay>,
+    /// Set when the energy register went backwards against the previous reading: this
+    /// reading starts a new baseline and carries no charge (see `events`).
+    #[serde(default)]
+    pub rollback: bool,
+}
+
+impl Reading {
+    pub fn at_ms(&self) -> i64 {
+        self.at.as_millisecond()
+    }
+
+    /// The ledger idempotency key of this reading's consumption charge.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.meter, self.at_ms())
+    }
+}
+
+/// Stores `r` inside `txn` (replacing a reading at the same instant).
+pub fn put_in(txn: &redb::WriteTransaction, r: &Reading) -> Result<(), StoreError> {
+    let mut t = txn.open_table(READINGS)?;
+    t.insert((r.meter.as_str(), r.at_ms()), encode(r).as_slice())?;
+    Ok(())
+}
+
+/// The latest reading of `meter` inside a write transaction.
+pub fn latest_in(
+    txn: &redb::WriteTransaction,
+    meter: &MeterId,
+) -> Result<Option<Reading>, StoreError> {
+    let t = txn.open_table(READINGS)?;
+    last_of(&t, meter)
+}
+
+fn last_of(
+    t: &impl ReadableTable<(&'static str, i64), &'static [u8]>,
+    meter: &MeterId,
+) -> Result<Option<Reading>, StoreError> {
+    let m = meter.as_str();
+    let mut range = t.range((m, i64::MIN)..=(m, i64::MAX))?;
+    match range.next_back() {
+        Some(row) => Ok(Some(decode("readings", row?.1.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// The latest stored reading of `meter`.
+pub fn latest(store: &Store, meter: &MeterId) -> Result<Option<Reading>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(READINGS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    last_of(&t, meter)
+}
+
+/// The latest reading of `meter` strictly before `before` (e.g. the month's baseline).
+pub fn latest_before(
+    store: &Store,
+    meter: &MeterId,
+    before: Timestamp,
+) -> Result<Option<Reading>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(READINGS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let m = meter.as_str();
+    let mut range = t.range((m, i64::MIN)..(m, before.as_millisecond()))?;
+    match range.next_back() {
+        Some(row) => Ok(Some(decode("readings", row?.1.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Readings of `meter` with `from <= at < to`, oldest first.
+pub fn history(
+    store: &Store,
+    meter: &MeterId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Reading>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(READINGS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let m = meter.as_str();
+    let mut out = Vec::new();
+    for row in t.range((m, from.as_millisecond())..(m, to.as_millisecond()))? {
+        out.push(decode("readings", row?.1.value())?);
+    }
+    Ok(out)
+}
+
+/// Number of stored readings of `meter`.
+pub fn count(store: &Store, meter: &MeterId) -> Result<usize, StoreError> {
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(READINGS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    let m = meter.as_str();
+    Ok(t.range((m, i64::MIN)..=(m, i64::MAX))?.count())
+}
+
+/// Stores readings in one transaction; returns for each its predecessor (if any) and the
+/// stored reading. A reading whose total is below its predecessor's is marked `rollback`
+/// and raises a `RegisterRollback` event in the same transaction.
+pub fn store_batch(
+    store: &Store,
+    new: Vec<Reading>,
+) -> Result<Vec<(Option<Reading>, Reading)>, crate::store::StoreError> {
+    let txn = store.db().begin_write()?;
+    let mut out = Vec::with_capacity(new.len());
+    for mut r in new {
+        let prev = latest_in(&txn, &r.meter)?;
+        if let Some(p) = &prev
+            && r.total < p.total
+        {
+            r.rollback = true;
+            tracing::warn!(meter = %r.meter, previous = %p.total, current = %r.total,
+                "energy register went backwards: new baseline, no charge");
+            super::events::append_in(
+                &txn,
+                r.at,
+                super::events::FieldEventKind::RegisterRollback {
+                    meter: r.meter.clone(),
+                    previous: p.total,
+                    current: r.total,
+                },
+            )?;
+        }
+        put_in(&txn, &r)?;
+        out.push((prev, r));
+    }
+    txn.commit()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(meter: &str, ms: i64, total: i64) -> Reading {
+        Reading {
+            meter: MeterId::new(meter),
+            at: Timestamp::from_millisecond(ms).unwrap(),
+            total: Wh(total),
+            bands: None,
+            voltage_dv: vec![2200],
+            current_ma: vec![1500],
+            power_w: Some(330),
+            balance: Some(Fen(12_345)),
+            purchase_count: Some(3),
+            relay: Some(Relay::Closed),
+            rollback: false,
+        }
+    }
+
+    #[test]
+    fn latest_and_history_are_per_meter_and_ordered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        assert_eq!(latest(&store, &MeterId::new("A")).unwrap(), None);
+        let txn = store.db().begin_write().unwrap();
+        for (m, ms, t) in [
+            ("A", 1000, 10),
+            ("A", 3000, 30),
+            ("AB", 5000, 99),
+            ("A", 2000, 20),
+        ] {
+            put_in(&txn, &reading(m, ms, t)).unwrap();
+        }
+        txn.commit().unwrap();
+        let a = MeterId::new("A");
+        assert_eq!(latest(&store, &a).unwrap().unwrap().total, Wh(30));
+        let ts = |ms| Timestamp::from_millisecond(ms).unwrap();
+        let h: Vec<i64> = history(&store, &a, ts(0), ts(3000))
+            .unwrap()
+            .iter()
+            .map(|r| r.total.0)
+            .collect();
+        assert_eq!(h, vec![10, 20]);
+        assert_eq!(
+            latest_before(&store, &a, ts(2500)).unwrap().unwrap().total,
+            Wh(20)
+        );
+        assert_eq!(count(&store, &a).unwrap(), 3);
+        assert_eq!(reading("A", 1000, 1).key(), "A@1000");
+    }
+
+    #[test]
+    fn a_register_going_backwards_is_a_new_baseline_with_one_alarm() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let out = store_batch(&store, vec![reading("A", 1000, 5000)]).unwrap();
+        assert_eq!(out[0].0, None);
+        let out = store_batch(&store, vec![reading("A", 2000, 40)]).unwrap();
+        assert_eq!(out[0].0.as_ref().unwrap().total, Wh(5000));
+        assert!(out[0].1.rollback);
+        let out = store_batch(&store, vec![reading("A", 3000, 90)]).unwrap();
+        assert!(!out[0].1.rollback);
+        let evs = crate::field::events::since(&store, 0).unwrap();
+        assert_eq!(evs.len(), 1);
+        assert!(matches!(
+            &evs[0].kind,
+            crate::field::events::FieldEventKind::RegisterRollback { previous, current, .. }
+                if *previous == Wh(5000) && *current == Wh(40)
+        ));
+    }
+}

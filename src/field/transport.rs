@@ -1,0 +1,416 @@
+//! Modbus transports: RTU on a local serial port, Modbus TCP, and RTU over TCP, all through
+//! `tokio-modbus` clients. This layer adds what a bus master must do around the library:
+//! per-request timeouts computed from the wire time, the 3.5-character silence between
+//! frames, retries, purging stale input, reconnecting after a broken stream, and errors that
+//! name the address, the link and why.
+
+use std::time::{Duration, Instant};
+
+use tokio_modbus::client::{Context, Reader, Writer};
+use tokio_modbus::prelude::SlaveContext;
+use tokio_modbus::{ExceptionCode, Slave};
+
+use super::error::FieldError;
+use super::link::{Parity, Via};
+use super::tap::{SharedTap, Tap};
+use super::wire::LineTiming;
+
+/// Retries and allowances of a bus (the wire time itself comes from [`LineTiming`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub tries: u32,
+    /// How long a meter may take to start its reply after the request ends.
+    pub turnaround: Duration,
+    /// Extra wait for replies that cross a network (gateway, serial server).
+    pub network_margin: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            tries: 3,
+            turnaround: crate::protocol::rtu::DEFAULT_TURNAROUND,
+            network_margin: Duration::from_millis(150),
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Counters a bus task reports once per cycle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BusStats {
+    /// Requests that got a reply (exceptions included).
+    pub requests: u64,
+    /// Attempts that failed (timeouts, CRC, garbage).
+    pub failed_attempts: u64,
+    /// The wire time the answered requests needed at best (characters + t3.5 silences,
+    /// without the meters' turnaround).
+    pub wire_floor: Duration,
+}
+
+/// Modbus RTU ADU sizes (slave + PDU + CRC), used for the wire time of every exchange.
+pub mod rtu_len {
+    /// Request to read holding registers (03): slave, fc, addr(2), count(2), crc(2).
+    pub const READ_REQUEST: usize = 8;
+    /// Reply to 03: slave, fc, byte count, 2 × n, crc(2).
+    pub fn read_reply(count: u16) -> usize {
+        5 + 2 * usize::from(count)
+    }
+    /// Request to write multiple registers (0x10): slave, fc, addr, count, byte count, data, crc.
+    pub fn write_request(count: usize) -> usize {
+        9 + 2 * count
+    }
+    /// Reply to 0x10: slave, fc, addr(2), count(2), crc(2).
+    pub const WRITE_REPLY: usize = 8;
+    /// Exception reply: slave, fc | 0x80, code, crc(2).
+    pub const EXCEPTION_REPLY: usize = 5;
+}
+
+enum Op<'a> {
+    Read { start: u16, count: u16 },
+    Write { start: u16, words: &'a [u16] },
+}
+
+impl Op<'_> {
+    fn register(&self) -> u16 {
+        match self {
+            Op::Read { start, .. } | Op::Write { start, .. } => *start,
+        }
+    }
+    fn lens(&self) -> (usize, usize) {
+        match self {
+            Op::Read { count, .. } => (rtu_len::READ_REQUEST, rtu_len::read_reply(*count)),
+            Op::Write { words, .. } => (rtu_len::write_request(words.len()), rtu_len::WRITE_REPLY),
+        }
+    }
+}
+
+struct Conn {
+    ctx: Context,
+    tap: SharedTap,
+}
+
+/// Why one attempt failed (before it becomes a [`FieldError`] naming the tries).
+enum Attempt {
+    Timeout,
+    Crc,
+    WrongAddress(u8),
+    Garbled(String),
+    Broken(String),
+}
+
+/// One Modbus bus behind one link. Not `Sync`: exactly one task owns it, so requests on a
+/// bus are strictly sequential.
+pub struct ModbusBus {
+    via: Via,
+    timing: LineTiming,
+    policy: RetryPolicy,
+    conn: Option<Conn>,
+    last_activity: Option<Instant>,
+    pub stats: BusStats,
+}
+
+impl ModbusBus {
+    pub fn new(via: Via, timing: LineTiming, policy: RetryPolicy) -> ModbusBus {
+        ModbusBus {
+            via,
+            timing,
+            policy,
+            conn: None,
+            last_activity: None,
+            stats: BusStats::default(),
+        }
+    }
+
+    pub fn via(&self) -> &Via {
+        &self.via
+    }
+
+    pub fn timing(&self) -> LineTiming {
+        self.timing
+    }
+
+    /// The reply timeout of a read of `count` registers (what error messages quote).
+    pub fn read_timeout(&self, count: u16) -> Duration {
+        self.timeout_for(rtu_len::READ_REQUEST, rtu_len::read_reply(count))
+    }
+
+    fn timeout_for(&self, req: usize, resp: usize) -> Duration {
+        let network = if self.via.is_network() {
+            self.policy.network_margin
+        } else {
+            Duration::ZERO
+        };
+        self.timing
+            .reply_timeout(req, resp, self.policy.turnaround, network)
+    }
+
+    /// Opens the link if it is not open. A failure here means the gateway or port is down.
+    pub async fn connect(&mut self) -> Result<(), FieldError> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        let via = self.via.to_string();
+        let fail = |why: String| FieldError::Connect {
+            via: via.clone(),
+            why,
+        };
+        let conn = match &self.via {
+            Via::Serial {
+                path,
+                baud,
+                framing,
+            } => {
+                use tokio_serial::SerialPortBuilderExt;
+                let parity = match framing.parity {
+                    Parity::None => tokio_serial::Parity::None,
+                    Parity::Even => tokio_serial::Parity::Even,
+                    Parity::Odd => tokio_serial::Parity::Odd,
+                };
+                let data_bits = if framing.data_bits == 7 {
+                    tokio_serial::DataBits::Seven
+                } else {
+                    tokio_serial::DataBits::Eight
+                };
+                let stop_bits = if framing.stop_bits == 2 {
+                    tokio_serial::StopBits::Two
+                } else {
+                    tokio_serial::StopBits::One
+                };
+                let port = tokio_serial::new(path.as_str(), *baud)
+                    .data_bits(data_bits)
+                    .parity(parity)
+                    .stop_bits(stop_bits)
+                    .open_native_async()
+                    .map_err(|e| fail(e.to_string()))?;
+                let (tap, state) = Tap::new(port);
+                Conn {
+                    ctx: tokio_modbus::client::rtu::attach(tap),
+                    tap: state,
+                }
+            }
+            Via::Tcp { host, port } | Via::RtuOverTcp { host, port } => {
+                let stream = tokio::time::timeout(
+                    self.policy.connect_timeout,
+                    tokio::net::TcpStream::connect((host.as_str(), *port)),
+                )
+                .await
+                .map_err(|_| {
+                    fail(format!(
+                        "timed out after {} ms",
+                        self.policy.connect_timeout.as_millis()
+                    ))
+                })?
+                .map_err(|e| fail(e.to_string()))?;
+                let _ = stream.set_nodelay(true);
+                let (tap, state) = Tap::new(stream);
+                let ctx = if matches!(self.via, Via::Tcp { .. }) {
+                    tokio_modbus::client::tcp::attach(tap)
+                } else {
+                    tokio_modbus::client::rtu::attach(tap)
+                };
+                Conn { ctx, tap: state }
+            }
+        };
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// Closes the link (the next request reopens it).
+    pub fn disconnect(&mut self) {
+        self.conn = None;
+    }
+
+    /// Reads `count` holding registers (function 03) from `start`.
+    pub async fn read_holding(
+        &mut self,
+        slave: u8,
+        start: u16,
+        count: u16,
+    ) -> Result<Vec<u16>, FieldError> {
+        self.exchange(slave, Op::Read { start, count }).await
+    }
+
+    /// Writes holding registers (function 0x10) from `start`.
+    pub async fn write_registers(
+        &mut self,
+        slave: u8,
+        start: u16,
+        words: &[u16],
+    ) -> Result<(), FieldError> {
+        self.exchange(slave, Op::Write { start, words })
+            .await
+            .map(|_| ())
+    }
+
+    async fn exchange(&mut self, slave: u8, op: Op<'_>) -> Result<Vec<u16>, FieldError> {
+        let (req_len, resp_len) = op.lens();
+        let timeout = self.timeout_for(req_len, resp_len);
+        let tries = self.policy.tries.max(1);
+        let mut last = Attempt::Timeout;
+        for _ in 0..tries {
+            self.connect().await?;
+            self.keep_silence().await;
+            match self.attempt(slave, &op, timeout).await {
+                Ok(Ok(words)) => {
+                    self.stats.requests += 1;
+                    self.stats.wire_floor +=
+                        self.timing.exchange(req_len, resp_len, Duration::ZERO);
+                    return Ok(words);
+                }
+                Ok(Err(code)) => {
+                    // The meter answered: it refuses, retrying will not change its mind.
+                    self.stats.requests += 1;
+                    self.stats.wire_floor +=
+                        self.timing
+                            .exchange(req_len, rtu_len::EXCEPTION_REPLY, Duration::ZERO);
+                    return Err(FieldError::Exception {
+                        code,
+                        register: op.register(),
+                    });
+                }
+                Err(a) => {
+                    self.stats.failed_attempts += 1;
+                    if let Attempt::Broken(_) = a {
+                        self.conn = None;
+                    }
+                    last = a;
+                }
+            }
+        }
+        let address = slave.to_string();
+        let via = self.via.to_string();
+        Err(match last {
+            Attempt::Timeout => FieldError::NoReply {
+                address,
+                via,
+                tries,
+                timeout_ms: timeout.as_millis() as u64,
+            },
+            Attempt::Crc => FieldError::Crc {
+                address,
+                via,
+                tries,
+            },
+            Attempt::WrongAddress(got) => FieldError::WrongAddress {
+                address,
+                got: got.to_string(),
+                via,
+                tries,
+            },
+            Attempt::Garbled(detail) => FieldError::Garbled {
+                address,
+                via,
+                tries,
+                detail,
+            },
+            Attempt::Broken(why) => FieldError::Io { via, why },
+        })
+    }
+
+    /// Waits out the 3.5-character silence since the last byte on the bus. Modbus TCP
+    /// gateways keep their own bus timing, so only links that carry raw frames wait.
+    async fn keep_silence(&mut self) {
+        if matches!(self.via, Via::Tcp { .. }) {
+            return;
+        }
+        let tap_last = self.conn.as_ref().and_then(|c| lock(&c.tap).last_activity);
+        let last = match (tap_last, self.last_activity) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(last) = last {
+            let due = last + self.timing.silence();
+            if due > Instant::now() {
+                tokio::time::sleep_until(due.into()).await;
+            }
+        }
+    }
+
+    async fn attempt(
+        &mut self,
+        slave: u8,
+        op: &Op<'_>,
+        timeout: Duration,
+    ) -> Result<Result<Vec<u16>, u8>, Attempt> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(Attempt::Broken("not connected".into()));
+        };
+        lock(&conn.tap).purge_before_write = true;
+        conn.ctx.set_slave(Slave(slave));
+        let call = async {
+            match op {
+                Op::Read { start, count } => conn.ctx.read_holding_registers(*start, *count).await,
+                Op::Write { start, words } => conn
+                    .ctx
+                    .write_multiple_registers(*start, words)
+                    .await
+                    .map(|r| r.map(|()| Vec::new())),
+            }
+        };
+        let outcome = tokio::time::timeout(timeout, call).await;
+        self.last_activity = Some(Instant::now());
+        let rx = std::mem::take(&mut lock(&conn.tap).rx);
+        match outcome {
+            Err(_elapsed) => Err(classify(slave, &rx, op)),
+            Ok(Err(tokio_modbus::Error::Transport(e))) => {
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    // The codec gave up on the stream; it cannot be reused.
+                    self.conn = None;
+                    Err(match classify(slave, &rx, op) {
+                        Attempt::Timeout => Attempt::Garbled(e.to_string()),
+                        other => other,
+                    })
+                } else {
+                    Err(Attempt::Broken(e.to_string()))
+                }
+            }
+            Ok(Err(tokio_modbus::Error::Protocol(p))) => match p {
+                tokio_modbus::ProtocolError::HeaderMismatch { .. } => {
+                    Err(Attempt::WrongAddress(rx.first().copied().unwrap_or(0)))
+                }
+                other => Err(Attempt::Garbled(other.to_string())),
+            },
+            Ok(Ok(Err(exc))) => Ok(Err(exception_code(exc))),
+            Ok(Ok(Ok(words))) => match op {
+                Op::Read { count, .. } if words.len() != usize::from(*count) => Err(
+                    Attempt::Garbled(format!("{} registers instead of {count}", words.len())),
+                ),
+                _ => Ok(Ok(words)),
+            },
+        }
+    }
+}
+
+fn lock(tap: &SharedTap) -> std::sync::MutexGuard<'_, super::tap::TapState> {
+    tap.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn exception_code(e: ExceptionCode) -> u8 {
+    u8::from(e)
+}
+
+/// Says why a reply did not decode, from the bytes that arrived (RTU framing).
+fn classify(slave: u8, rx: &[u8], op: &Op<'_>) -> Attempt {
+    let Some(&first) = rx.first() else {
+        return Attempt::Timeout;
+    };
+    if first != slave {
+        return Attempt::WrongAddress(first);
+    }
+    let (_, want) = op.lens();
+    let len = if rx.get(1).is_some_and(|f| f & 0x80 != 0) {
+        rtu_len::EXCEPTION_REPLY
+    } else {
+        want
+    };
+    if rx.len() >= len {
+        let (body, crc) = rx[..len].split_at(len - 2);
+        if crate::protocol::rtu::crc16(body).to_le_bytes() != [crc[0], crc[1]] {
+            return Attempt::Crc;
+        }
+    }
+    Attempt::Garbled(format!("{} bytes that are not a reply", rx.len()))
+}

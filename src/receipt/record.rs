@@ -1,0 +1,118 @@
+//! The stored receipt: what was printed (or should have been), kept so a receipt can be
+//! reprinted and its QR code verified. Table RECEIPTS: receipt number → JSON record;
+//! RECEIPT_SEQ holds the last number issued.
+
+use crate::store::{Store, StoreError, decode, encode};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+pub const RECEIPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("receipts");
+const RECEIPT_SEQ: TableDefinition<&str, u64> = TableDefinition::new("receipt_seq");
+
+/// Whether the paper came out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PrintStatus {
+    /// Not sent yet.
+    Pending,
+    Printed {
+        at: String,
+    },
+    /// The printer refused or was unreachable; `reason` is shown to tenant and staff.
+    Failed {
+        at: String,
+        reason: String,
+    },
+}
+
+/// Everything printed on a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReceiptRecord {
+    pub receipt_no: String,
+    pub site_name: String,
+    /// UTC, RFC 3339.
+    pub issued_at: String,
+    /// Local time as printed, e.g. `2026-11-25 08:30:00`.
+    pub local_time: String,
+    pub tenant: String,
+    pub tenant_name: String,
+    pub units: Vec<String>,
+    pub meters: Vec<String>,
+    pub amount_fen: i64,
+    pub balance_after_fen: i64,
+    pub purchase_count: u32,
+    /// `kiosk` or `op:NAME`.
+    pub issued_by: String,
+    /// Payment method (`sandbox`, `cash`, …).
+    pub method: String,
+    /// Ledger operation id of the sale.
+    pub op: u64,
+    pub sig: String,
+    pub print: PrintStatus,
+    pub prints: u32,
+}
+
+/// Issues the next receipt number (`R` + 8 digits) inside `txn`.
+pub fn next_number(txn: &WriteTransaction) -> Result<String, StoreError> {
+    let mut t = txn.open_table(RECEIPT_SEQ)?;
+    let n = t.get("last")?.map(|v| v.value()).unwrap_or(0) + 1;
+    t.insert("last", n)?;
+    Ok(format!("R{n:08}"))
+}
+
+pub fn put_in(txn: &WriteTransaction, r: &ReceiptRecord) -> Result<(), StoreError> {
+    let mut t = txn.open_table(RECEIPTS)?;
+    t.insert(r.receipt_no.as_str(), encode(r).as_slice())?;
+    Ok(())
+}
+
+pub fn put(store: &Store, r: &ReceiptRecord) -> Result<(), StoreError> {
+    let txn = store.db().begin_write()?;
+    put_in(&txn, r)?;
+    txn.commit()?;
+    Ok(())
+}
+
+pub fn get(store: &Store, no: &str) -> Result<Option<ReceiptRecord>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(RECEIPTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match t.get(no)? {
+        Some(v) => Ok(Some(decode("receipts", v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// All receipts, newest first, optionally only those of one tenant or only failed prints.
+pub fn list(
+    store: &Store,
+    tenant: Option<&str>,
+    failed_only: bool,
+    limit: usize,
+) -> Result<Vec<ReceiptRecord>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(RECEIPTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for row in t.iter()?.rev() {
+        let (_, v) = row?;
+        let r: ReceiptRecord = decode("receipts", v.value())?;
+        if tenant.is_some_and(|x| x != r.tenant) {
+            continue;
+        }
+        if failed_only && !matches!(r.print, PrintStatus::Failed { .. }) {
+            continue;
+        }
+        out.push(r);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
