@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Balances, sales, refunds, reversals, history and checks of the ledger.
+    Ledger(cli::ledger::Args),
     /// Create the data directory, a commented default config and the store.
     Init(cli::init::Args),
     /// Check the configuration file and report every bad key or value.
@@ -36,6 +38,7 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Ledger(args) => cli::ledger::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod import;
 pub mod init;
+pub mod ledger;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
