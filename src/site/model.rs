@@ -439,38 +439,8 @@ impl Phases {
     }
 }
 
-/// Who enforces prepayment for a meter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BillingMode {
-    /// The meter keeps its own balance and prices and trips itself; we push credit tokens
-    /// and prices and reconcile its balance against the ledger.
-    Meter,
-    /// A plain metering meter: we charge from energy deltas and trip on arrears.
-    Host,
-}
-
-impl BillingMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillingMode::Meter => "meter",
-            BillingMode::Host => "host",
-        }
-    }
-}
-
-impl fmt::Display for BillingMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for BillingMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        parse_billing(s)
-    }
-}
+/// Who enforces prepayment for a meter (defined in `site::billing`).
+pub use super::billing::BillingMode;
 
 /// Parses a billing mode: `meter` (表端) or `host` (主站).
 pub fn parse_billing(text: &str) -> Result<BillingMode, String> {
