@@ -1,1 +1,12 @@
-//! Pure codecs for meter protocols (no I/O).
+//! Pure codecs for meter protocols (no I/O): bytes in, frames or error values out.
+//!
+//! - [`rtu`]: Modbus RTU framing, CRC, wire-time arithmetic (the collector itself uses
+//!   tokio-modbus; this is for the simulator and the bus-floor arithmetic).
+//! - [`dlt645`]: DL/T 645-2007, written by hand.
+//! - [`credit`]: 3DES credit tokens for prepaid meters.
+//! - [`link`]: the secured gateway link framing.
+//! - [`bcd`]: packed BCD helpers.
+
+pub mod bcd;
+pub mod dlt645;
+pub mod rtu;
