@@ -5,8 +5,8 @@
 
 use super::error::{ApiError, ApiResult};
 use super::tenant::{TenantView, TopUpView, Usage, UsageQuery};
-use super::{AppState, Principal, metrics};
-use crate::auth::{Actor, Permission, Role, operators};
+use super::{AppState, Principal};
+use crate::auth::{Actor, Permission};
 use crate::field::readings;
 use crate::ledger::outbox::MeterCommand;
 use crate::payment::topup::{ReceiptFacts, make_receipt};
@@ -56,169 +56,9 @@ fn site_err(e: crate::site::repo::SiteError) -> ApiError {
 fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
     use crate::ledger::LedgerError as L;
     match e {
-        L::Store(_) => ApiError::internal(e),
+        e if e.is_fatal() || matches!(e, L::WriterGone) => ApiError::internal(e),
         other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", other.to_string()),
     }
-}
-
-// ---------- sessions ----------
-
-#[derive(Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub name: String,
-    pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LoginResponse {
-    pub token: String,
-    pub name: String,
-    /// `admin`, `cashier`, `viewer` or `installer`.
-    pub role: String,
-    /// When true, every route but `POST /api/v1/password` answers 403 until it is changed.
-    pub must_change_password: bool,
-}
-
-/// Operator login: returns a bearer token. Five wrong passwords lock the name for 15 minutes.
-#[utoipa::path(post, path = "/api/v1/login", tag = "operator", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = super::ErrorBody), (status = 423, body = super::ErrorBody)))]
-pub async fn login(State(st): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
-    let store = st.store.clone();
-    let (name, password) = (req.name.clone(), req.password);
-    let r = tokio::task::spawn_blocking(move || operators::login(&store, &name, &password, jiff::Timestamp::now()))
-        .await
-        .map_err(ApiError::internal)?;
-    let s = r.map_err(|e| {
-        let text = e.to_string();
-        if text.contains("locked") {
-            ApiError::new(StatusCode::LOCKED, "locked", text)
-        } else {
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", text)
-        }
-    })?;
-    metrics::inc(&st.metrics.operator_logins);
-    let token = st.sessions.issue(Principal::Operator {
-        name: s.name.clone(),
-        role: s.role,
-        must_change_password: s.must_change_password,
-    });
-    Ok(Json(LoginResponse {
-        token,
-        name: s.name,
-        role: s.role.to_string(),
-        must_change_password: s.must_change_password,
-    }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct WhoAmI {
-    pub name: String,
-    pub role: String,
-    pub must_change_password: bool,
-    /// Permissions of the role, for the console to hide what it cannot do.
-    pub permissions: Vec<String>,
-}
-
-/// The logged-in operator and their permissions.
-#[utoipa::path(get, path = "/api/v1/whoami", tag = "operator", security(("bearer" = [])),
-    responses((status = 200, body = WhoAmI), (status = 401, body = super::ErrorBody)))]
-pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<WhoAmI>> {
-    match super::principal(&st, &headers)? {
-        Principal::Operator { name, role, must_change_password } => {
-            use Permission::*;
-            let all = [ReadAll, Sell, Refund, Reverse, OpenAccount, CloseAccount, EditSite, ImportSite,
-                EditTariffs, CommandMeters, ManageOperators, ReadAudit];
-            let permissions = all
-                .iter()
-                .filter(|p| role.allows(**p))
-                .map(|p| serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
-                .collect();
-            Ok(Json(WhoAmI { name, role: role.to_string(), must_change_password, permissions }))
-        }
-        Principal::Tenant { .. } => Err(ApiError::forbidden("use the operator API")),
-    }
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PasswordChange {
-    pub old_password: String,
-    pub new_password: String,
-}
-
-/// Change the logged-in operator's own password.
-#[utoipa::path(post, path = "/api/v1/password", tag = "operator", security(("bearer" = [])),
-    request_body = PasswordChange, responses((status = 204), (status = 422, body = super::ErrorBody)))]
-pub async fn change_password(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Json(req): Json<PasswordChange>,
-) -> ApiResult<StatusCode> {
-    let Principal::Operator { name, role, .. } = super::principal(&st, &headers)? else {
-        return Err(ApiError::forbidden("change an operator password"));
-    };
-    let store = st.store.clone();
-    let n = name.clone();
-    tokio::task::spawn_blocking(move || {
-        operators::change_password(&store, &Actor::operator(&n, role), &n, &req.old_password, &req.new_password)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_refused", e.to_string()))?;
-    if let Some(token) = super::bearer(&headers) {
-        st.sessions.update(&token, Principal::Operator { name, role, must_change_password: false });
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Log out.
-#[utoipa::path(post, path = "/api/v1/logout", tag = "operator", security(("bearer" = [])), responses((status = 204)))]
-pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
-    if let Some(t) = super::bearer(&headers) {
-        st.sessions.revoke(&t);
-    }
-    StatusCode::NO_CONTENT
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OperatorView {
-    pub name: String,
-    pub role: String,
-}
-
-/// List operators (admin).
-#[utoipa::path(get, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
-    responses((status = 200, body = Vec<OperatorView>), (status = 403, body = super::ErrorBody)))]
-pub async fn list_operators(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<OperatorView>>> {
-    operator(&st, &headers, Permission::ManageOperators, "manage operators")?;
-    let list = operators::list(&st.store).map_err(ApiError::internal)?;
-    Ok(Json(list.into_iter().map(|o| OperatorView { name: o.name, role: o.role.to_string() }).collect()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewOperator {
-    pub name: String,
-    pub role: String,
-    /// Initial password; the operator must change it at first login.
-    pub password: String,
-}
-
-/// Add an operator (admin).
-#[utoipa::path(post, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
-    request_body = NewOperator, responses((status = 201), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn add_operator(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Json(req): Json<NewOperator>,
-) -> ApiResult<StatusCode> {
-    let actor = operator(&st, &headers, Permission::ManageOperators, "manage operators")?;
-    let role = Role::parse(&req.role)
-        .ok_or_else(|| ApiError::bad_request("role: one of admin, cashier, viewer, installer"))?;
-    let store = st.store.clone();
-    tokio::task::spawn_blocking(move || operators::add(&store, &actor, &req.name, role, &req.password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
-    Ok(StatusCode::CREATED)
 }
 
 // ---------- meters ----------
@@ -534,19 +374,20 @@ pub async fn sale(State(st): State<AppState>, headers: HeaderMap, Json(req): Jso
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .sale(&actor, &key, crate::ledger::Sale {
+        .submit_async(&actor, &key, crate::ledger::Request::Sale(crate::ledger::Sale {
             tenant: tenant.clone(),
             amount: Fen(req.amount_fen),
             method: req.method.clone(),
             receipt_no: None,
             meter: None,
-        })
+        }))
+        .await
         .map_err(ledger_err)?;
     let no = Receipts::number_for_op(op.op);
     let rec = match record::get(&st.store, &no)? {
         Some(r) => r,
         None => {
-            let r = receipt_for_sale(&st, &tenant, op.op, Fen(req.amount_fen), &actor.label(), &req.method)?;
+            let r = receipt_for_sale(&st, &tenant, op.op, Fen(req.amount_fen), op.balance, &actor.label(), &req.method)?;
             record::put(&st.store, &r)?;
             if req.print.unwrap_or(true) {
                 super::views::print_and_count(&st, &no).await?;
@@ -557,13 +398,21 @@ pub async fn sale(State(st): State<AppState>, headers: HeaderMap, Json(req): Jso
     Ok(Json(SaleResult { op: op.op, receipt_no: no, balance_after_fen: rec.balance_after_fen, print: rec.print }))
 }
 
-fn receipt_for_sale(st: &AppState, tenant: &TenantId, op: u64, amount: Fen, by: &str, method: &str) -> ApiResult<ReceiptRecord> {
+fn receipt_for_sale(
+    st: &AppState,
+    tenant: &TenantId,
+    op: u64,
+    amount: Fen,
+    balance_after: Option<Fen>,
+    by: &str,
+    method: &str,
+) -> ApiResult<ReceiptRecord> {
     let t = repo::get_tenant(&st.store, tenant).map_err(site_err)?;
     let defaults = repo::defaults(&st.store).map_err(site_err)?;
     let acc = st.ledger.account(tenant).map_err(ApiError::internal)?;
     let (balance, meters, count) = match &acc {
         Some(a) => (
-            a.balance,
+            balance_after.unwrap_or(a.balance),
             a.meters.iter().map(|m| m.meter.to_string()).collect(),
             a.meters.iter().map(|m| m.purchase_count).max().unwrap_or(0),
         ),
@@ -610,7 +459,8 @@ pub async fn refund(State(st): State<AppState>, headers: HeaderMap, Json(req): J
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .refund(&actor, &key, crate::ledger::Refund { tenant: tenant.clone(), amount: Fen(req.amount_fen), reason: req.reason })
+        .submit_async(&actor, &key, crate::ledger::Request::Refund(crate::ledger::Refund { tenant: tenant.clone(), amount: Fen(req.amount_fen), reason: req.reason }))
+        .await
         .map_err(ledger_err)?;
     let bal = st.ledger.account(&tenant).map_err(ApiError::internal)?.map(|a| a.balance.0);
     Ok(Json(OpResult { op: op.op, balance_after_fen: bal }))
@@ -632,7 +482,8 @@ pub async fn reverse(State(st): State<AppState>, headers: HeaderMap, Json(req): 
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .reverse(&actor, &key, crate::ledger::Reverse { op: req.op, reason: req.reason })
+        .submit_async(&actor, &key, crate::ledger::Request::Reverse(crate::ledger::Reverse { op: req.op, reason: req.reason }))
+        .await
         .map_err(ledger_err)?;
     Ok(Json(OpResult { op: op.op, balance_after_fen: None }))
 }
@@ -679,11 +530,12 @@ pub async fn open_account(State(st): State<AppState>, headers: HeaderMap, Json(r
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .open_account(&actor, &key, crate::ledger::OpenAccount {
+        .submit_async(&actor, &key, crate::ledger::Request::OpenAccount(crate::ledger::OpenAccount {
             tenant: tenant.clone(),
-            meters: meters.iter().map(|m| crate::ledger::MeterAccountInit { meter: m.id.clone(), billing: m.billing }).collect(),
+            meters: meters.iter().map(|m| crate::ledger::MeterAccountInit { meter: m.id.clone(), billing: ledger_billing(m.billing) }).collect(),
             transfer_in,
-        })
+        }))
+        .await
         .map_err(ledger_err)?;
     let bal = st.ledger.account(&tenant).map_err(ApiError::internal)?.map(|a| a.balance.0);
     Ok(Json(OpResult { op: op.op, balance_after_fen: bal }))
@@ -709,7 +561,8 @@ pub async fn close_account(
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .close_account(&actor, &key, crate::ledger::CloseAccount { tenant: TenantId::new(id), final_charge: Fen(req.final_charge_fen) })
+        .submit_async(&actor, &key, crate::ledger::Request::CloseAccount(crate::ledger::CloseAccount { tenant: TenantId::new(id), final_charge: Fen(req.final_charge_fen) }))
+        .await
         .map_err(ledger_err)?;
     Ok(Json(OpResult { op: op.op, balance_after_fen: Some(0) }))
 }
@@ -729,7 +582,13 @@ pub async fn operations(State(st): State<AppState>, headers: HeaderMap, Query(q)
     let limit = q.limit.unwrap_or(100).min(1000);
     let ops = st
         .ledger
-        .recent_operations(q.tenant.as_deref().map(TenantId::new), limit)
+        .operations(&crate::ledger::OpFilter {
+            tenant: q.tenant.as_deref().map(TenantId::new),
+            kind: None,
+            after: None,
+            limit: Some(limit),
+            newest_first: true,
+        })
         .map_err(ApiError::internal)?;
     Ok(Json(ops.iter().map(|o| serde_json::to_value(o).unwrap_or_default()).collect()))
 }
@@ -837,7 +696,7 @@ pub struct AuditQuery {
     params(AuditQuery), responses((status = 200, body = Vec<serde_json::Value>), (status = 403, body = super::ErrorBody)))]
 pub async fn audit_log(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> ApiResult<Json<Vec<serde_json::Value>>> {
     operator(&st, &headers, Permission::ReadAudit, "read the audit log")?;
-    use redb::{ReadableDatabase, ReadableTable};
+    use redb::ReadableDatabase;
     let txn = st.store.db().begin_read().map_err(crate::store::StoreError::from)?;
     let t = match txn.open_table(crate::auth::audit::AUDIT) {
         Ok(t) => t,
@@ -929,4 +788,12 @@ pub async fn status(State(st): State<AppState>, headers: HeaderMap) -> ApiResult
             .filter(|t| matches!(t.state, crate::payment::topup::TopUpState::NeedsRefund { .. }))
             .count(),
     }))
+}
+
+/// The site's billing mode as the ledger names it (the two modules each define the enum).
+fn ledger_billing(b: crate::site::model::BillingMode) -> crate::site::BillingMode {
+    match b {
+        crate::site::model::BillingMode::Meter => crate::site::BillingMode::Meter,
+        crate::site::model::BillingMode::Host => crate::site::BillingMode::Host,
+    }
 }

@@ -317,12 +317,12 @@ pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usa
         .map_err(site_err)?
         .ok_or_else(|| ApiError::not_found(format!("no tenant {tenant}")))?;
     let tz = repo::defaults(&st.store).map_err(site_err)?.tz();
-    let today = Timestamp::now().to_zoned(tz.clone()).date();
+    let today = Timestamp::now().to_zoned_datetime(tz.clone()).date();
     let first = today
         .checked_sub(jiff::Span::new().days(days - 1))
         .map_err(ApiError::internal)?;
     let start = first
-        .to_zoned(tz.clone())
+        .to_zoned_datetime(tz.clone())
         .map_err(ApiError::internal)?
         .timestamp();
     // One more day back so the first day's first delta has a predecessor.
@@ -338,7 +338,7 @@ pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usa
                     && r.total.0 >= p
                     && r.at >= start
                 {
-                    let d = r.at.to_zoned(tz.clone()).date();
+                    let d = r.at.to_zoned_datetime(tz.clone()).date();
                     let i = (d - first).get_days() as usize;
                     if let Some(slot) = per_day.get_mut(i) {
                         *slot += r.total.0 - p;

@@ -4,8 +4,10 @@
 use super::error::{ApiError, ApiResult};
 use super::tenant::Purchase;
 use super::{AppState, metrics};
-use crate::auth::Actor;
-use crate::ledger::outbox::MeterCommand;
+use crate::auth::{Actor, audit};
+use crate::ledger::outbox::{self, MeterCommand};
+use crate::ledger::{OpDetail, OpFilter, OpKind};
+use crate::store::StoreError;
 use crate::payment::topup::{Settled, TopUpState};
 use crate::receipt::PrintStatus;
 use crate::site::{MeterId, TenantId};
@@ -14,27 +16,33 @@ use crate::site::{MeterId, TenantId};
 pub fn purchases(st: &AppState, tenant: &TenantId, limit: usize) -> ApiResult<Vec<Purchase>> {
     let ops = st
         .ledger
-        .sales_of(tenant, limit)
-        .map_err(ApiError::internal)?;
-    Ok(ops
-        .into_iter()
-        .map(|o| Purchase {
-            receipt_no: o
-                .receipt_no
-                .clone()
-                .or_else(|| {
-                    let no = crate::receipt::Receipts::number_for_op(o.op);
-                    crate::receipt::record::get(&st.store, &no)
-                        .ok()
-                        .flatten()
-                        .map(|r| r.receipt_no)
-                }),
-            op: o.op,
-            at: o.at,
-            amount_fen: o.amount.0,
-            method: o.method,
+        .operations(&OpFilter {
+            tenant: Some(tenant.clone()),
+            kind: Some(OpKind::Sale),
+            after: None,
+            limit: Some(limit),
+            newest_first: true,
         })
-        .collect())
+        .map_err(ApiError::internal)?;
+    let mut out = Vec::new();
+    for o in ops {
+        let OpDetail::Sale { amount, method, receipt_no, .. } = o.detail else {
+            continue;
+        };
+        let ours = crate::receipt::Receipts::number_for_op(o.id);
+        let receipt_no = match receipt_no {
+            Some(n) => Some(n),
+            None => crate::receipt::record::get(&st.store, &ours)?.map(|r| r.receipt_no),
+        };
+        out.push(Purchase {
+            op: o.id,
+            at: o.at.to_string(),
+            amount_fen: amount.0,
+            method,
+            receipt_no,
+        });
+    }
+    Ok(out)
 }
 
 /// Prints a receipt and counts the outcome.
@@ -78,6 +86,11 @@ pub fn enqueue(
     command: MeterCommand,
     detail: serde_json::Value,
 ) -> ApiResult<u64> {
-    crate::ledger::outbox::enqueue(&st.store, actor, action, meter, command, detail)
-        .map_err(ApiError::internal)
+    let txn = st.store.db().begin_write().map_err(StoreError::from)?;
+    let id = outbox::push_in(&txn, meter, command, 0)?;
+    let mut detail = detail;
+    detail["outbox"] = serde_json::json!(id);
+    audit::append_in(&txn, actor, action, detail)?;
+    txn.commit().map_err(StoreError::from)?;
+    Ok(id)
 }

@@ -340,9 +340,13 @@ impl TopUps {
             receipt_no: None,
             meter: None,
         };
-        let op = match self.ledger.sale(&actor, &key, sale) {
+        let op = match self
+            .ledger
+            .submit_async(&actor, &key, crate::ledger::Request::Sale(sale))
+            .await
+        {
             Ok(op) => op,
-            Err(e) if !matches!(e, LedgerError::Store(_)) => {
+            Err(e) if !e.is_fatal() && !matches!(e, LedgerError::WriterGone) => {
                 // The money arrived but cannot be credited: keep it visible for a refund.
                 tracing::error!(order = %t.order_id, error = %e, "paid top-up refused by the ledger");
                 t.state = TopUpState::NeedsRefund {
@@ -357,17 +361,16 @@ impl TopUps {
             }
             Err(e) => return Err(e.into()),
         };
+        let balance_after = match op.balance {
+            Some(b) => b,
+            None => self.ledger.account(&tenant)?.map(|a| a.balance).unwrap_or(Fen::ZERO),
+        };
         let receipt_no = Receipts::number_for_op(op.op);
         let first_receipt = record::get(&self.store, &receipt_no)?.is_none();
         if first_receipt {
-            let r = self.receipt_for(&t, &tenant, op.op, provider)?;
+            let r = self.receipt_for(&t, &tenant, op.op, provider, balance_after)?;
             record::put(&self.store, &r)?;
         }
-        let balance_after = self
-            .ledger
-            .account(&tenant)?
-            .map(|a| a.balance)
-            .unwrap_or(Fen::ZERO);
         t.state = TopUpState::Paid {
             provider_txn: conf.provider_txn,
             op: op.op,
@@ -388,18 +391,18 @@ impl TopUps {
         tenant: &TenantId,
         op: u64,
         method: &str,
+        balance: Fen,
     ) -> Result<ReceiptRecord, TopUpError> {
         let site_err = |e: crate::site::repo::SiteError| TopUpError::Site(e.to_string());
         let tenant_rec = repo::get_tenant(&self.store, tenant).map_err(site_err)?;
         let defaults = repo::defaults(&self.store).map_err(site_err)?;
         let account = self.ledger.account(tenant)?;
-        let (balance, meters, count) = match &account {
+        let (meters, count) = match &account {
             Some(a) => (
-                a.balance,
                 a.meters.iter().map(|m| m.meter.to_string()).collect(),
                 a.meters.iter().map(|m| m.purchase_count).max().unwrap_or(0),
             ),
-            None => (Fen::ZERO, Vec::new(), 0),
+            None => (Vec::new(), 0),
         };
         Ok(make_receipt(ReceiptFacts {
             receipts: &self.receipts,
@@ -448,7 +451,7 @@ pub fn make_receipt(f: ReceiptFacts<'_>) -> ReceiptRecord {
         receipt_no: f.receipt_no,
         site_name: f.site_name.to_string(),
         issued_at: now.to_string(),
-        local_time: now.to_zoned(f.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        local_time: now.to_zoned_datetime(f.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
         tenant: f.tenant.to_string(),
         tenant_name: f.tenant_name.to_string(),
         units: f.units,
