@@ -20,6 +20,12 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Create the data directory, a commented default config and the store.
+    Init(cli::init::Args),
+    /// Check the configuration file and report every bad key or value.
+    Check(cli::check::Args),
+    /// Import buildings, units, gateways, meters or tenants from a CSV or XLSX file.
+    Import(cli::import::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +36,8 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Init(args) => cli::init::run(args),
+        Command::Check(args) => cli::check::run(args),
+        Command::Import(args) => cli::import::run(args),
     }
 }

@@ -1,5 +1,9 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
+pub mod check;
+pub mod import;
+pub mod init;
+
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
