@@ -20,6 +20,10 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Run the appliance service (API, kiosk, payments, receipts).
+    Serve(cli::serve::Args),
+    /// Run a demo site with simulated meters, kiosk, sandbox payments and printer.
+    Demo(cli::demo::Args),
     /// Create the data directory, a commented default config and the store.
     Init(cli::init::Args),
     /// Check the configuration file and report every bad key or value.
@@ -37,6 +41,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Init(args) => cli::init::run(args),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Demo(args) => cli::demo::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),
     }

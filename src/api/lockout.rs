@@ -58,7 +58,11 @@ pub fn gate(store: &Store, unit: &str, now: Timestamp) -> Result<Gate, StoreErro
 }
 
 /// Records a wrong PIN; returns how many tries are left (0 = now locked) and the lock end.
-pub fn fail(store: &Store, unit: &str, now: Timestamp) -> Result<(u32, Option<Timestamp>), StoreError> {
+pub fn fail(
+    store: &Store,
+    unit: &str,
+    now: Timestamp,
+) -> Result<(u32, Option<Timestamp>), StoreError> {
     let mut a = read(store, unit)?;
     if a.locked_until.is_some_and(|u| u <= now) {
         a = Attempts::default();

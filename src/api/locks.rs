@@ -78,7 +78,11 @@ pub fn set(
     audit::append_in(
         &txn,
         actor,
-        if reason.is_some() { "meter.lock" } else { "meter.unlock" },
+        if reason.is_some() {
+            "meter.lock"
+        } else {
+            "meter.unlock"
+        },
         serde_json::json!({"meter": meter.as_str(), "reason": reason}),
     )?;
     txn.commit()?;

@@ -5,8 +5,8 @@
 
 pub mod error;
 pub mod kiosk;
-pub mod locks;
 pub mod lockout;
+pub mod locks;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
@@ -58,8 +58,13 @@ impl std::ops::Deref for AppState {
 
 /// The bearer token of a request, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let t = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?;
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let t = v
+        .strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))?;
     Some(t.trim().to_string())
 }
 
@@ -95,7 +100,10 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/meters/{meter}", get(o::get_meter))
         .route("/api/v1/meters/{meter}/readings", get(o::meter_readings))
         .route("/api/v1/meters/{meter}/commands", post(o::meter_command))
-        .route("/api/v1/meters/{meter}/lock", post(o::lock_meter).delete(o::unlock_meter))
+        .route(
+            "/api/v1/meters/{meter}/lock",
+            post(o::lock_meter).delete(o::unlock_meter),
+        )
         .route("/api/v1/gateways", get(o::gateways))
         .route("/api/v1/tenants", get(o::list_tenants))
         .route("/api/v1/tenants/{tenant}", get(o::get_tenant))
@@ -112,7 +120,10 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/receipts/{receipt_no}/print", post(o::reprint))
         .route("/api/v1/topups", get(o::topups))
         .route("/api/v1/outbox", get(o::outbox))
-        .route("/api/v1/site/settings", get(o::get_settings).put(o::put_settings))
+        .route(
+            "/api/v1/site/settings",
+            get(o::get_settings).put(o::put_settings),
+        )
         .route("/api/v1/audit", get(o::audit_log))
 }
 
@@ -127,8 +138,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/kiosk/info", get(public::kiosk_info))
         .route("/r/{receipt}", get(public::verify_receipt))
         .route("/pay/sandbox/{order}", get(public::sandbox_page))
-        .route("/pay/sandbox/{order}/{decision}", post(public::sandbox_decide))
-        .route("/api/v1/payments/notify/{provider}", post(public::payment_notify))
+        .route(
+            "/pay/sandbox/{order}/{decision}",
+            post(public::sandbox_decide),
+        )
+        .route(
+            "/api/v1/payments/notify/{provider}",
+            post(public::payment_notify),
+        )
         .route("/api/v1/tenant/login", post(t::login))
         .route("/api/v1/tenant/logout", post(t::logout))
         .route("/api/v1/tenant/me", get(t::me))
@@ -136,7 +153,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tenant/purchases", get(t::purchases))
         .route("/api/v1/tenant/topups", post(t::start_topup))
         .route("/api/v1/tenant/topups/{order_id}", get(t::topup_status))
-        .route("/api/v1/tenant/receipts/{receipt_no}/print", post(t::reprint))
+        .route(
+            "/api/v1/tenant/receipts/{receipt_no}/print",
+            post(t::reprint),
+        )
         .route("/api/v1/tenant/meters/{meter}/switch", post(t::switch))
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)

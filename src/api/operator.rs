@@ -20,9 +20,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// Bearer token → operator, or 401; then the permission check, or 403.
-pub fn operator(st: &AppState, headers: &HeaderMap, need: Permission, what: &str) -> ApiResult<Actor> {
+pub fn operator(
+    st: &AppState,
+    headers: &HeaderMap,
+    need: Permission,
+    what: &str,
+) -> ApiResult<Actor> {
     match super::principal(st, headers)? {
-        Principal::Operator { name, role, must_change_password } => {
+        Principal::Operator {
+            name,
+            role,
+            must_change_password,
+        } => {
             if must_change_password {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -46,7 +55,8 @@ pub fn operator(st: &AppState, headers: &HeaderMap, need: Permission, what: &str
 
 fn site_err(e: crate::site::repo::SiteError) -> ApiError {
     match e {
-        crate::site::repo::SiteError::Invalid { .. } | crate::site::repo::SiteError::InUse { .. } => {
+        crate::site::repo::SiteError::Invalid { .. }
+        | crate::site::repo::SiteError::InUse { .. } => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
         }
         other => ApiError::internal(other),
@@ -57,7 +67,11 @@ fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
     use crate::ledger::LedgerError as L;
     match e {
         e if e.is_fatal() || matches!(e, L::WriterGone) => ApiError::internal(e),
-        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", other.to_string()),
+        other => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            other.to_string(),
+        ),
     }
 }
 
@@ -86,13 +100,22 @@ pub struct MeterView {
     pub lock: Option<super::locks::MeterLock>,
 }
 
-fn meter_view(st: &AppState, m: &crate::site::model::Meter, tenants: &[crate::site::model::Tenant]) -> ApiResult<MeterView> {
+fn meter_view(
+    st: &AppState,
+    m: &crate::site::model::Meter,
+    tenants: &[crate::site::model::Tenant],
+) -> ApiResult<MeterView> {
     let live = st.live.meter(&m.id);
     let v = live.as_ref().map(|l| l.values.clone()).unwrap_or_default();
     Ok(MeterView {
         meter: m.id.to_string(),
         unit: m.unit.as_ref().map(|u| u.to_string()),
-        tenant: m.unit.as_ref().and_then(|u| tenants.iter().find(|t| t.units.contains(u)).map(|t| t.id.to_string())),
+        tenant: m.unit.as_ref().and_then(|u| {
+            tenants
+                .iter()
+                .find(|t| t.units.contains(u))
+                .map(|t| t.id.to_string())
+        }),
         gateway: m.gateway.to_string(),
         bus: m.bus,
         address: match &m.address {
@@ -102,7 +125,7 @@ fn meter_view(st: &AppState, m: &crate::site::model::Meter, tenants: &[crate::si
         protocol: m.protocol.as_str().to_string(),
         profile: m.profile.clone(),
         phases: format!("{:?}", m.phases).to_lowercase(),
-        billing: m.billing.as_str().to_string(),
+        billing: m.billing.to_string(),
         online: live.as_ref().map(|l| l.online).unwrap_or(false),
         last_ok: live.as_ref().and_then(|l| l.last_ok.map(|t| t.to_string())),
         last_error: live.as_ref().and_then(|l| l.last_error.clone()),
@@ -117,7 +140,10 @@ fn meter_view(st: &AppState, m: &crate::site::model::Meter, tenants: &[crate::si
 /// All meters with their live state.
 #[utoipa::path(get, path = "/api/v1/meters", tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<MeterView>)))]
-pub async fn list_meters(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<MeterView>>> {
+pub async fn list_meters(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<MeterView>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let tenants = repo::list_tenants(&st.store).map_err(site_err)?;
     let meters = repo::list_meters(&st.store).map_err(site_err)?;
@@ -131,7 +157,11 @@ pub async fn list_meters(State(st): State<AppState>, headers: HeaderMap) -> ApiR
 /// One meter with its live state.
 #[utoipa::path(get, path = "/api/v1/meters/{meter}", tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), responses((status = 200, body = MeterView), (status = 404, body = super::ErrorBody)))]
-pub async fn get_meter(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<MeterView>> {
+pub async fn get_meter(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MeterView>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let m = repo::get_meter(&st.store, &MeterId::new(id.clone()))
         .map_err(site_err)?
@@ -169,7 +199,9 @@ pub async fn meter_readings(
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let parse = |s: &Option<String>, default: jiff::Timestamp| -> ApiResult<jiff::Timestamp> {
         match s {
-            Some(t) => t.parse().map_err(|e| ApiError::bad_request(format!("'{t}' is not an RFC 3339 time: {e}"))),
+            Some(t) => t
+                .parse()
+                .map_err(|e| ApiError::bad_request(format!("'{t}' is not an RFC 3339 time: {e}"))),
             None => Ok(default),
         }
     };
@@ -177,13 +209,18 @@ pub async fn meter_readings(
     let from = parse(&q.from, now - jiff::SignedDuration::from_hours(24))?;
     let to = parse(&q.to, now + jiff::SignedDuration::from_secs(1))?;
     let rs = readings::history(&st.store, &MeterId::new(id), from, to)?;
-    Ok(Json(rs.into_iter().take(5000).map(|r| ReadingView {
-        at: r.at.to_string(),
-        total_wh: r.total.0,
-        power_w: r.power_w,
-        balance_fen: r.balance.map(|b| b.0),
-        relay: r.relay.map(|x| x.as_str().to_string()),
-    }).collect()))
+    Ok(Json(
+        rs.into_iter()
+            .take(5000)
+            .map(|r| ReadingView {
+                at: r.at.to_string(),
+                total_wh: r.total.0,
+                power_w: r.power_w,
+                balance_fen: r.balance.map(|b| b.0),
+                relay: r.relay.map(|x| x.as_str().to_string()),
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -231,9 +268,19 @@ pub async fn meter_command(
             )));
         }
     };
-    let n = super::views::enqueue(&st, &actor, "meter.command", &meter, command,
-        serde_json::json!({"meter": id, "command": req.command}))?;
-    Ok(Json(CommandQueued { meter: id, command: req.command, id: n }))
+    let n = super::views::enqueue(
+        &st,
+        &actor,
+        "meter.command",
+        &meter,
+        command,
+        serde_json::json!({"meter": id, "command": req.command}),
+    )?;
+    Ok(Json(CommandQueued {
+        meter: id,
+        command: req.command,
+        id: n,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -254,18 +301,25 @@ pub async fn lock_meter(
 ) -> ApiResult<Json<super::locks::MeterLock>> {
     let actor = operator(&st, &headers, Permission::CommandMeters, "lock meters")?;
     let meter = MeterId::new(id.clone());
-    repo::get_meter(&st.store, &meter).map_err(site_err)?.ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
+    repo::get_meter(&st.store, &meter)
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
     if req.reason.trim().is_empty() {
         return Err(ApiError::bad_request("reason: say why, the tenant sees it"));
     }
     let l = super::locks::set(&st.store, &actor, &meter, Some(req.reason.trim()))?;
-    l.map(Json).ok_or_else(|| ApiError::internal("lock not stored"))
+    l.map(Json)
+        .ok_or_else(|| ApiError::internal("lock not stored"))
 }
 
 /// Remove a staff lock.
 #[utoipa::path(delete, path = "/api/v1/meters/{meter}/lock", tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), responses((status = 204), (status = 403, body = super::ErrorBody)))]
-pub async fn unlock_meter(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn unlock_meter(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let actor = operator(&st, &headers, Permission::CommandMeters, "unlock meters")?;
     super::locks::set(&st.store, &actor, &MeterId::new(id), None)?;
     Ok(StatusCode::NO_CONTENT)
@@ -287,7 +341,10 @@ pub struct TenantRow {
 /// All tenants with their balances.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<TenantRow>)))]
-pub async fn list_tenants(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<TenantRow>>> {
+pub async fn list_tenants(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<TenantRow>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let mut out = Vec::new();
     for t in repo::list_tenants(&st.store).map_err(site_err)? {
@@ -308,7 +365,11 @@ pub async fn list_tenants(State(st): State<AppState>, headers: HeaderMap) -> Api
 /// One tenant as the kiosk shows it (balance, status, meters).
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "operator", security(("bearer" = [])),
     params(("tenant" = String, Path)), responses((status = 200, body = TenantView), (status = 404, body = super::ErrorBody)))]
-pub async fn get_tenant(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<TenantView>> {
+pub async fn get_tenant(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TenantView>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     Ok(Json(super::tenant::view(&st, &TenantId::new(id))?))
 }
@@ -323,17 +384,34 @@ pub async fn tenant_usage(
     Query(q): Query<UsageQuery>,
 ) -> ApiResult<Json<Usage>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
-    Ok(Json(super::tenant::daily_usage(&st, &TenantId::new(id), q.days.unwrap_or(30))?))
+    Ok(Json(super::tenant::daily_usage(
+        &st,
+        &TenantId::new(id),
+        q.days.unwrap_or(30),
+    )?))
 }
 
 /// Clear a unit's kiosk PIN lockout (cashier/admin).
 #[utoipa::path(post, path = "/api/v1/units/{unit}/unlock-pin", tag = "operator", security(("bearer" = [])),
     params(("unit" = String, Path)), responses((status = 204), (status = 403, body = super::ErrorBody)))]
-pub async fn unlock_pin(State(st): State<AppState>, headers: HeaderMap, Path(unit): Path<String>) -> ApiResult<StatusCode> {
+pub async fn unlock_pin(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(unit): Path<String>,
+) -> ApiResult<StatusCode> {
     let actor = operator(&st, &headers, Permission::OpenAccount, "unlock tenant PINs")?;
     super::lockout::clear(&st.store, &unit.to_uppercase())?;
-    let txn = st.store.db().begin_write().map_err(crate::store::StoreError::from)?;
-    crate::auth::audit::append_in(&txn, &actor, "tenant.pin_unlock", serde_json::json!({"unit": unit}))?;
+    let txn = st
+        .store
+        .db()
+        .begin_write()
+        .map_err(crate::store::StoreError::from)?;
+    crate::auth::audit::append_in(
+        &txn,
+        &actor,
+        "tenant.pin_unlock",
+        serde_json::json!({"unit": unit}),
+    )?;
     txn.commit().map_err(crate::store::StoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -365,7 +443,11 @@ pub struct SaleResult {
 #[utoipa::path(post, path = "/api/v1/sales", tag = "operator", security(("bearer" = [])),
     request_body = SaleRequest,
     responses((status = 200, body = SaleResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn sale(State(st): State<AppState>, headers: HeaderMap, Json(req): Json<SaleRequest>) -> ApiResult<Json<SaleResult>> {
+pub async fn sale(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<SaleRequest>,
+) -> ApiResult<Json<SaleResult>> {
     let actor = operator(&st, &headers, Permission::Sell, "sell")?;
     if req.idempotency_key.is_empty() {
         return Err(ApiError::bad_request("idempotency_key is required"));
@@ -374,20 +456,32 @@ pub async fn sale(State(st): State<AppState>, headers: HeaderMap, Json(req): Jso
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .submit_async(&actor, &key, crate::ledger::Request::Sale(crate::ledger::Sale {
-            tenant: tenant.clone(),
-            amount: Fen(req.amount_fen),
-            method: req.method.clone(),
-            receipt_no: None,
-            meter: None,
-        }))
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::Sale(crate::ledger::Sale {
+                tenant: tenant.clone(),
+                amount: Fen(req.amount_fen),
+                method: req.method.clone(),
+                receipt_no: None,
+                meter: None,
+            }),
+        )
         .await
         .map_err(ledger_err)?;
     let no = Receipts::number_for_op(op.op);
     let rec = match record::get(&st.store, &no)? {
         Some(r) => r,
         None => {
-            let r = receipt_for_sale(&st, &tenant, op.op, Fen(req.amount_fen), op.balance, &actor.label(), &req.method)?;
+            let r = receipt_for_sale(
+                &st,
+                &tenant,
+                op.op,
+                Fen(req.amount_fen),
+                op.balance,
+                &actor.label(),
+                &req.method,
+            )?;
             record::put(&st.store, &r)?;
             if req.print.unwrap_or(true) {
                 super::views::print_and_count(&st, &no).await?;
@@ -395,7 +489,12 @@ pub async fn sale(State(st): State<AppState>, headers: HeaderMap, Json(req): Jso
             record::get(&st.store, &no)?.unwrap_or(r)
         }
     };
-    Ok(Json(SaleResult { op: op.op, receipt_no: no, balance_after_fen: rec.balance_after_fen, print: rec.print }))
+    Ok(Json(SaleResult {
+        op: op.op,
+        receipt_no: no,
+        balance_after_fen: rec.balance_after_fen,
+        print: rec.print,
+    }))
 }
 
 fn receipt_for_sale(
@@ -425,7 +524,10 @@ fn receipt_for_sale(
         receipt_no: Receipts::number_for_op(op),
         tenant: tenant.as_str(),
         tenant_name: t.as_ref().map(|x| x.name.as_str()).unwrap_or(""),
-        units: t.as_ref().map(|x| x.units.iter().map(|u| u.to_string()).collect()).unwrap_or_default(),
+        units: t
+            .as_ref()
+            .map(|x| x.units.iter().map(|u| u.to_string()).collect())
+            .unwrap_or_default(),
         meters,
         amount,
         balance_after: balance,
@@ -453,17 +555,36 @@ pub struct OpResult {
 /// Refund (退电): pay back part of the balance, at most all of it.
 #[utoipa::path(post, path = "/api/v1/refunds", tag = "operator", security(("bearer" = [])),
     request_body = RefundRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn refund(State(st): State<AppState>, headers: HeaderMap, Json(req): Json<RefundRequest>) -> ApiResult<Json<OpResult>> {
+pub async fn refund(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<RefundRequest>,
+) -> ApiResult<Json<OpResult>> {
     let actor = operator(&st, &headers, Permission::Refund, "refund")?;
     let tenant = TenantId::new(req.tenant);
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .submit_async(&actor, &key, crate::ledger::Request::Refund(crate::ledger::Refund { tenant: tenant.clone(), amount: Fen(req.amount_fen), reason: req.reason }))
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::Refund(crate::ledger::Refund {
+                tenant: tenant.clone(),
+                amount: Fen(req.amount_fen),
+                reason: req.reason,
+            }),
+        )
         .await
         .map_err(ledger_err)?;
-    let bal = st.ledger.account(&tenant).map_err(ApiError::internal)?.map(|a| a.balance.0);
-    Ok(Json(OpResult { op: op.op, balance_after_fen: bal }))
+    let bal = st
+        .ledger
+        .account(&tenant)
+        .map_err(ApiError::internal)?
+        .map(|a| a.balance.0);
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: bal,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -477,15 +598,29 @@ pub struct ReverseRequest {
 /// Reversal (冲正) of one earlier sale or refund, at most once.
 #[utoipa::path(post, path = "/api/v1/reversals", tag = "operator", security(("bearer" = [])),
     request_body = ReverseRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn reverse(State(st): State<AppState>, headers: HeaderMap, Json(req): Json<ReverseRequest>) -> ApiResult<Json<OpResult>> {
+pub async fn reverse(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<ReverseRequest>,
+) -> ApiResult<Json<OpResult>> {
     let actor = operator(&st, &headers, Permission::Reverse, "reverse operations")?;
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .submit_async(&actor, &key, crate::ledger::Request::Reverse(crate::ledger::Reverse { op: req.op, reason: req.reason }))
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::Reverse(crate::ledger::Reverse {
+                op: req.op,
+                reason: req.reason,
+            }),
+        )
         .await
         .map_err(ledger_err)?;
-    Ok(Json(OpResult { op: op.op, balance_after_fen: None }))
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: None,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -502,16 +637,22 @@ pub struct OpenAccountRequest {
 /// Open a tenant's account (cashier/admin).
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "operator", security(("bearer" = [])),
     request_body = OpenAccountRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
-pub async fn open_account(State(st): State<AppState>, headers: HeaderMap, Json(req): Json<OpenAccountRequest>) -> ApiResult<Json<OpResult>> {
+pub async fn open_account(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<OpenAccountRequest>,
+) -> ApiResult<Json<OpResult>> {
     let actor = operator(&st, &headers, Permission::OpenAccount, "open accounts")?;
     let tenant = TenantId::new(req.tenant.clone());
-    let t = repo::get_tenant(&st.store, &tenant).map_err(site_err)?
+    let t = repo::get_tenant(&st.store, &tenant)
+        .map_err(site_err)?
         .ok_or_else(|| ApiError::not_found(format!("no tenant {}", req.tenant)))?;
     let mut meters = Vec::new();
     match &req.meters {
         Some(ids) => {
             for id in ids {
-                let m = repo::get_meter(&st.store, &MeterId::new(id.clone())).map_err(site_err)?
+                let m = repo::get_meter(&st.store, &MeterId::new(id.clone()))
+                    .map_err(site_err)?
                     .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
                 meters.push(m);
             }
@@ -523,22 +664,46 @@ pub async fn open_account(State(st): State<AppState>, headers: HeaderMap, Json(r
         }
     }
     let transfer_in = match (req.transfer_in_fen, req.old_meter_serial) {
-        (Some(a), Some(s)) => Some(crate::ledger::TransferIn { amount: Fen(a), old_meter_serial: s }),
+        (Some(a), Some(s)) => Some(crate::ledger::TransferIn {
+            amount: Fen(a),
+            old_meter_serial: s,
+        }),
         (None, None) => None,
-        _ => return Err(ApiError::bad_request("transfer_in_fen and old_meter_serial go together")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "transfer_in_fen and old_meter_serial go together",
+            ));
+        }
     };
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .submit_async(&actor, &key, crate::ledger::Request::OpenAccount(crate::ledger::OpenAccount {
-            tenant: tenant.clone(),
-            meters: meters.iter().map(|m| crate::ledger::MeterAccountInit { meter: m.id.clone(), billing: ledger_billing(m.billing) }).collect(),
-            transfer_in,
-        }))
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::OpenAccount(crate::ledger::OpenAccount {
+                tenant: tenant.clone(),
+                meters: meters
+                    .iter()
+                    .map(|m| crate::ledger::MeterAccountInit {
+                        meter: m.id.clone(),
+                        billing: m.billing,
+                    })
+                    .collect(),
+                transfer_in,
+            }),
+        )
         .await
         .map_err(ledger_err)?;
-    let bal = st.ledger.account(&tenant).map_err(ApiError::internal)?.map(|a| a.balance.0);
-    Ok(Json(OpResult { op: op.op, balance_after_fen: bal }))
+    let bal = st
+        .ledger
+        .account(&tenant)
+        .map_err(ApiError::internal)?
+        .map(|a| a.balance.0);
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: bal,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -561,10 +726,20 @@ pub async fn close_account(
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     let op = st
         .ledger
-        .submit_async(&actor, &key, crate::ledger::Request::CloseAccount(crate::ledger::CloseAccount { tenant: TenantId::new(id), final_charge: Fen(req.final_charge_fen) }))
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::CloseAccount(crate::ledger::CloseAccount {
+                tenant: TenantId::new(id),
+                final_charge: Fen(req.final_charge_fen),
+            }),
+        )
         .await
         .map_err(ledger_err)?;
-    Ok(Json(OpResult { op: op.op, balance_after_fen: Some(0) }))
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: Some(0),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -577,7 +752,11 @@ pub struct OpsQuery {
 /// Ledger operations, newest first (as the ledger records them).
 #[utoipa::path(get, path = "/api/v1/operations", tag = "operator", security(("bearer" = [])),
     params(OpsQuery), responses((status = 200, description = "Operations as JSON records", body = Vec<serde_json::Value>)))]
-pub async fn operations(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<OpsQuery>) -> ApiResult<Json<Vec<serde_json::Value>>> {
+pub async fn operations(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OpsQuery>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let limit = q.limit.unwrap_or(100).min(1000);
     let ops = st
@@ -590,15 +769,27 @@ pub async fn operations(State(st): State<AppState>, headers: HeaderMap, Query(q)
             newest_first: true,
         })
         .map_err(ApiError::internal)?;
-    Ok(Json(ops.iter().map(|o| serde_json::to_value(o).unwrap_or_default()).collect()))
+    Ok(Json(
+        ops.iter()
+            .map(|o| serde_json::to_value(o).unwrap_or_default())
+            .collect(),
+    ))
 }
 
 /// One ledger operation.
 #[utoipa::path(get, path = "/api/v1/operations/{op}", tag = "operator", security(("bearer" = [])),
     params(("op" = u64, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody)))]
-pub async fn operation(State(st): State<AppState>, headers: HeaderMap, Path(op): Path<u64>) -> ApiResult<Json<serde_json::Value>> {
+pub async fn operation(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(op): Path<u64>,
+) -> ApiResult<Json<serde_json::Value>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
-    let o = st.ledger.operation(op).map_err(ApiError::internal)?.ok_or_else(|| ApiError::not_found(format!("no operation {op}")))?;
+    let o = st
+        .ledger
+        .operation(op)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no operation {op}")))?;
     Ok(Json(serde_json::to_value(&o).unwrap_or_default()))
 }
 
@@ -615,30 +806,61 @@ pub struct ReceiptQuery {
 /// Receipts, newest first; `failed=true` lists those that did not print.
 #[utoipa::path(get, path = "/api/v1/receipts", tag = "operator", security(("bearer" = [])),
     params(ReceiptQuery), responses((status = 200, body = Vec<ReceiptRecord>)))]
-pub async fn receipts(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ReceiptQuery>) -> ApiResult<Json<Vec<ReceiptRecord>>> {
+pub async fn receipts(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ReceiptQuery>,
+) -> ApiResult<Json<Vec<ReceiptRecord>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
-    Ok(Json(record::list(&st.store, q.tenant.as_deref(), q.failed.unwrap_or(false), q.limit.unwrap_or(100).min(1000))?))
+    Ok(Json(record::list(
+        &st.store,
+        q.tenant.as_deref(),
+        q.failed.unwrap_or(false),
+        q.limit.unwrap_or(100).min(1000),
+    )?))
 }
 
 /// Print a receipt again (cashier/admin).
 #[utoipa::path(post, path = "/api/v1/receipts/{receipt_no}/print", tag = "operator", security(("bearer" = [])),
     params(("receipt_no" = String, Path)), responses((status = 200, body = super::tenant::PrintResult), (status = 404, body = super::ErrorBody)))]
-pub async fn reprint(State(st): State<AppState>, headers: HeaderMap, Path(no): Path<String>) -> ApiResult<Json<super::tenant::PrintResult>> {
+pub async fn reprint(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> ApiResult<Json<super::tenant::PrintResult>> {
     let actor = operator(&st, &headers, Permission::Sell, "print receipts")?;
     record::get(&st.store, &no)?.ok_or_else(|| ApiError::not_found(format!("no receipt {no}")))?;
     let print = super::views::print_and_count(&st, &no).await?;
-    let txn = st.store.db().begin_write().map_err(crate::store::StoreError::from)?;
-    crate::auth::audit::append_in(&txn, &actor, "receipt.reprint", serde_json::json!({"receipt": no}))?;
+    let txn = st
+        .store
+        .db()
+        .begin_write()
+        .map_err(crate::store::StoreError::from)?;
+    crate::auth::audit::append_in(
+        &txn,
+        &actor,
+        "receipt.reprint",
+        serde_json::json!({"receipt": no}),
+    )?;
     txn.commit().map_err(crate::store::StoreError::from)?;
-    Ok(Json(super::tenant::PrintResult { receipt_no: no, print }))
+    Ok(Json(super::tenant::PrintResult {
+        receipt_no: no,
+        print,
+    }))
 }
 
 /// Top-up orders (kiosk and phone), newest first.
 #[utoipa::path(get, path = "/api/v1/topups", tag = "operator", security(("bearer" = [])),
     params(OpsQuery), responses((status = 200, body = Vec<TopUpView>)))]
-pub async fn topups(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<OpsQuery>) -> ApiResult<Json<Vec<TopUpView>>> {
+pub async fn topups(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OpsQuery>,
+) -> ApiResult<Json<Vec<TopUpView>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
-    let list = st.topups.list(q.tenant.as_deref(), q.limit.unwrap_or(100).min(1000))?;
+    let list = st
+        .topups
+        .list(q.tenant.as_deref(), q.limit.unwrap_or(100).min(1000))?;
     let mut out = Vec::new();
     for t in &list {
         out.push(super::tenant::topup_view(&st, t)?);
@@ -649,17 +871,27 @@ pub async fn topups(State(st): State<AppState>, headers: HeaderMap, Query(q): Qu
 /// Meter commands waiting in the outbox.
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<serde_json::Value>)))]
-pub async fn outbox(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<serde_json::Value>>> {
+pub async fn outbox(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let p = crate::ledger::outbox::pending(&st.store).map_err(ApiError::internal)?;
-    Ok(Json(p.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect()))
+    Ok(Json(
+        p.iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect(),
+    ))
 }
 
 /// Site defaults (power limit, collection interval, alarm levels, default tariff, hoarding
 /// cap, alarm SMS number, time zone).
 #[utoipa::path(get, path = "/api/v1/site/settings", tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = serde_json::Value)))]
-pub async fn get_settings(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+pub async fn get_settings(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let d = repo::defaults(&st.store).map_err(site_err)?;
     Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
@@ -677,7 +909,11 @@ pub async fn put_settings(
     let actor = operator(&st, &headers, Permission::EditSite, "edit site settings")?;
     let d: crate::site::model::SiteDefaults = serde_json::from_value(body)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
-    let txn = st.store.db().begin_write().map_err(crate::store::StoreError::from)?;
+    let txn = st
+        .store
+        .db()
+        .begin_write()
+        .map_err(crate::store::StoreError::from)?;
     repo::set_defaults(&txn, &actor, &d).map_err(site_err)?;
     txn.commit().map_err(crate::store::StoreError::from)?;
     st.ledger.set_hoarding_cap(d.hoarding_cap);
@@ -694,10 +930,18 @@ pub struct AuditQuery {
 /// Audit log entries in order (admin).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "operator", security(("bearer" = [])),
     params(AuditQuery), responses((status = 200, body = Vec<serde_json::Value>), (status = 403, body = super::ErrorBody)))]
-pub async fn audit_log(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> ApiResult<Json<Vec<serde_json::Value>>> {
+pub async fn audit_log(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
     operator(&st, &headers, Permission::ReadAudit, "read the audit log")?;
     use redb::ReadableDatabase;
-    let txn = st.store.db().begin_read().map_err(crate::store::StoreError::from)?;
+    let txn = st
+        .store
+        .db()
+        .begin_read()
+        .map_err(crate::store::StoreError::from)?;
     let t = match txn.open_table(crate::auth::audit::AUDIT) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Json(Vec::new())),
@@ -705,7 +949,10 @@ pub async fn audit_log(State(st): State<AppState>, headers: HeaderMap, Query(q):
     };
     let mut out = Vec::new();
     let limit = q.limit.unwrap_or(200).min(5000);
-    for row in t.range(q.after.unwrap_or(0) + 1..).map_err(ApiError::internal)? {
+    for row in t
+        .range(q.after.unwrap_or(0) + 1..)
+        .map_err(ApiError::internal)?
+    {
         let (_, v) = row.map_err(ApiError::internal)?;
         out.push(serde_json::from_slice(v.value()).unwrap_or_default());
         if out.len() >= limit {
@@ -729,7 +976,10 @@ pub struct GatewayView {
 /// Gateways with their link health.
 #[utoipa::path(get, path = "/api/v1/gateways", tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<GatewayView>)))]
-pub async fn gateways(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<GatewayView>>> {
+pub async fn gateways(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<GatewayView>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let mut out = Vec::new();
     for g in repo::list_gateways(&st.store).map_err(site_err)? {
@@ -769,7 +1019,12 @@ pub async fn status(State(st): State<AppState>, headers: HeaderMap) -> ApiResult
     let tenants = repo::list_tenants(&st.store).map_err(site_err)?;
     let mut arrears = 0;
     for t in &tenants {
-        if st.ledger.account(&t.id).map_err(ApiError::internal)?.is_some_and(|a| a.balance < Fen::ZERO) {
+        if st
+            .ledger
+            .account(&t.id)
+            .map_err(ApiError::internal)?
+            .is_some_and(|a| a.balance < Fen::ZERO)
+        {
             arrears += 1;
         }
     }
@@ -779,21 +1034,20 @@ pub async fn status(State(st): State<AppState>, headers: HeaderMap) -> ApiResult
         meters_offline: st.live.offline_meters().len(),
         tenants: tenants.len(),
         tenants_in_arrears: arrears,
-        outbox_pending: crate::ledger::outbox::pending(&st.store).map_err(ApiError::internal)?.len(),
+        outbox_pending: crate::ledger::outbox::pending(&st.store)
+            .map_err(ApiError::internal)?
+            .len(),
         receipts_failed: record::list(&st.store, None, true, 10_000)?.len(),
         topups_needing_refund: st
             .topups
             .list(None, 100_000)?
             .iter()
-            .filter(|t| matches!(t.state, crate::payment::topup::TopUpState::NeedsRefund { .. }))
+            .filter(|t| {
+                matches!(
+                    t.state,
+                    crate::payment::topup::TopUpState::NeedsRefund { .. }
+                )
+            })
             .count(),
     }))
-}
-
-/// The site's billing mode as the ledger names it (the two modules each define the enum).
-fn ledger_billing(b: crate::site::model::BillingMode) -> crate::site::BillingMode {
-    match b {
-        crate::site::model::BillingMode::Meter => crate::site::BillingMode::Meter,
-        crate::site::model::BillingMode::Host => crate::site::BillingMode::Host,
-    }
 }

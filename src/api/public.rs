@@ -122,7 +122,10 @@ pub async fn verify_receipt(
                 esc(&no),
                 esc(&no)
             );
-            (axum::http::StatusCode::NOT_FOUND, page("Not genuine", &body))
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                page("Not genuine", &body),
+            )
         }
     }
 }
@@ -135,7 +138,10 @@ pub async fn sandbox_page(
     let Some(amount) = st.sandbox.as_ref().and_then(|s| s.amount_of(&order)) else {
         return (
             axum::http::StatusCode::NOT_FOUND,
-            page("Sandbox", "<div class=\"card\"><h1 class=\"bad\">订单不存在 Unknown order</h1></div>"),
+            page(
+                "Sandbox",
+                "<div class=\"card\"><h1 class=\"bad\">订单不存在 Unknown order</h1></div>",
+            ),
         );
     };
     let o = esc(&order);

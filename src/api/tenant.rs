@@ -57,7 +57,10 @@ fn site_err(e: crate::site::repo::SiteError) -> ApiError {
     responses((status = 200, body = TenantToken),
         (status = 401, description = "Wrong unit or PIN (`bad_credentials`, with `attempts_left`)", body = super::ErrorBody),
         (status = 423, description = "Locked after 5 failures (`locked`, with `until`)", body = super::ErrorBody)))]
-pub async fn login(State(st): State<AppState>, Json(req): Json<TenantLogin>) -> ApiResult<Json<TenantToken>> {
+pub async fn login(
+    State(st): State<AppState>,
+    Json(req): Json<TenantLogin>,
+) -> ApiResult<Json<TenantToken>> {
     let unit_text = req.unit.trim().to_uppercase();
     if unit_text.is_empty() || unit_text.len() > 32 {
         return Err(ApiError::bad_request("enter your unit number, e.g. A-101"));
@@ -82,9 +85,17 @@ pub async fn login(State(st): State<AppState>, Json(req): Json<TenantLogin>) -> 
         let (left, until) = lockout::fail(&st.store, &unit_text, now)?;
         tracing::info!(unit = %unit_text, left, "tenant login failed");
         if let Some(until) = until {
-            let txn = st.store.db().begin_write().map_err(crate::store::StoreError::from)?;
-            audit::append_in(&txn, &Actor::system("kiosk"), "tenant.lockout",
-                serde_json::json!({"unit": unit_text, "until": until.to_string()}))?;
+            let txn = st
+                .store
+                .db()
+                .begin_write()
+                .map_err(crate::store::StoreError::from)?;
+            audit::append_in(
+                &txn,
+                &Actor::system("kiosk"),
+                "tenant.lockout",
+                serde_json::json!({"unit": unit_text, "until": until.to_string()}),
+            )?;
             txn.commit().map_err(crate::store::StoreError::from)?;
             return Err(locked(until));
         }
@@ -227,7 +238,7 @@ pub fn view(st: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
             meter: m.id.to_string(),
             unit: m.unit.as_ref().map(|u| u.to_string()),
             phases: format!("{:?}", m.phases).to_lowercase(),
-            billing: m.billing.as_str().to_string(),
+            billing: m.billing.to_string(),
             online: live.as_ref().map(|l| l.online).unwrap_or(false),
             power_w: live
                 .as_ref()
@@ -263,7 +274,10 @@ fn refusal(st: &AppState, meter: &MeterId, balance: Fen) -> ApiResult<Option<Ref
     if let Some(lock) = super::locks::get(&st.store, meter)? {
         return Ok(Some(Refusal {
             code: "locked_by_staff".into(),
-            message: format!("管理处已锁定此电表（{}），如需操作请联系管理处。", lock.reason),
+            message: format!(
+                "管理处已锁定此电表（{}），如需操作请联系管理处。",
+                lock.reason
+            ),
             message_en: format!(
                 "The management office has locked this meter ({}). Please contact them.",
                 lock.reason
@@ -330,7 +344,12 @@ pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usa
     let mut per_day = vec![0i64; days as usize];
     for unit in &t.units {
         for m in repo::meters_of_unit(&st.store, unit).map_err(site_err)? {
-            let rs = readings::history(&st.store, &m.id, from, Timestamp::now() + jiff::SignedDuration::from_secs(1))?;
+            let rs = readings::history(
+                &st.store,
+                &m.id,
+                from,
+                Timestamp::now() + jiff::SignedDuration::from_secs(1),
+            )?;
             let mut prev: Option<i64> = None;
             for r in rs {
                 if let Some(p) = prev
@@ -392,7 +411,10 @@ pub struct Purchase {
 /// Purchases (sales) of the tenant, newest first.
 #[utoipa::path(get, path = "/api/v1/tenant/purchases", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = Vec<Purchase>)))]
-pub async fn purchases(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<Purchase>>> {
+pub async fn purchases(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<Purchase>>> {
     let (tenant, _) = tenant_of(&st, &headers)?;
     Ok(Json(super::views::purchases(&st, &tenant, 50)?))
 }
@@ -428,9 +450,16 @@ pub fn topup_view(st: &AppState, t: &TopUp) -> ApiResult<TopUpView> {
             receipt_no,
             balance_after_fen,
             ..
-        } => ("paid", Some(receipt_no.clone()), Some(*balance_after_fen), None),
+        } => (
+            "paid",
+            Some(receipt_no.clone()),
+            Some(*balance_after_fen),
+            None,
+        ),
         TopUpState::Declined { .. } => ("declined", None, None, None),
-        TopUpState::NeedsRefund { reason, .. } => ("needs_refund", None, None, Some(reason.clone())),
+        TopUpState::NeedsRefund { reason, .. } => {
+            ("needs_refund", None, None, Some(reason.clone()))
+        }
     };
     let print = match &receipt_no {
         Some(no) => record::get(&st.store, no)?.map(|r| r.print),
@@ -463,19 +492,31 @@ pub fn qr_svg(payload: &str) -> String {
 
 pub fn topup_error(e: TopUpError) -> ApiError {
     match e {
-        TopUpError::NotPositive => ApiError::bad_request(e.to_string()).with("code_detail", "not_positive"),
-        TopUpError::OverCap { max, cap, .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string())
-            .with("max_fen", max.0)
-            .with("cap_fen", cap.0),
+        TopUpError::NotPositive => {
+            ApiError::bad_request(e.to_string()).with("code_detail", "not_positive")
+        }
+        TopUpError::OverCap { max, cap, .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string())
+                .with("max_fen", max.0)
+                .with("cap_fen", cap.0)
+        }
         TopUpError::Payment(crate::payment::PaymentError::BadSignature) => {
             ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", e.to_string())
         }
-        TopUpError::Payment(crate::payment::PaymentError::UnknownOrder(_)) => ApiError::not_found(e.to_string()),
-        TopUpError::Payment(_) => ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider", e.to_string()),
+        TopUpError::Payment(crate::payment::PaymentError::UnknownOrder(_)) => {
+            ApiError::not_found(e.to_string())
+        }
+        TopUpError::Payment(_) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider", e.to_string())
+        }
         TopUpError::AmountMismatch { .. } | TopUpError::OtherTransaction { .. } => {
             ApiError::conflict("payment_mismatch", e.to_string())
         }
-        TopUpError::NoProvider(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_provider", e.to_string()),
+        TopUpError::NoProvider(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_provider",
+            e.to_string(),
+        ),
         other => ApiError::internal(other),
     }
 }
@@ -492,11 +533,19 @@ pub async fn start_topup(
 ) -> ApiResult<Json<TopUpView>> {
     let (tenant, unit) = tenant_of(&st, &headers)?;
     if req.idempotency_key.is_empty() || req.idempotency_key.len() > 100 {
-        return Err(ApiError::bad_request("idempotency_key: 1 to 100 characters"));
+        return Err(ApiError::bad_request(
+            "idempotency_key: 1 to 100 characters",
+        ));
     }
     let t = st
         .topups
-        .create(&tenant, unit.as_str(), Fen(req.amount_fen), &req.idempotency_key, "kiosk")
+        .create(
+            &tenant,
+            unit.as_str(),
+            Fen(req.amount_fen),
+            &req.idempotency_key,
+            "kiosk",
+        )
         .await
         .map_err(topup_error)?;
     metrics::inc(&st.metrics.topups_created);
@@ -539,7 +588,10 @@ pub async fn reprint(
         .filter(|r| r.tenant == tenant.as_str())
         .ok_or_else(|| ApiError::not_found(format!("no receipt {no} for you")))?;
     let print = super::views::print_and_count(&st, &r.receipt_no).await?;
-    Ok(Json(PrintResult { receipt_no: no, print }))
+    Ok(Json(PrintResult {
+        receipt_no: no,
+        print,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -587,16 +639,45 @@ pub async fn switch(
         tenant: tenant.to_string(),
     };
     if let Some(r) = refusal(&st, &m.id, balance)? {
-        let txn = st.store.db().begin_write().map_err(crate::store::StoreError::from)?;
-        audit::append_in(&txn, &actor, "tenant.switch_refused",
-            serde_json::json!({"meter": meter.as_str(), "on": req.on, "reason": r.code}))?;
+        let txn = st
+            .store
+            .db()
+            .begin_write()
+            .map_err(crate::store::StoreError::from)?;
+        audit::append_in(
+            &txn,
+            &actor,
+            "tenant.switch_refused",
+            serde_json::json!({"meter": meter.as_str(), "on": req.on, "reason": r.code}),
+        )?;
         txn.commit().map_err(crate::store::StoreError::from)?;
-        return Err(ApiError::conflict(if r.code == "in_arrears" { "in_arrears" } else { "locked_by_staff" }, r.message.clone())
-            .with("message_en", r.message_en));
+        return Err(ApiError::conflict(
+            if r.code == "in_arrears" {
+                "in_arrears"
+            } else {
+                "locked_by_staff"
+            },
+            r.message.clone(),
+        )
+        .with("message_en", r.message_en));
     }
-    let command = if req.on { MeterCommand::Close } else { MeterCommand::Trip };
-    let id = super::views::enqueue(&st, &actor, "tenant.switch", &meter, command,
-        serde_json::json!({"meter": meter.as_str(), "on": req.on}))?;
+    let command = if req.on {
+        MeterCommand::Close
+    } else {
+        MeterCommand::Trip
+    };
+    let id = super::views::enqueue(
+        &st,
+        &actor,
+        "tenant.switch",
+        &meter,
+        command,
+        serde_json::json!({"meter": meter.as_str(), "on": req.on}),
+    )?;
     metrics::inc(&st.metrics.remote_switches);
-    Ok(Json(SwitchResult { meter: meter.to_string(), on: req.on, command_id: id }))
+    Ok(Json(SwitchResult {
+        meter: meter.to_string(),
+        on: req.on,
+        command_id: id,
+    }))
 }

@@ -7,10 +7,10 @@ use super::{AppState, metrics};
 use crate::auth::{Actor, audit};
 use crate::ledger::outbox::{self, MeterCommand};
 use crate::ledger::{OpDetail, OpFilter, OpKind};
-use crate::store::StoreError;
 use crate::payment::topup::{Settled, TopUpState};
 use crate::receipt::PrintStatus;
 use crate::site::{MeterId, TenantId};
+use crate::store::StoreError;
 
 /// The tenant's sales, newest first.
 pub fn purchases(st: &AppState, tenant: &TenantId, limit: usize) -> ApiResult<Vec<Purchase>> {
@@ -26,7 +26,13 @@ pub fn purchases(st: &AppState, tenant: &TenantId, limit: usize) -> ApiResult<Ve
         .map_err(ApiError::internal)?;
     let mut out = Vec::new();
     for o in ops {
-        let OpDetail::Sale { amount, method, receipt_no, .. } = o.detail else {
+        let OpDetail::Sale {
+            amount,
+            method,
+            receipt_no,
+            ..
+        } = o.detail
+        else {
             continue;
         };
         let ours = crate::receipt::Receipts::number_for_op(o.id);

@@ -121,10 +121,12 @@ impl Daemon {
                 what: cfg.listen.to_string(),
                 source,
             })?;
-        let addr = listener.local_addr().map_err(|source| DaemonError::Listen {
-            what: cfg.listen.to_string(),
-            source,
-        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| DaemonError::Listen {
+                what: cfg.listen.to_string(),
+                source,
+            })?;
         let public_url = cfg
             .public_url
             .clone()
@@ -134,14 +136,23 @@ impl Daemon {
         let sandbox = cfg
             .sandbox
             .then(|| -> Result<SandboxProvider, StoreError> {
-                Ok(SandboxProvider::new(&service_key(&store, "sandbox")?, &public_url))
+                Ok(SandboxProvider::new(
+                    &service_key(&store, "sandbox")?,
+                    &public_url,
+                ))
             })
             .transpose()?;
         let mut providers: Vec<Arc<dyn PaymentProvider>> = Vec::new();
         if let Some(s) = &sandbox {
             providers.push(Arc::new(s.clone()));
         }
-        let topups = TopUps::new(store.clone(), ledger.clone(), providers, receipts, &cfg.site_name);
+        let topups = TopUps::new(
+            store.clone(),
+            ledger.clone(),
+            providers,
+            receipts,
+            &cfg.site_name,
+        );
         let state = AppState(Arc::new(Inner {
             store,
             ledger,
@@ -170,10 +181,11 @@ impl Daemon {
         if let Some(path) = &cfg.socket {
             // A socket left by a previous run that did not stop cleanly.
             let _ = std::fs::remove_file(path);
-            let ul = tokio::net::UnixListener::bind(path).map_err(|source| DaemonError::Listen {
-                what: path.display().to_string(),
-                source,
-            })?;
+            let ul =
+                tokio::net::UnixListener::bind(path).map_err(|source| DaemonError::Listen {
+                    what: path.display().to_string(),
+                    source,
+                })?;
             // Staff only: owner and group may connect.
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660));

@@ -85,16 +85,35 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
     }
     let actor = Actor::system("demo");
     let mut rng = Lcg(20_261_125);
-    let pin_hash = crate::site::pin::hash_pin(DEMO_PIN)
-        .map_err(|e| DaemonError::Store(StoreError::Corrupt { table: "demo", why: e.to_string() }))?;
+    let pin_hash = crate::site::pin::hash_pin(DEMO_PIN).map_err(|e| {
+        DaemonError::Store(StoreError::Corrupt {
+            table: "demo",
+            why: e.to_string(),
+        })
+    })?;
 
     let mut units = Vec::new();
     let mut tenants: Vec<Tenant> = Vec::new();
     let mut meters: Vec<Meter> = Vec::new();
     let gateways = [
-        ("GW1", "A座配电间 A tower switch room", "tcp:127.0.0.1:15021", 3u8),
-        ("GW2", "B座配电间 B tower switch room", "rtu-over-tcp:127.0.0.1:15022", 3),
-        ("GW3", "地下室 Basement (secure link)", "secure:127.0.0.1:15023", 2),
+        (
+            "GW1",
+            "A座配电间 A tower switch room",
+            "tcp:127.0.0.1:15021",
+            3u8,
+        ),
+        (
+            "GW2",
+            "B座配电间 B tower switch room",
+            "rtu-over-tcp:127.0.0.1:15022",
+            3,
+        ),
+        (
+            "GW3",
+            "地下室 Basement (secure link)",
+            "secure:127.0.0.1:15023",
+            2,
+        ),
     ];
     let buses: Vec<(GatewayId, u8)> = gateways
         .iter()
@@ -102,35 +121,40 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
         .collect();
     let mut next_addr = vec![1u8; buses.len()];
     let mut meter_no = 0u32;
-    let mut add_meter = |unit: Option<UnitNo>, three: bool, billing: BillingMode, meters: &mut Vec<Meter>| {
-        meter_no += 1;
-        let slot = (meter_no as usize - 1) % buses.len();
-        let (g, b) = buses[slot].clone();
-        let id = format!("3100{meter_no:08}");
-        let (protocol, address, profile) = match billing {
-            BillingMode::Meter => (Protocol::Dlt645, MeterAddress::Dlt645(id.clone()), "dlt645-prepaid"),
-            BillingMode::Host => {
-                let a = next_addr[slot];
-                next_addr[slot] += 1;
-                (Protocol::Modbus, MeterAddress::Modbus(a), "modbus-basic")
-            }
+    let mut add_meter =
+        |unit: Option<UnitNo>, three: bool, billing: BillingMode, meters: &mut Vec<Meter>| {
+            meter_no += 1;
+            let slot = (meter_no as usize - 1) % buses.len();
+            let (g, b) = buses[slot].clone();
+            let id = format!("3100{meter_no:08}");
+            let (protocol, address, profile) = match billing {
+                BillingMode::Meter => (
+                    Protocol::Dlt645,
+                    MeterAddress::Dlt645(id.clone()),
+                    "dlt645-prepaid",
+                ),
+                BillingMode::Host => {
+                    let a = next_addr[slot];
+                    next_addr[slot] += 1;
+                    (Protocol::Modbus, MeterAddress::Modbus(a), "modbus-basic")
+                }
+            };
+            meters.push(Meter {
+                id: MeterId::new(id),
+                address,
+                protocol,
+                profile: profile.to_string(),
+                phases: if three { Phases::Three } else { Phases::One },
+                gateway: g,
+                bus: b,
+                unit,
+                billing,
+                tariff: None,
+                power_limit_w: None,
+                alarm1: None,
+                alarm2: None,
+            });
         };
-        meters.push(Meter {
-            id: MeterId::new(id),
-            address,
-            protocol,
-            profile: profile.to_string(),
-            phases: if three { Phases::Three } else { Phases::One },
-            gateway: g,
-            bus: b,
-            unit,
-            billing,
-            tariff: None,
-            power_limit_w: None,
-            alarm1: None,
-            alarm2: None,
-        });
-    };
     let mut n = 0usize;
     for b in ["A", "B"] {
         for floor in 1..=5 {
@@ -147,8 +171,16 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
                 }
                 n += 1;
                 let (shop, category) = SHOPS[(n - 1) % SHOPS.len()];
-                let name = if n <= SHOPS.len() { shop.to_string() } else { format!("{shop}（{no}）") };
-                let billing = if n % 3 == 0 { BillingMode::Host } else { BillingMode::Meter };
+                let name = if n <= SHOPS.len() {
+                    shop.to_string()
+                } else {
+                    format!("{shop}（{no}）")
+                };
+                let billing = if n.is_multiple_of(3) {
+                    BillingMode::Host
+                } else {
+                    BillingMode::Meter
+                };
                 let three = matches!(category, "restaurant" | "supermarket" | "cinema");
                 add_meter(Some(no.clone()), three, billing, &mut meters);
                 // Big kitchens have a second, three-phase meter.
@@ -188,24 +220,40 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
         },
     )?;
     for (id, name) in [("A", "A座 Tower A"), ("B", "B座 Tower B")] {
-        repo::upsert_building(&txn, &actor, &Building { id: BuildingId::new(id), name: name.into(), floors: Some(5) })?;
+        repo::upsert_building(
+            &txn,
+            &actor,
+            &Building {
+                id: BuildingId::new(id),
+                name: name.into(),
+                floors: Some(5),
+            },
+        )?;
     }
     for u in &units {
         repo::upsert_unit(&txn, &actor, u)?;
     }
     for (id, name, link, nbus) in gateways {
         let gid = GatewayId::new(id);
-        let link = GatewayLink::parse(link).map_err(|why| {
-            DaemonError::Store(StoreError::Corrupt { table: "demo", why })
-        })?;
-        repo::upsert_gateway(&txn, &actor, &Gateway {
-            id: gid.clone(),
-            name: name.into(),
-            link,
-            buses: (1..=nbus)
-                .map(|index| Bus { gateway: gid.clone(), index, baud: 9600, framing: Framing::E81 })
-                .collect(),
-        })?;
+        let link = GatewayLink::parse(link)
+            .map_err(|why| DaemonError::Store(StoreError::Corrupt { table: "demo", why }))?;
+        repo::upsert_gateway(
+            &txn,
+            &actor,
+            &Gateway {
+                id: gid.clone(),
+                name: name.into(),
+                link,
+                buses: (1..=nbus)
+                    .map(|index| Bus {
+                        gateway: gid.clone(),
+                        index,
+                        baud: 9600,
+                        framing: Framing::E81,
+                    })
+                    .collect(),
+            },
+        )?;
     }
     for m in &meters {
         repo::upsert_meter(&txn, &actor, m)?;
@@ -235,19 +283,25 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
             let share = [10, 25, 35, 30][(step % 4) as usize];
             let energy = base * share / 100 * rng.range(80, 120) / 100;
             total += energy;
-            readings::put_in(&txn, &Reading {
-                meter: m.id.clone(),
-                at,
-                total: Wh(total),
-                bands: None,
-                voltage_dv: vec![2_200 + rng.range(-40, 40); if m.phases == Phases::Three { 3 } else { 1 }],
-                current_ma: Vec::new(),
-                power_w: Some(energy / 6),
-                balance: None,
-                purchase_count: None,
-                relay: Some(Relay::Closed),
-                rollback: false,
-            })?;
+            readings::put_in(
+                &txn,
+                &Reading {
+                    meter: m.id.clone(),
+                    at,
+                    total: Wh(total),
+                    bands: None,
+                    voltage_dv: vec![
+                        2_200 + rng.range(-40, 40);
+                        if m.phases == Phases::Three { 3 } else { 1 }
+                    ],
+                    current_ma: Vec::new(),
+                    power_w: Some(energy / 6),
+                    balance: None,
+                    purchase_count: None,
+                    relay: Some(Relay::Closed),
+                    rollback: false,
+                },
+            )?;
             count += 1;
         }
     }
@@ -261,14 +315,17 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
             let ms: Vec<MeterAccountInit> = meters
                 .iter()
                 .filter(|m| m.unit.as_ref().is_some_and(|u| t.units.contains(u)))
-                .map(|m| MeterAccountInit { meter: m.id.clone(), billing: ledger_billing(m.billing) })
+                .map(|m| MeterAccountInit {
+                    meter: m.id.clone(),
+                    billing: m.billing,
+                })
                 .collect();
             // Balance in fen and an optional consumption charge to reach it.
             let (opening, charge) = match i {
-                0 => (18_650, None),                  // normal
-                1 => (8_000, None),                   // alarm 1
-                2 => (2_500, None),                   // alarm 2
-                3 => (1_000, Some(3_500)),            // arrears: −25.00
+                0 => (18_650, None),       // normal
+                1 => (8_000, None),        // alarm 1
+                2 => (2_500, None),        // alarm 2
+                3 => (1_000, Some(3_500)), // arrears: −25.00
                 _ => (rng.range(150, 1_800) * 100, None),
             };
             (t.id.clone(), ms, opening, charge)
@@ -281,23 +338,34 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
             let actor = &actor;
             s.spawn(move || {
                 for (tenant, ms, opening, charge) in chunk {
-                    let r = ledger.open_account(actor, &format!("demo:open:{tenant}"), OpenAccount {
-                        tenant: tenant.clone(),
-                        meters: ms.clone(),
-                        transfer_in: Some(TransferIn { amount: Fen(*opening), old_meter_serial: format!("OLD-{tenant}") }),
-                    });
+                    let r = ledger.open_account(
+                        actor,
+                        &format!("demo:open:{tenant}"),
+                        OpenAccount {
+                            tenant: tenant.clone(),
+                            meters: ms.clone(),
+                            transfer_in: Some(TransferIn {
+                                amount: Fen(*opening),
+                                old_meter_serial: format!("OLD-{tenant}"),
+                            }),
+                        },
+                    );
                     if let Err(e) = r {
                         errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
                         continue;
                     }
                     if let (Some(c), Some(m)) = (charge, ms.first()) {
-                        let r = ledger.charge_consumption(actor, &format!("demo:charge:{tenant}"), ChargeConsumption {
-                            meter: m.meter.clone(),
-                            reading_key: format!("demo:{}", m.meter),
-                            energy: Wh(c * 10),
-                            cost: SubFen::from_fen(Fen(*opening + c)),
-                            at: now,
-                        });
+                        let r = ledger.charge_consumption(
+                            actor,
+                            &format!("demo:charge:{tenant}"),
+                            ChargeConsumption {
+                                meter: m.meter.clone(),
+                                reading_key: format!("demo:{}", m.meter),
+                                energy: Wh(c * 10),
+                                cost: SubFen::from_fen(Fen(*opening + c)),
+                                at: now,
+                            },
+                        );
                         if let Err(e) = r {
                             errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
                         }
@@ -309,13 +377,10 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
     if let Some(e) = errors.into_inner().unwrap_or_default().into_iter().next() {
         return Err(e.into());
     }
-    Ok(DemoFacts { tenants: tenants.len(), meters: meters.len(), readings: count, created: true })
-}
-
-/// The site's billing mode as the ledger names it.
-fn ledger_billing(b: BillingMode) -> crate::site::BillingMode {
-    match b {
-        BillingMode::Meter => crate::site::BillingMode::Meter,
-        BillingMode::Host => crate::site::BillingMode::Host,
-    }
+    Ok(DemoFacts {
+        tenants: tenants.len(),
+        meters: meters.len(),
+        readings: count,
+        created: true,
+    })
 }

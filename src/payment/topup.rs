@@ -37,7 +37,10 @@ pub enum TopUpState {
     Declined { provider_txn: String },
     /// Money was received but the ledger refused the sale (e.g. the balance cap was reached
     /// meanwhile by another top-up): staff must refund it through the provider.
-    NeedsRefund { provider_txn: String, reason: String },
+    NeedsRefund {
+        provider_txn: String,
+        reason: String,
+    },
 }
 
 /// One top-up order.
@@ -80,7 +83,9 @@ pub enum TopUpError {
         "the confirmation for order {order} is for {got}, but the order is for {want}; refused"
     )]
     AmountMismatch { order: String, got: Fen, want: Fen },
-    #[error("order {order} was already settled with transaction {txn}; a different transaction is refused")]
+    #[error(
+        "order {order} was already settled with transaction {txn}; a different transaction is refused"
+    )]
     OtherTransaction { order: String, txn: String },
 }
 
@@ -363,7 +368,11 @@ impl TopUps {
         };
         let balance_after = match op.balance {
             Some(b) => b,
-            None => self.ledger.account(&tenant)?.map(|a| a.balance).unwrap_or(Fen::ZERO),
+            None => self
+                .ledger
+                .account(&tenant)?
+                .map(|a| a.balance)
+                .unwrap_or(Fen::ZERO),
         };
         let receipt_no = Receipts::number_for_op(op.op);
         let first_receipt = record::get(&self.store, &receipt_no)?.is_none();
@@ -451,7 +460,10 @@ pub fn make_receipt(f: ReceiptFacts<'_>) -> ReceiptRecord {
         receipt_no: f.receipt_no,
         site_name: f.site_name.to_string(),
         issued_at: now.to_string(),
-        local_time: now.to_zoned_datetime(f.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        local_time: now
+            .to_zoned_datetime(f.tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
         tenant: f.tenant.to_string(),
         tenant_name: f.tenant_name.to_string(),
         units: f.units,

@@ -50,7 +50,6 @@ pub struct ReceiptRecord {
     pub prints: u32,
 }
 
-
 pub fn put_in(txn: &WriteTransaction, r: &ReceiptRecord) -> Result<(), StoreError> {
     let mut t = txn.open_table(RECEIPTS)?;
     t.insert(r.receipt_no.as_str(), encode(r).as_slice())?;

@@ -48,7 +48,8 @@ impl Receipts {
 
     /// Whether `sig` is genuine for the stored receipt `no`.
     pub fn verify(&self, r: &ReceiptRecord, sig: &str) -> bool {
-        self.signer.verify(&r.receipt_no, &r.tenant, r.amount_fen, sig)
+        self.signer
+            .verify(&r.receipt_no, &r.tenant, r.amount_fen, sig)
     }
 
     /// Prints receipt `no` and records the outcome. Returns the new print status.
