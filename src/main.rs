@@ -24,6 +24,8 @@ enum Command {
     Serve(cli::serve::Args),
     /// Run a demo site with simulated meters, kiosk, sandbox payments and printer.
     Demo(cli::demo::Args),
+    /// Balances, sales, refunds, reversals, history and checks of the ledger.
+    Ledger(cli::ledger::Args),
     /// Create the data directory, a commented default config and the store.
     Init(cli::init::Args),
     /// Check the configuration file and report every bad key or value.
@@ -40,6 +42,7 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Ledger(args) => cli::ledger::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Demo(args) => cli::demo::run(args),

@@ -4,6 +4,7 @@ pub mod check;
 pub mod demo;
 pub mod import;
 pub mod init;
+pub mod ledger;
 pub mod serve;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).

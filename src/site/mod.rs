@@ -7,9 +7,10 @@ pub mod model;
 pub mod pin;
 pub mod repo;
 
+pub use billing::BillingMode;
 pub use ids::{BuildingId, GatewayId, MeterId, TenantId, UnitNo};
 pub use model::{
-    BillingMode, Building, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases,
-    Protocol, SiteDefaults, Tenant, Unit,
+    Building, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases, Protocol,
+    SiteDefaults, Tenant, Unit,
 };
 pub use repo::{Change, SiteError};
