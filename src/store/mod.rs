@@ -1,9 +1,16 @@
 //! The redb store: one database file holds the site model, the ledger, the audit log, the
 //! command outbox and the readings. Each module defines its own tables; this module opens
-//! the database, keeps the schema version and offers the shared helpers.
+//! the database, keeps the schema version (running migrations on open), takes online
+//! backups and offers the shared record helpers.
 
-use std::path::Path;
+pub mod backup;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+pub use backup::BackupReport;
+pub use schema::{MIGRATIONS, Migration, SCHEMA_VERSION};
 
 /// Errors from the store layer, with the redb cause.
 #[derive(Debug, thiserror::Error)]
@@ -24,26 +31,73 @@ pub enum StoreError {
     Commit(#[from] redb::CommitError),
     #[error("a stored record is corrupt ({table}): {why}")]
     Corrupt { table: &'static str, why: String },
+    #[error(
+        "the store at {path} has schema version {found}, newer than this voltvend \
+         understands ({supported}); upgrade voltvend or restore a backup"
+    )]
+    SchemaTooNew {
+        path: String,
+        found: u64,
+        supported: u64,
+    },
+    #[error("migration of the store to schema version {to} ({name}) failed: {why}")]
+    Migration {
+        to: u64,
+        name: &'static str,
+        why: String,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the backup written to {path} failed its integrity check; it was removed")]
+    BackupCorrupt { path: String },
 }
 
 /// A handle on the open database; cheap to clone and share between tasks.
 #[derive(Clone)]
 pub struct Store {
     db: Arc<redb::Database>,
+    path: Arc<PathBuf>,
 }
 
 impl Store {
-    /// Opens (or creates) the database file at `path`.
+    /// Opens (or creates) the database file at `path` and brings its schema up to
+    /// [`SCHEMA_VERSION`] (each migration in its own durable transaction). A file written
+    /// by a newer voltvend is refused rather than misread.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = redb::Database::create(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
         })?;
-        Ok(Store { db: Arc::new(db) })
+        let store = Store {
+            db: Arc::new(db),
+            path: Arc::new(path.to_path_buf()),
+        };
+        schema::migrate(&store, MIGRATIONS)?;
+        Ok(store)
     }
 
     pub fn db(&self) -> &redb::Database {
         &self.db
+    }
+
+    /// The database file this store was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version recorded in the file.
+    pub fn schema_version(&self) -> Result<u64, StoreError> {
+        schema::version(self)
+    }
+
+    /// Writes a consistent copy of the whole database to `dest` while the store stays open
+    /// (readers continue; writers wait for the copy). See [`backup`].
+    pub fn backup_to(&self, dest: &Path) -> Result<BackupReport, StoreError> {
+        backup::backup_to(self, dest)
     }
 }
 

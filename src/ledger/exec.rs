@@ -1,0 +1,737 @@
+//! Running one request inside the batch's write transaction.
+//!
+//! Each request is first *planned*: every check reads the transaction (so it sees the
+//! requests committed earlier in the same batch) and nothing is written. Only a request
+//! whose plan is complete is *applied*. A refused request therefore leaves the transaction
+//! exactly as it found it, and the other requests of the batch commit normally. Only a
+//! storage failure while applying spoils the transaction (and then the whole batch fails).
+
+use crate::auth::audit;
+use crate::auth::{Actor, Permission, Role};
+use crate::ledger::LedgerError;
+use crate::ledger::outbox::{self, MeterCommand};
+use crate::ledger::tables::*;
+use crate::ledger::tx::Tx;
+use crate::ledger::types::*;
+use crate::site::{BillingMode, MeterId, TenantId};
+use crate::store::encode;
+use crate::units::{Fen, SubFen};
+use redb::ReadableTable;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Everything one operation will write.
+struct Plan {
+    tenant: Option<TenantId>,
+    detail: OpDetail,
+    postings: Vec<Posting>,
+    tenant_put: Option<TenantAccount>,
+    meter_puts: Vec<MeterAccountView>,
+    commands: Vec<(MeterId, MeterCommand)>,
+    outbox_taken: Vec<u64>,
+    reading_key: Option<String>,
+    reverses: Option<u64>,
+}
+
+impl Plan {
+    fn new(tenant: Option<TenantId>, detail: OpDetail) -> Plan {
+        Plan {
+            tenant,
+            detail,
+            postings: Vec::new(),
+            tenant_put: None,
+            meter_puts: Vec::new(),
+            commands: Vec::new(),
+            outbox_taken: Vec::new(),
+            reading_key: None,
+            reverses: None,
+        }
+    }
+
+    fn post(&mut self, account: impl Into<String>, amount: i64) {
+        self.postings.push(Posting {
+            account: account.into(),
+            amount: Fen(amount),
+        });
+    }
+}
+
+/// A request answered without writing (an earlier identical request already did it).
+enum Outcome {
+    Apply(Box<Plan>),
+    Replay(OpReceipt),
+}
+
+/// The fingerprint that tells a retry (same content) from a reused key (other content).
+pub(crate) fn fingerprint(req: &Request) -> String {
+    hex::encode(Sha256::digest(encode(req)))
+}
+
+pub(crate) fn run(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    key: &str,
+    req: &Request,
+) -> Result<OpReceipt, LedgerError> {
+    check_permission(actor, req)?;
+    check_key(key)?;
+    let fp = fingerprint(req);
+    if let Some(rec) = tx.key(key)? {
+        return if rec.fingerprint == fp {
+            Ok(rec.receipt)
+        } else {
+            Err(LedgerError::KeyReused {
+                key: key.to_string(),
+                op: rec.receipt.op,
+            })
+        };
+    }
+    let outcome = match req {
+        Request::OpenAccount(r) => Outcome::Apply(Box::new(plan_open(tx, r)?)),
+        Request::AddMeter(r) => Outcome::Apply(Box::new(plan_add_meter(tx, r)?)),
+        Request::Sale(r) => Outcome::Apply(Box::new(plan_sale(tx, r)?)),
+        Request::Refund(r) => Outcome::Apply(Box::new(plan_refund(tx, r)?)),
+        Request::Reverse(r) => Outcome::Apply(Box::new(plan_reverse(tx, r)?)),
+        Request::CloseAccount(r) => Outcome::Apply(Box::new(plan_close(tx, r)?)),
+        Request::ChargeConsumption(r) => plan_charge(tx, r)?,
+    };
+    match outcome {
+        Outcome::Replay(receipt) => Ok(receipt),
+        Outcome::Apply(plan) => apply(tx, actor, key, fp, *plan),
+    }
+}
+
+fn check_permission(actor: &Actor, req: &Request) -> Result<(), LedgerError> {
+    let (perm, action) = match req {
+        Request::OpenAccount(_) => (Permission::OpenAccount, "open accounts"),
+        Request::AddMeter(_) => (Permission::OpenAccount, "add meters to accounts"),
+        Request::Sale(_) => (Permission::Sell, "sell credit"),
+        Request::Refund(_) => (Permission::Refund, "refund"),
+        Request::Reverse(_) => (Permission::Reverse, "reverse operations"),
+        Request::CloseAccount(_) => (Permission::CloseAccount, "close accounts"),
+        Request::ChargeConsumption(_) => {
+            // Consumption comes from the collector; an admin may post a correction.
+            return match actor {
+                Actor::System { .. }
+                | Actor::Operator {
+                    role: Role::Admin, ..
+                } => Ok(()),
+                _ => Err(LedgerError::Forbidden {
+                    actor: actor.label(),
+                    action: "charge consumption",
+                }),
+            };
+        }
+    };
+    if !actor.may(perm) {
+        return Err(LedgerError::Forbidden {
+            actor: actor.label(),
+            action,
+        });
+    }
+    if let (Actor::Tenant { tenant }, Request::Sale(s)) = (actor, req)
+        && tenant != s.tenant.as_str()
+    {
+        return Err(LedgerError::Forbidden {
+            actor: actor.label(),
+            action: "top up another tenant's account",
+        });
+    }
+    Ok(())
+}
+
+fn check_key(key: &str) -> Result<(), LedgerError> {
+    if key.trim().is_empty() || key.len() > 200 {
+        return Err(LedgerError::Invalid(format!(
+            "the idempotency key must be 1 to 200 characters, got {} characters",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+fn positive(what: &'static str, amount: Fen) -> Result<(), LedgerError> {
+    if amount.0 <= 0 {
+        return Err(LedgerError::NotPositive { what, amount });
+    }
+    Ok(())
+}
+
+fn check_method(method: &str) -> Result<(), LedgerError> {
+    let ok = !method.is_empty()
+        && method.len() <= 32
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(LedgerError::Invalid(format!(
+            "payment method '{method}' must be 1 to 32 of a-z, 0-9, '_' or '-' (e.g. cash, wechat)"
+        )));
+    }
+    Ok(())
+}
+
+fn check_id(what: &str, id: &str) -> Result<(), LedgerError> {
+    if id.trim().is_empty() {
+        return Err(LedgerError::Invalid(format!("the {what} is empty")));
+    }
+    Ok(())
+}
+
+/// A meter that may be put on `tenant`'s account: new, or closed on an earlier account
+/// (it keeps its purchase counter, which the physical meter also keeps).
+fn fresh_meter(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    init: &MeterAccountInit,
+) -> Result<MeterAccountView, LedgerError> {
+    check_id("meter id", init.meter.as_str())?;
+    let purchase_count = match tx.meter(&init.meter)? {
+        Some(m) if !m.closed => {
+            return Err(LedgerError::MeterTaken {
+                meter: init.meter.clone(),
+                tenant: m.tenant,
+            });
+        }
+        Some(m) => m.purchase_count,
+        None => 0,
+    };
+    Ok(MeterAccountView {
+        meter: init.meter.clone(),
+        tenant: tenant.clone(),
+        billing: init.billing,
+        purchase_count,
+        carry: SubFen::ZERO,
+        tripped: false,
+        closed: false,
+    })
+}
+
+fn plan_open(tx: &Tx<'_>, r: &OpenAccount) -> Result<Plan, LedgerError> {
+    check_id("tenant id", r.tenant.as_str())?;
+    if tx.tenant(&r.tenant)?.is_some() {
+        return Err(LedgerError::AccountExists(r.tenant.clone()));
+    }
+    if r.meters.is_empty() {
+        return Err(LedgerError::Invalid(format!(
+            "the account of tenant {} needs at least one meter",
+            r.tenant
+        )));
+    }
+    let mut plan = Plan::new(
+        Some(r.tenant.clone()),
+        OpDetail::OpenAccount {
+            meters: r.meters.clone(),
+            transfer_in: r.transfer_in.clone(),
+        },
+    );
+    for (i, init) in r.meters.iter().enumerate() {
+        if r.meters[..i].iter().any(|m| m.meter == init.meter) {
+            return Err(LedgerError::Invalid(format!(
+                "meter {} is listed twice",
+                init.meter
+            )));
+        }
+        plan.meter_puts.push(fresh_meter(tx, &r.tenant, init)?);
+    }
+    if let Some(t) = &r.transfer_in {
+        positive("the transferred-in balance", t.amount)?;
+        if t.old_meter_serial.trim().is_empty() {
+            return Err(LedgerError::Invalid(
+                "a transferred-in balance needs the old meter's serial number".into(),
+            ));
+        }
+        plan.post(tenant_account(&r.tenant), t.amount.0);
+        plan.post(TRANSFER_IN, -t.amount.0);
+    }
+    plan.tenant_put = Some(TenantAccount {
+        tenant: r.tenant.clone(),
+        status: AccountStatus::Open,
+        meters: r.meters.iter().map(|m| m.meter.clone()).collect(),
+        opened_op: 0,
+        closed_op: None,
+    });
+    Ok(plan)
+}
+
+fn plan_add_meter(tx: &Tx<'_>, r: &AddMeter) -> Result<Plan, LedgerError> {
+    let mut acc = tx.open_tenant(&r.tenant)?;
+    let meter = fresh_meter(tx, &r.tenant, &r.meter)?;
+    let mut plan = Plan::new(
+        Some(r.tenant.clone()),
+        OpDetail::AddMeter {
+            meter: r.meter.clone(),
+        },
+    );
+    acc.meters.push(meter.meter.clone());
+    plan.meter_puts.push(meter);
+    plan.tenant_put = Some(acc);
+    Ok(plan)
+}
+
+/// The tenant's open meters, in account order.
+fn open_meters(tx: &Tx<'_>, acc: &TenantAccount) -> Result<Vec<MeterAccountView>, LedgerError> {
+    let mut out = Vec::with_capacity(acc.meters.len());
+    for id in &acc.meters {
+        match tx.meter(id)? {
+            Some(m) if !m.closed && m.tenant == acc.tenant => out.push(m),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn plan_sale(tx: &Tx<'_>, r: &Sale) -> Result<Plan, LedgerError> {
+    positive("the sale amount", r.amount)?;
+    check_method(&r.method)?;
+    let acc = tx.open_tenant(&r.tenant)?;
+    let balance = Fen(tx.balance(&tenant_account(&r.tenant))?);
+    let balance_after = balance
+        .checked_add(r.amount)
+        .ok_or(LedgerError::Overflow("the balance after this sale"))?;
+    if let Some(cap) = tx.cap
+        && balance_after > cap
+    {
+        return Err(LedgerError::HoardingCap {
+            amount: r.amount,
+            balance_after,
+            cap,
+            largest: Fen((cap.0 - balance.0).max(0)),
+        });
+    }
+    let mut meters = open_meters(tx, &acc)?;
+    // The meter-mode meter that receives the credit, if any.
+    let target = match &r.meter {
+        Some(id) => {
+            let pos = meters.iter().position(|m| &m.meter == id);
+            match pos {
+                Some(i) => (meters[i].billing == BillingMode::Meter).then_some(i),
+                None => {
+                    return Err(match tx.meter(id)? {
+                        None => LedgerError::NoMeter(id.clone()),
+                        Some(m) if m.tenant != r.tenant => LedgerError::NotTenantsMeter {
+                            meter: id.clone(),
+                            owner: m.tenant,
+                            tenant: r.tenant.clone(),
+                        },
+                        Some(_) => LedgerError::MeterClosed(id.clone()),
+                    });
+                }
+            }
+        }
+        None => {
+            let prepaid: Vec<usize> = (0..meters.len())
+                .filter(|&i| meters[i].billing == BillingMode::Meter)
+                .collect();
+            match prepaid.as_slice() {
+                [] => None,
+                [one] => Some(*one),
+                many => {
+                    return Err(LedgerError::WhichMeter {
+                        tenant: r.tenant.clone(),
+                        meters: many
+                            .iter()
+                            .map(|&i| meters[i].meter.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+            }
+        }
+    };
+    let mut plan = Plan::new(
+        Some(r.tenant.clone()),
+        OpDetail::Sale {
+            amount: r.amount,
+            method: r.method.clone(),
+            receipt_no: r.receipt_no.clone(),
+            credit: None,
+        },
+    );
+    if let Some(i) = target {
+        let m = &mut meters[i];
+        m.purchase_count = m
+            .purchase_count
+            .checked_add(1)
+            .ok_or(LedgerError::Overflow("the meter's purchase counter"))?;
+        plan.commands.push((
+            m.meter.clone(),
+            MeterCommand::PushCredit {
+                amount: r.amount,
+                purchase_count: m.purchase_count,
+            },
+        ));
+        if let OpDetail::Sale { credit, .. } = &mut plan.detail {
+            *credit = Some((m.meter.clone(), m.purchase_count));
+        }
+        plan.meter_puts.push(m.clone());
+    }
+    // Host-mode meters tripped for arrears close again once the account is in credit.
+    if balance_after.0 > 0 {
+        for m in meters
+            .iter_mut()
+            .filter(|m| m.billing == BillingMode::Host && m.tripped)
+        {
+            m.tripped = false;
+            plan.commands.push((m.meter.clone(), MeterCommand::Close));
+            plan.meter_puts.push(m.clone());
+        }
+    }
+    plan.post(tenant_account(&r.tenant), r.amount.0);
+    plan.post(payment_account(&r.method), -r.amount.0);
+    Ok(plan)
+}
+
+fn plan_refund(tx: &Tx<'_>, r: &Refund) -> Result<Plan, LedgerError> {
+    positive("the refund amount", r.amount)?;
+    tx.open_tenant(&r.tenant)?;
+    let balance = Fen(tx.balance(&tenant_account(&r.tenant))?);
+    if r.amount > balance {
+        return Err(LedgerError::RefundTooLarge {
+            tenant: r.tenant.clone(),
+            amount: r.amount,
+            balance,
+        });
+    }
+    let mut plan = Plan::new(
+        Some(r.tenant.clone()),
+        OpDetail::Refund {
+            amount: r.amount,
+            reason: r.reason.clone(),
+        },
+    );
+    plan.post(tenant_account(&r.tenant), -r.amount.0);
+    plan.post(REFUNDS_PAID, r.amount.0);
+    Ok(plan)
+}
+
+fn plan_reverse(tx: &Tx<'_>, r: &Reverse) -> Result<Plan, LedgerError> {
+    let orig = tx.op(r.op)?.ok_or(LedgerError::NoOperation(r.op))?;
+    let kind = orig.detail.kind();
+    match kind {
+        OpKind::Sale | OpKind::Refund => {}
+        OpKind::Reverse => return Err(LedgerError::ReversalOfReversal(r.op)),
+        _ => return Err(LedgerError::NotReversible { op: r.op, kind }),
+    }
+    if let Some(by) = tx.reversed.get(r.op)? {
+        return Err(LedgerError::AlreadyReversed {
+            op: r.op,
+            by: by.value(),
+        });
+    }
+    let tenant = orig
+        .tenant
+        .clone()
+        .ok_or_else(|| LedgerError::Invariant(format!("{kind} {} has no tenant", r.op)))?;
+    tx.open_tenant(&tenant)?;
+    let mut plan = Plan::new(
+        Some(tenant),
+        OpDetail::Reverse {
+            op: r.op,
+            reversed_kind: kind,
+            reason: r.reason.clone(),
+        },
+    );
+    // Credit already loaded into a meter cannot be taken back by the ledger alone; while
+    // the push is still queued (and is the meter's latest), it is withdrawn instead.
+    if let OpDetail::Sale {
+        credit: Some((meter_id, count)),
+        ..
+    } = &orig.detail
+    {
+        let sent = || LedgerError::CreditAlreadySent {
+            op: r.op,
+            meter: meter_id.clone(),
+        };
+        let mut meter = tx.meter(meter_id)?.ok_or_else(sent)?;
+        let mut queued = None;
+        for &id in &orig.outbox {
+            if let Some(e) = outbox::get_in(tx.txn, id)?
+                && matches!(e.command, MeterCommand::PushCredit { .. })
+                && &e.meter == meter_id
+            {
+                queued = Some(id);
+            }
+        }
+        match queued {
+            Some(id) if meter.purchase_count == *count => {
+                meter.purchase_count -= 1;
+                plan.outbox_taken.push(id);
+                plan.meter_puts.push(meter);
+            }
+            _ => return Err(sent()),
+        }
+    }
+    for p in &orig.postings {
+        plan.post(p.account.clone(), -p.amount.0);
+    }
+    plan.reverses = Some(r.op);
+    Ok(plan)
+}
+
+fn plan_close(tx: &Tx<'_>, r: &CloseAccount) -> Result<Plan, LedgerError> {
+    if r.final_charge.is_negative() {
+        return Err(LedgerError::Invalid(format!(
+            "the final charge cannot be negative ({})",
+            r.final_charge
+        )));
+    }
+    let mut acc = tx.open_tenant(&r.tenant)?;
+    let account = tenant_account(&r.tenant);
+    let balance = Fen(tx.balance(&account)?);
+    let left = balance
+        .checked_sub(r.final_charge)
+        .ok_or(LedgerError::Overflow("the balance after the final charge"))?;
+    let (refunded, arrears) = if left.0 >= 0 {
+        (left, Fen::ZERO)
+    } else {
+        (Fen::ZERO, -left)
+    };
+    let mut meters = open_meters(tx, &acc)?;
+    for m in &mut meters {
+        m.closed = true;
+    }
+    let mut plan = Plan::new(
+        Some(r.tenant.clone()),
+        OpDetail::CloseAccount {
+            final_charge: r.final_charge,
+            refunded,
+            arrears,
+            meters: meters.iter().map(|m| m.meter.clone()).collect(),
+        },
+    );
+    if r.final_charge.0 > 0 {
+        plan.post(account.clone(), -r.final_charge.0);
+        plan.post(FINAL_CHARGE_REVENUE, r.final_charge.0);
+    }
+    if refunded.0 > 0 {
+        plan.post(account.clone(), -refunded.0);
+        plan.post(REFUNDS_PAID, refunded.0);
+    }
+    if arrears.0 > 0 {
+        plan.post(account, arrears.0);
+        plan.post(ARREARS, -arrears.0);
+    }
+    plan.meter_puts = meters;
+    acc.status = AccountStatus::Closed;
+    acc.closed_op = Some(0);
+    plan.tenant_put = Some(acc);
+    Ok(plan)
+}
+
+fn plan_charge(tx: &Tx<'_>, r: &ChargeConsumption) -> Result<Outcome, LedgerError> {
+    check_id("reading key", &r.reading_key)?;
+    if r.energy.0 < 0 || r.cost.0 < 0 {
+        return Err(LedgerError::Invalid(format!(
+            "reading '{}' has negative energy or cost",
+            r.reading_key
+        )));
+    }
+    if let Some(op) = tx.readings.get(r.reading_key.as_str())? {
+        let op = op.value();
+        let earlier = tx.op(op)?.ok_or(LedgerError::NoOperation(op))?;
+        let same = matches!(&earlier.detail, OpDetail::Consumption { meter, energy, cost, reading_at, .. }
+            if meter == &r.meter && *energy == r.energy && *cost == r.cost && *reading_at == r.at);
+        if !same {
+            return Err(LedgerError::ReadingConflict {
+                reading_key: r.reading_key.clone(),
+                op,
+            });
+        }
+        let rec = tx.key(&earlier.key)?.ok_or_else(|| {
+            LedgerError::Invariant(format!("operation {op} has no idempotency record"))
+        })?;
+        return Ok(Outcome::Replay(rec.receipt));
+    }
+    let mut meter = tx
+        .meter(&r.meter)?
+        .ok_or_else(|| LedgerError::NoMeter(r.meter.clone()))?;
+    if meter.closed {
+        return Err(LedgerError::MeterClosed(r.meter.clone()));
+    }
+    tx.open_tenant(&meter.tenant)?;
+    let total = meter
+        .carry
+        .0
+        .checked_add(r.cost.0)
+        .ok_or(LedgerError::Overflow("the reading's cost"))?;
+    let (charged, carry) = SubFen(total)
+        .split()
+        .map_err(|_| LedgerError::Overflow("the reading's cost"))?;
+    meter.carry = carry;
+    let tenant = meter.tenant.clone();
+    let mut plan = Plan::new(
+        Some(tenant.clone()),
+        OpDetail::Consumption {
+            meter: r.meter.clone(),
+            reading_key: r.reading_key.clone(),
+            energy: r.energy,
+            cost: r.cost,
+            charged,
+            carry,
+            reading_at: r.at,
+        },
+    );
+    if charged.0 > 0 {
+        plan.post(tenant_account(&tenant), -charged.0);
+        plan.post(CONSUMPTION_REVENUE, charged.0);
+    }
+    plan.meter_puts.push(meter);
+    plan.reading_key = Some(r.reading_key.clone());
+    Ok(Outcome::Apply(Box::new(plan)))
+}
+
+/// What the audit entry of an operation records.
+#[derive(serde::Serialize)]
+struct AuditDetail<'a> {
+    op: u64,
+    key: &'a str,
+    tenant: Option<&'a TenantId>,
+    detail: &'a OpDetail,
+    postings: &'a [Posting],
+    balance_after: Option<Fen>,
+    outbox: &'a [u64],
+}
+
+/// Writes a complete plan: balances, outbox, audit entry, operation record, indexes and the
+/// idempotency record. Only storage errors (which spoil the transaction) can happen after
+/// the overflow pre-check.
+fn apply(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    key: &str,
+    fingerprint: String,
+    mut plan: Plan,
+) -> Result<OpReceipt, LedgerError> {
+    let sum: i128 = plan.postings.iter().map(|p| i128::from(p.amount.0)).sum();
+    if sum != 0 {
+        return Err(LedgerError::Invariant(format!(
+            "{} postings sum to {sum} fen, not zero",
+            plan.detail.kind()
+        )));
+    }
+    // New balances, computed before anything is written so an overflow refuses cleanly.
+    let mut new_balances: BTreeMap<&str, i64> = BTreeMap::new();
+    for p in &plan.postings {
+        let current = match new_balances.get(p.account.as_str()) {
+            Some(&b) => b,
+            None => tx.balance(&p.account)?,
+        };
+        let next = current
+            .checked_add(p.amount.0)
+            .ok_or(LedgerError::Overflow("an account balance"))?;
+        new_balances.insert(p.account.as_str(), next);
+    }
+    let tenant_key = plan.tenant.as_ref().map(tenant_account);
+    let id = tx.next_op_id()?;
+    for p in &plan.postings {
+        tx.note_posting(&p.account, p.amount.0)?;
+    }
+    for (account, balance) in &new_balances {
+        tx.accounts.insert(*account, *balance)?;
+    }
+    if let Some(t) = &mut plan.tenant_put {
+        if t.opened_op == 0 {
+            t.opened_op = id;
+        }
+        if t.closed_op == Some(0) {
+            t.closed_op = Some(id);
+        }
+        if let Some(k) = &tenant_key
+            && tx.accounts.get(k.as_str())?.is_none()
+        {
+            tx.accounts.insert(k.as_str(), 0)?;
+        }
+        let t = t.clone();
+        tx.put_tenant(&t)?;
+    }
+    for m in &plan.meter_puts {
+        tx.put_meter(m)?;
+    }
+    let mut outbox_ids = Vec::with_capacity(plan.commands.len());
+    for (meter, command) in plan.commands {
+        outbox_ids.push(outbox::push_in(tx.txn, &meter, command, id)?);
+    }
+    for taken in &plan.outbox_taken {
+        outbox::take_in(tx.txn, *taken)?;
+    }
+    let balance_after = match &tenant_key {
+        Some(k) => Some(Fen(tx.balance(k)?)),
+        None => None,
+    };
+    let amount = Fen(plan
+        .postings
+        .iter()
+        .filter(|p| Some(&p.account) == tenant_key.as_ref())
+        .map(|p| p.amount.0)
+        .sum());
+    let kind = plan.detail.kind();
+    let at = jiff::Timestamp::now();
+    let detail = serde_json::to_value(AuditDetail {
+        op: id,
+        key,
+        tenant: plan.tenant.as_ref(),
+        detail: &plan.detail,
+        postings: &plan.postings,
+        balance_after,
+        outbox: &outbox_ids,
+    })
+    .unwrap_or_else(|e| serde_json::Value::String(format!("operation {id}: {e}")));
+    let audit_seq = audit::append_in(tx.txn, actor, &format!("ledger.{kind}"), detail)?;
+    let op = Operation {
+        id,
+        key: key.to_string(),
+        at,
+        actor: actor.clone(),
+        tenant: plan.tenant.clone(),
+        detail: plan.detail,
+        postings: plan.postings,
+        balance_after,
+        outbox: outbox_ids.clone(),
+        audit_seq,
+    };
+    tx.ops.insert(id, encode(&op).as_slice())?;
+    if let Some(t) = &plan.tenant {
+        tx.tenant_ops.insert((t.as_str(), id), ())?;
+    }
+    if let Some(rk) = &plan.reading_key {
+        tx.readings.insert(rk.as_str(), id)?;
+    }
+    if let Some(orig) = plan.reverses {
+        tx.reversed.insert(orig, id)?;
+    }
+    let receipt = OpReceipt {
+        op: id,
+        kind,
+        tenant: plan.tenant,
+        amount,
+        balance: balance_after,
+        outbox: outbox_ids,
+        at,
+    };
+    let rec = KeyRecord {
+        fingerprint,
+        receipt: receipt.clone(),
+    };
+    tx.keys.insert(key, encode(&rec).as_slice())?;
+    Ok(receipt)
+}
+
+/// Marks a meter's relay as tripped (or closed) by the host, inside `txn`. The control
+/// queue calls this in the transaction that queues a `Trip`, so a later sale knows to
+/// queue the matching `Close`.
+pub fn set_tripped_in(
+    txn: &redb::WriteTransaction,
+    meter: &MeterId,
+    tripped: bool,
+) -> Result<(), LedgerError> {
+    let mut table = txn.open_table(METERS)?;
+    let current: Option<MeterAccountView> = match table.get(meter.as_str())? {
+        Some(v) => Some(crate::store::decode("ledger_meters", v.value())?),
+        None => None,
+    };
+    let mut m = current.ok_or_else(|| LedgerError::NoMeter(meter.clone()))?;
+    m.tripped = tripped;
+    table.insert(meter.as_str(), encode(&m).as_slice())?;
+    Ok(())
+}
