@@ -20,6 +20,10 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Manage operators (staff accounts): add, passwd, list, disable, enable.
+    Operator(cli::operator::Args),
+    /// Check (verify) or read (list) the hash-chained audit log.
+    Audit(cli::audit::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +34,7 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Operator(args) => cli::operator::run(args),
+        Command::Audit(args) => cli::audit::run(args),
     }
 }

@@ -1,5 +1,8 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
+pub mod audit;
+pub mod operator;
+
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
