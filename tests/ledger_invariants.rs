@@ -748,7 +748,7 @@ proptest! {
     }
 
     #[test]
-    fn no_money_is_created_or_lost(s in steps(Weights { reverse: 3, retry: 0 })) {
+    fn no_money_is_created_or_lost(s in steps(Weights { reverse: 3, retry: 1 })) {
         run(s)?;
     }
 
