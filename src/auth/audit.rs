@@ -203,9 +203,12 @@ pub fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
             }
         };
         if entry.seq != seq {
-            first_problem = Some((seq, Fault::WrongSeq {
-                recorded: entry.seq,
-            }));
+            first_problem = Some((
+                seq,
+                Fault::WrongSeq {
+                    recorded: entry.seq,
+                },
+            ));
         } else if entry.hash != entry.expected_hash() {
             first_problem = Some((seq, Fault::HashMismatch));
         } else if entry.prev != prev_hash {

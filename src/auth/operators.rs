@@ -111,9 +111,7 @@ pub enum AuthError {
         what: &'static str,
         permission: Permission,
     },
-    #[error(
-        "'{0}' is not a valid operator name (1-32 characters: letters, digits, '.', '_', '-')"
-    )]
+    #[error("'{0}' is not a valid operator name (1-32 characters: letters, digits, '.', '_', '-')")]
     BadName(String),
     #[error("operator '{0}' already exists")]
     Exists(String),
@@ -365,7 +363,11 @@ pub fn change_password(
 ) -> Result<(), AuthError> {
     let own = matches!(actor, Actor::Operator { name: n, .. } if n == name);
     if !own {
-        require(actor, Permission::ManageOperators, "reset other operators' passwords")?;
+        require(
+            actor,
+            Permission::ManageOperators,
+            "reset other operators' passwords",
+        )?;
     }
     check_password(name, new)?;
     let before = get(store, name)?.ok_or_else(|| AuthError::NotFound(name.to_string()))?;

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use voltvend::auth::audit;
 
 /// Check or read the audit log (every change to money, site, tariffs and operators).
-///
-/// Each entry carries the SHA-256 of the one before it, so an edited, rewritten or removed
-/// entry breaks the chain; `verify` names the first broken entry.
 #[derive(clap::Args)]
+#[command(after_help = "\
+Each entry carries the SHA-256 of the one before it, and the store keeps the chain's head,
+so an edited, rewritten, removed or cut-off entry breaks the chain; `verify` names the first
+broken entry, e.g. `audit entry 17 tampered (hash mismatch)` or `audit entry 17 missing`.")]
 pub struct Args {
     /// The voltvend database file.
     #[arg(long, global = true, env = "VOLTVEND_STORE", default_value = DEFAULT_STORE)]

@@ -15,11 +15,13 @@ use voltvend::store::Store;
 pub const DEFAULT_STORE: &str = "/var/lib/voltvend/voltvend.redb";
 
 /// Manage operators (staff accounts): add, reset passwords, list, disable.
-///
-/// Roles: admin (everything, including operators), cashier (sales, refunds, reversals,
-/// accounts), viewer (reads only), installer (site model, meters, commands; no money).
-/// A new or reset password must be changed by the operator at the next login.
 #[derive(clap::Args)]
+#[command(after_help = "\
+Roles: admin (everything, including operators), cashier (sales, refunds, reversals,
+accounts), viewer (reads only), installer (site model, meters, commands; no money).
+A new or reset password must be changed by the operator at the next login; 5 failed
+logins lock an operator out for 15 minutes (`operator passwd` lifts the lock).
+Every change is recorded in the audit log (`voltvend audit verify`). See docs/operators.md.")]
 pub struct Args {
     /// The voltvend database file.
     #[arg(long, global = true, env = "VOLTVEND_STORE", default_value = DEFAULT_STORE)]
@@ -78,7 +80,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
 pub fn cli_actor() -> Actor {
     let user = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| format!("uid{}", nix::unistd::getuid()));
+        .unwrap_or_else(|_| "unknown".to_string());
     Actor::system(&format!("cli:{user}"))
 }
 
@@ -100,12 +102,15 @@ pub fn run(args: Args) -> Result<()> {
             role,
             password,
         } => {
+            operators::check_name(&name)?;
+            let (pw, generated) = obtain_password(&password, &name)?;
             // Adding the first operator may come before anything else: create the store.
             let store = Store::open(&args.store)
                 .with_context(|| format!("opening {}", args.store.display()))?;
-            let (pw, generated) = obtain_password(&password, &name)?;
             operators::add(&store, &cli_actor(), &name, role, &pw)?;
-            println!("added operator '{name}' ({role}); the password must be changed at first login");
+            println!(
+                "added operator '{name}' ({role}); the password must be changed at first login"
+            );
             if generated {
                 println!("password: {pw}");
                 println!("(shown once; give it to {name} privately)");
@@ -159,7 +164,10 @@ pub fn render_list(ops: &[OperatorView]) -> String {
             .to_string();
     }
     let now = jiff::Timestamp::now();
-    let mut out = format!("{:<20} {:<10} {:<32} {}\n", "NAME", "ROLE", "STATE", "LAST LOGIN");
+    let mut out = format!(
+        "{:<20} {:<10} {:<32} {}\n",
+        "NAME", "ROLE", "STATE", "LAST LOGIN"
+    );
     for op in ops {
         let state = if op.disabled {
             "disabled".to_string()
@@ -217,7 +225,8 @@ fn prompt_hidden(prompt: &str) -> Result<String> {
         .write(true)
         .open("/dev/tty")
         .context("no terminal to prompt for a password; use --password-stdin or --generate")?;
-    let saved = tcgetattr(&tty).context("no terminal to prompt for a password; use --password-stdin or --generate")?;
+    let saved = tcgetattr(&tty)
+        .context("no terminal to prompt for a password; use --password-stdin or --generate")?;
     let mut quiet = saved.clone();
     quiet.local_flags.remove(LocalFlags::ECHO);
     tcsetattr(&tty, SetArg::TCSANOW, &quiet)?;
