@@ -24,6 +24,12 @@ enum Command {
     Operator(cli::operator::Args),
     /// Check (verify) or read (list) the hash-chained audit log.
     Audit(cli::audit::Args),
+    /// Create the data directory, a commented default config and the store.
+    Init(cli::init::Args),
+    /// Check the configuration file and report every bad key or value.
+    Check(cli::check::Args),
+    /// Import buildings, units, gateways, meters or tenants from a CSV or XLSX file.
+    Import(cli::import::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,5 +42,8 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Operator(args) => cli::operator::run(args),
         Command::Audit(args) => cli::audit::run(args),
+        Command::Init(args) => cli::init::run(args),
+        Command::Check(args) => cli::check::run(args),
+        Command::Import(args) => cli::import::run(args),
     }
 }

@@ -2,6 +2,9 @@
 
 pub mod audit;
 pub mod operator;
+pub mod check;
+pub mod import;
+pub mod init;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {

@@ -3,37 +3,12 @@
 //! Each message names the meter address, the link and the attempt count, e.g.
 //! "no reply from address 7 on serial:/dev/ttyUSB0@9600 after 3 tries (timeout 120 ms)".
 
-/// The name Modbus Application Protocol V1.1b3 §7 gives each exception code.
-pub fn exception_name(code: u8) -> &'static str {
-    match code {
-        0x01 => "illegal function",
-        0x02 => "illegal data address",
-        0x03 => "illegal data value",
-        0x04 => "server device failure",
-        0x05 => "acknowledge",
-        0x06 => "server device busy",
-        0x08 => "memory parity error",
-        0x0A => "gateway path unavailable",
-        0x0B => "gateway target device failed to respond",
-        _ => "unknown exception",
-    }
-}
+use crate::protocol::dlt645::ErrorFlags;
+use crate::protocol::rtu::ExceptionCode;
 
-/// DL/T 645-2007 §7.3.3 (abnormal reply, error information word): the first bit set names it.
-pub fn dlt645_error_name(code: u8) -> &'static str {
-    const BITS: [&str; 8] = [
-        "other error",
-        "no data requested",
-        "password wrong or not authorised",
-        "baud rate cannot be changed",
-        "annual time zones exceeded",
-        "daily time periods exceeded",
-        "tariff count exceeded",
-        "reserved",
-    ];
-    (0..8)
-        .find(|b| code & (1 << b) != 0)
-        .map_or("unspecified error", |b| BITS[b])
+/// The name Modbus Application Protocol V1.1b3 §7 gives an exception code.
+pub fn exception_name(code: u8) -> &'static str {
+    ExceptionCode::from_u8(code).description()
 }
 
 /// An error of one request on a bus (after its retries).
@@ -70,7 +45,7 @@ pub enum FieldError {
     },
     #[error("meter answered exception 0x{code:02X} ({}) for register 0x{register:04X}", exception_name(*code))]
     Exception { code: u8, register: u16 },
-    #[error("meter answered error 0x{code:02X} ({}) for data identifier {di:08X}", dlt645_error_name(*code))]
+    #[error("meter answered {} for data identifier {di:08X}", ErrorFlags(*code))]
     Abnormal { code: u8, di: u32 },
     #[error("cannot connect to {via}: {why}")]
     Connect { via: String, why: String },
@@ -119,7 +94,17 @@ mod tests {
             e.to_string(),
             "meter answered exception 0x02 (illegal data address) for register 0x0100"
         );
-        assert_eq!(dlt645_error_name(0x04), "password wrong or not authorised");
-        assert_eq!(dlt645_error_name(0x02), "no data requested");
+        let e = FieldError::Abnormal {
+            code: 0x02,
+            di: 0x0090_0200,
+        };
+        assert!(
+            e.to_string().starts_with("meter answered error byte 0x02"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().ends_with("for data identifier 00900200"),
+            "{e}"
+        );
     }
 }

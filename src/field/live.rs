@@ -67,6 +67,8 @@ pub struct GatewayLive {
 struct Inner {
     meters: HashMap<MeterId, MeterLive>,
     gateways: HashMap<GatewayId, GatewayLive>,
+    /// Per bus of a gateway: did its last cycle reach any meter?
+    buses: HashMap<(GatewayId, u8), bool>,
 }
 
 /// What a meter's state change means for the alarm log.
@@ -171,6 +173,25 @@ impl LiveState {
             gw.last_error = why;
         }
         changed
+    }
+
+    /// Records the health of one bus of a gateway after a cycle and derives the gateway's:
+    /// a gateway is offline when none of its buses reached a meter (its connection failed
+    /// or none of its meters answered). Returns the gateway's new state when it changed.
+    pub fn set_bus(
+        &self,
+        gateway: &GatewayId,
+        bus: u8,
+        ok: bool,
+        why: Option<String>,
+    ) -> Option<bool> {
+        let online = {
+            let mut g = self.write();
+            g.buses.insert((gateway.clone(), bus), ok);
+            g.buses.iter().any(|((gw, _), ok)| gw == gateway && *ok)
+        };
+        let why = if online { None } else { why };
+        self.set_gateway(gateway, online, why).then_some(online)
     }
 
     pub fn set_cycle_time(&self, gateway: &GatewayId, ms: u64) {

@@ -9,10 +9,12 @@ pub mod error;
 pub mod link;
 pub mod tap;
 pub mod transport;
+pub mod transport_dlt645;
 pub mod wire;
 
 pub use error::FieldError;
 pub use link::Via;
+pub mod charge;
 pub mod events;
 pub mod live;
 pub mod readings;

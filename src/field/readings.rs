@@ -169,6 +169,40 @@ pub fn count(store: &Store, meter: &MeterId) -> Result<usize, StoreError> {
     Ok(t.range((m, i64::MIN)..=(m, i64::MAX))?.count())
 }
 
+/// Stores readings in one transaction; returns for each its predecessor (if any) and the
+/// stored reading. A reading whose total is below its predecessor's is marked `rollback`
+/// and raises a `RegisterRollback` event in the same transaction.
+pub fn store_batch(
+    store: &Store,
+    new: Vec<Reading>,
+) -> Result<Vec<(Option<Reading>, Reading)>, crate::store::StoreError> {
+    let txn = store.db().begin_write()?;
+    let mut out = Vec::with_capacity(new.len());
+    for mut r in new {
+        let prev = latest_in(&txn, &r.meter)?;
+        if let Some(p) = &prev
+            && r.total < p.total
+        {
+            r.rollback = true;
+            tracing::warn!(meter = %r.meter, previous = %p.total, current = %r.total,
+                "energy register went backwards: new baseline, no charge");
+            super::events::append_in(
+                &txn,
+                r.at,
+                super::events::FieldEventKind::RegisterRollback {
+                    meter: r.meter.clone(),
+                    previous: p.total,
+                    current: r.total,
+                },
+            )?;
+        }
+        put_in(&txn, &r)?;
+        out.push((prev, r));
+    }
+    txn.commit()?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +253,25 @@ mod tests {
         );
         assert_eq!(count(&store, &a).unwrap(), 3);
         assert_eq!(reading("A", 1000, 1).key(), "A@1000");
+    }
+
+    #[test]
+    fn a_register_going_backwards_is_a_new_baseline_with_one_alarm() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let out = store_batch(&store, vec![reading("A", 1000, 5000)]).unwrap();
+        assert_eq!(out[0].0, None);
+        let out = store_batch(&store, vec![reading("A", 2000, 40)]).unwrap();
+        assert_eq!(out[0].0.as_ref().unwrap().total, Wh(5000));
+        assert!(out[0].1.rollback);
+        let out = store_batch(&store, vec![reading("A", 3000, 90)]).unwrap();
+        assert!(!out[0].1.rollback);
+        let evs = crate::field::events::since(&store, 0).unwrap();
+        assert_eq!(evs.len(), 1);
+        assert!(matches!(
+            &evs[0].kind,
+            crate::field::events::FieldEventKind::RegisterRollback { previous, current, .. }
+                if *previous == Wh(5000) && *current == Wh(40)
+        ));
     }
 }

@@ -31,7 +31,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             tries: 3,
-            turnaround: Duration::from_millis(80),
+            turnaround: crate::protocol::rtu::DEFAULT_TURNAROUND,
             network_margin: Duration::from_millis(150),
             connect_timeout: Duration::from_secs(3),
         }
@@ -45,7 +45,8 @@ pub struct BusStats {
     pub requests: u64,
     /// Attempts that failed (timeouts, CRC, garbage).
     pub failed_attempts: u64,
-    /// The wire time the answered requests needed at best (characters + silences).
+    /// The wire time the answered requests needed at best (characters + t3.5 silences,
+    /// without the meters' turnaround).
     pub wire_floor: Duration,
 }
 
@@ -137,11 +138,13 @@ impl ModbusBus {
     }
 
     fn timeout_for(&self, req: usize, resp: usize) -> Duration {
-        let mut allowance = self.policy.turnaround;
-        if self.via.is_network() {
-            allowance += self.policy.network_margin;
-        }
-        self.timing.reply_timeout(req, resp, allowance)
+        let network = if self.via.is_network() {
+            self.policy.network_margin
+        } else {
+            Duration::ZERO
+        };
+        self.timing
+            .reply_timeout(req, resp, self.policy.turnaround, network)
     }
 
     /// Opens the link if it is not open. A failure here means the gateway or port is down.
@@ -253,14 +256,16 @@ impl ModbusBus {
             match self.attempt(slave, &op, timeout).await {
                 Ok(Ok(words)) => {
                     self.stats.requests += 1;
-                    self.stats.wire_floor += self.timing.exchange(req_len, resp_len);
+                    self.stats.wire_floor +=
+                        self.timing.exchange(req_len, resp_len, Duration::ZERO);
                     return Ok(words);
                 }
                 Ok(Err(code)) => {
                     // The meter answered: it refuses, retrying will not change its mind.
                     self.stats.requests += 1;
                     self.stats.wire_floor +=
-                        self.timing.exchange(req_len, rtu_len::EXCEPTION_REPLY);
+                        self.timing
+                            .exchange(req_len, rtu_len::EXCEPTION_REPLY, Duration::ZERO);
                     return Err(FieldError::Exception {
                         code,
                         register: op.register(),
@@ -403,7 +408,7 @@ fn classify(slave: u8, rx: &[u8], op: &Op<'_>) -> Attempt {
     };
     if rx.len() >= len {
         let (body, crc) = rx[..len].split_at(len - 2);
-        if crate::field::wire::crc16(body).to_le_bytes() != [crc[0], crc[1]] {
+        if crate::protocol::rtu::crc16(body).to_le_bytes() != [crc[0], crc[1]] {
             return Attempt::Crc;
         }
     }

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use super::link::{Framing, Via};
+use crate::protocol::rtu;
 
 /// Line speed and character framing of one RS-485 bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,53 +34,45 @@ impl LineTiming {
         }
     }
 
+    /// The character framing as `protocol::rtu` counts it (only the bit count matters for
+    /// timing: a 10-bit character is 8N1's, an 11-bit one 8E1's).
+    fn rtu_framing(&self) -> rtu::Framing {
+        match self.framing.bits_per_char() {
+            0..=10 => rtu::Framing::N1,
+            _ => rtu::Framing::E1,
+        }
+    }
+
     /// Time on the wire of `chars` characters.
     pub fn chars(&self, chars: usize) -> Duration {
-        let bits = chars as u64 * u64::from(self.framing.bits_per_char());
-        Duration::from_nanos(bits * 1_000_000_000 / u64::from(self.baud.max(1)))
+        rtu::wire_time(self.baud, self.rtu_framing(), chars)
     }
 
-    /// The inter-frame silence: 3.5 characters, and a fixed 1.75 ms above 19200 baud
-    /// (Modbus over Serial Line V1.02, §2.5.1.1).
+    /// The inter-frame silence t3.5 (fixed 1.75 ms above 19200 baud).
     pub fn silence(&self) -> Duration {
-        if self.baud > 19_200 {
-            Duration::from_micros(1750)
-        } else {
-            // 3.5 characters = 7 half characters.
-            let bits = 7 * u64::from(self.framing.bits_per_char());
-            Duration::from_nanos(bits * 1_000_000_000 / (2 * u64::from(self.baud.max(1))))
-        }
+        rtu::silence_3_5(self.baud)
     }
 
-    /// The wire time one exchange costs at best: request and reply characters plus the
-    /// silence that must follow it. The bus benchmark's floor is the sum of these plus the
-    /// meters' turnaround.
-    pub fn exchange(&self, req_len: usize, resp_len: usize) -> Duration {
-        self.chars(req_len + resp_len) + self.silence()
+    /// The wire time one exchange costs at best, no master can beat it: request and reply
+    /// characters, a t3.5 silence after each (the meter must see the request end before it
+    /// answers) and the meter's turnaround. The bus benchmark's floor is their sum.
+    pub fn exchange(&self, req_len: usize, resp_len: usize, turnaround: Duration) -> Duration {
+        rtu::exchange_floor(self.baud, self.rtu_framing(), req_len, resp_len, turnaround)
     }
 
-    /// How long to wait for a reply of `resp_len` characters to a request of `req_len`:
-    /// the wire time both ways plus the meter's allowed turnaround and, for gateways, a
-    /// network allowance.
-    pub fn reply_timeout(&self, req_len: usize, resp_len: usize, allowance: Duration) -> Duration {
-        self.chars(req_len + resp_len) + self.silence() + allowance
+    /// How long to wait for a reply of `resp_len` characters to a request of `req_len`,
+    /// counted from the start of the request: `protocol::rtu::response_timeout_with` for the
+    /// meter's allowed turnaround, plus a network allowance for gateways.
+    pub fn reply_timeout(
+        &self,
+        req_len: usize,
+        resp_len: usize,
+        turnaround: Duration,
+        network: Duration,
+    ) -> Duration {
+        rtu::response_timeout_with(self.baud, self.rtu_framing(), req_len, resp_len, turnaround)
+            + network
     }
-}
-
-/// CRC-16/MODBUS of an RTU frame body. TEMPORARY until `protocol::rtu::crc16` lands.
-pub fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0xFFFF;
-    for &b in data {
-        crc ^= u16::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
 }
 
 #[cfg(test)]
@@ -92,7 +85,9 @@ mod tests {
         // 96 characters × 11 bits / 9600 baud = 110 ms exactly.
         assert_eq!(t.chars(96), Duration::from_millis(110));
         // 3.5 × 11 / 9600 s = 4.0104 ms.
-        assert_eq!(t.silence(), Duration::from_nanos(4_010_416));
+        assert_eq!(t.silence(), Duration::from_nanos(4_010_417));
+        let n1 = LineTiming::new(9600, Framing::N81);
+        assert_eq!(n1.chars(96), Duration::from_millis(100));
         let fast = LineTiming::new(38_400, Framing::E81);
         assert_eq!(fast.silence(), Duration::from_micros(1750));
     }

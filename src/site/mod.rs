@@ -8,7 +8,7 @@ pub mod repo;
 
 pub use ids::{BuildingId, GatewayId, MeterId, TenantId, UnitNo};
 pub use model::{
-    BillingMode, Building, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases,
-    Protocol, SiteDefaults, Tenant, Unit,
+    Building, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases, Protocol,
+    SiteDefaults, Tenant, Unit,
 };
 pub use repo::{Change, SiteError};

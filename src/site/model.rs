@@ -439,33 +439,16 @@ impl Phases {
     }
 }
 
-/// Who enforces prepayment for a meter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BillingMode {
-    /// The meter keeps its own balance and prices and trips itself; we push credit tokens
-    /// and prices and reconcile its balance against the ledger.
-    Meter,
-    /// A plain metering meter: we charge from energy deltas and trip on arrears.
-    Host,
-}
+pub use super::billing::BillingMode;
 
-impl BillingMode {
-    pub fn parse(text: &str) -> Result<BillingMode, String> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "meter" | "表端" => Ok(BillingMode::Meter),
-            "host" | "主站" => Ok(BillingMode::Host),
-            _ => Err(format!(
-                "'{text}' is not a valid billing mode (meter or host)"
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillingMode::Meter => "meter",
-            BillingMode::Host => "host",
-        }
+/// Parses a billing mode: `meter` (表端) or `host` (主站).
+pub fn parse_billing(text: &str) -> Result<BillingMode, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "meter" | "表端" => Ok(BillingMode::Meter),
+        "host" | "主站" => Ok(BillingMode::Host),
+        _ => Err(format!(
+            "'{text}' is not a valid billing mode (meter or host)"
+        )),
     }
 }
 
@@ -530,7 +513,11 @@ impl Meter {
         {
             out.push((
                 "alarm2",
-                format!("level 2 ({a2}) must not be above level 1 ({a1})"),
+                format!(
+                    "level 2 ({}) must not be above level 1 ({})",
+                    a2.yuan(),
+                    a1.yuan()
+                ),
             ));
         }
         out
@@ -689,7 +676,8 @@ impl SiteDefaults {
                 "alarm2",
                 format!(
                     "level 2 ({}) must not be above level 1 ({})",
-                    self.alarm2, self.alarm1
+                    self.alarm2.yuan(),
+                    self.alarm1.yuan()
                 ),
             ));
         }

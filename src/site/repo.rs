@@ -33,6 +33,9 @@ pub const METER_ADDRESSES: TableDefinition<'static, &'static str, &'static str> 
     TableDefinition::new("site_meter_addresses");
 /// tenant id → JSON [`Tenant`].
 pub const TENANTS: KeyTable = TableDefinition::new("site_tenants");
+/// unit no → tenant id: a unit belongs to at most one tenant.
+pub const UNIT_TENANTS: TableDefinition<'static, &'static str, &'static str> =
+    TableDefinition::new("site_unit_tenants");
 /// tariff name → JSON tariff.
 pub const TARIFFS: KeyTable = TableDefinition::new("site_tariffs");
 /// `defaults` → JSON [`SiteDefaults`].
@@ -405,7 +408,14 @@ pub fn upsert_gateway(
             ));
         }
     }
-    for m in list_in::<Meter>(txn)? {
+    let before: Option<Gateway> = get_in(txn, key)?;
+    let drops_a_bus = before.is_some_and(|b| b.buses.iter().any(|o| g.bus(o.index).is_none()));
+    let meters = if drops_a_bus {
+        list_in::<Meter>(txn)?
+    } else {
+        Vec::new()
+    };
+    for m in meters {
         if m.gateway == g.id && g.bus(m.bus).is_none() {
             return Err(SiteError::InUse {
                 kind: "gateway bus",
@@ -537,8 +547,15 @@ pub fn upsert_tenant(
     {
         return Err(invalid("tenant", key, "phone", why));
     }
-    let others: Vec<Tenant> = list_in(txn)?;
-    for u in &t.units {
+    for (i, u) in t.units.iter().enumerate() {
+        if t.units[..i].contains(u) {
+            return Err(invalid(
+                "tenant",
+                key,
+                "units",
+                format!("unit '{u}' is listed twice"),
+            ));
+        }
         if get_in::<Unit>(txn, u.as_str())?.is_none() {
             return Err(invalid(
                 "tenant",
@@ -547,16 +564,38 @@ pub fn upsert_tenant(
                 format!("unit '{u}' does not exist"),
             ));
         }
-        if let Some(o) = others.iter().find(|o| o.id != t.id && o.units.contains(u)) {
+        if let Some(o) = tenant_of_unit_in(txn, u)?
+            && o != t.id
+        {
             return Err(invalid(
                 "tenant",
                 key,
                 "units",
-                format!("unit '{u}' already belongs to tenant '{}'", o.id),
+                format!("unit '{u}' already belongs to tenant '{o}'"),
             ));
         }
     }
-    put(txn, actor, t)
+    let before: Option<Tenant> = get_in(txn, key)?;
+    let change = put(txn, actor, t)?;
+    if change != Change::Unchanged {
+        let mut idx = txn.open_table(UNIT_TENANTS)?;
+        for u in before.iter().flat_map(|b| &b.units) {
+            idx.remove(u.as_str())?;
+        }
+        for u in &t.units {
+            idx.insert(u.as_str(), key)?;
+        }
+    }
+    Ok(change)
+}
+
+/// Which tenant holds `unit`, inside `txn`.
+pub fn tenant_of_unit_in(
+    txn: &WriteTransaction,
+    unit: &UnitNo,
+) -> Result<Option<TenantId>, SiteError> {
+    let t = txn.open_table(UNIT_TENANTS)?;
+    Ok(t.get(unit.as_str())?.map(|v| TenantId::new(v.value())))
 }
 
 /// Removes a building that no unit is on.
@@ -639,6 +678,13 @@ pub fn remove_tenant(
     actor: &Actor,
     id: &TenantId,
 ) -> Result<bool, SiteError> {
+    let before: Option<Tenant> = get_in(txn, id.as_str())?;
+    if let Some(b) = before {
+        let mut idx = txn.open_table(UNIT_TENANTS)?;
+        for u in &b.units {
+            idx.remove(u.as_str())?;
+        }
+    }
     delete::<Tenant>(txn, actor, id.as_str())
 }
 

@@ -1,0 +1,619 @@
+//! The collector: one task per bus (RS-485 is half-duplex: a bus task never has two requests
+//! out at once), all buses in parallel.
+//!
+//! Each bus task runs two schedules: a **full read** of every meter for the archive every
+//! `collection_interval`, and a **live sweep** (balance, relay, power, alarms) as often as
+//! the bus allows but no more often than `live_floor`. Requests submitted through
+//! [`CollectorHandle::submit`] (the control queue's commands) go at the next gap between
+//! meters, ahead of any read.
+//!
+//! Full readings are stored (`readings`) and the energy delta against the previous stored
+//! reading goes to the [`Charger`] exactly once: the reading's key is the ledger's
+//! idempotency key, and after a restart each bus task first re-posts the charge of every
+//! meter's latest reading (a no-op when it was posted). A register that went backwards is
+//! stored as a new baseline with an alarm event and no charge.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot, watch};
+
+pub use super::charge::Charger;
+use super::error::FieldError;
+use super::events::{self, FieldEventKind};
+use super::link::Via;
+use super::live::{LiveState, Transition};
+use super::meter_io::{BusIo, MeterRequest, MeterResponse, OnSilence, ReadOutcome};
+use super::readings::{self, Reading};
+use super::transport::{ModbusBus, RetryPolicy};
+use super::transport_dlt645::Dlt645Bus;
+use super::wire::LineTiming;
+use crate::protocol::profile::{Group, Profile, ProfileSet, ReadBlock};
+use crate::site::ids::{GatewayId, MeterId};
+use crate::site::model::{Gateway, GatewayLink, Meter, Protocol};
+use crate::store::Store;
+
+/// Collector settings (the `collector` section of the config; defaults here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectorConfig {
+    /// Time between two full reads of a meter (site default `collection_interval_s`).
+    pub collection_interval: Duration,
+    /// Shortest time between the starts of two live sweeps of a bus.
+    pub live_floor: Duration,
+    /// Run live sweeps at all (off for a one-shot full cycle).
+    pub live_sweeps: bool,
+    /// Consecutive failed reads after which a meter is offline.
+    pub offline_after: u32,
+    pub retry: RetryPolicy,
+    /// Largest read request (registers); the profile may lower it.
+    pub max_registers: u16,
+}
+
+impl Default for CollectorConfig {
+    fn default() -> Self {
+        CollectorConfig {
+            collection_interval: Duration::from_secs(1800),
+            live_floor: Duration::from_secs(2),
+            live_sweeps: true,
+            offline_after: 3,
+            retry: RetryPolicy::default(),
+            max_registers: 125,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectorError {
+    #[error("cannot read the site model: {0}")]
+    Site(String),
+    #[error("meter {0} is not on any bus the collector runs")]
+    UnknownMeter(MeterId),
+    #[error("the bus task of meter {0} has stopped")]
+    Stopped(MeterId),
+}
+
+/// A bus: a gateway and its port number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BusKey {
+    pub gateway: GatewayId,
+    pub bus: u8,
+}
+
+type Reply = oneshot::Sender<Result<MeterResponse, FieldError>>;
+
+struct Job {
+    meter: MeterId,
+    request: MeterRequest,
+    reply: Reply,
+}
+
+/// Figures of one bus cycle (also logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleReport {
+    pub bus: BusKey,
+    pub group: &'static str,
+    pub meters: usize,
+    pub read: usize,
+    pub failed: usize,
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub wire_floor: Duration,
+}
+
+/// The running collector.
+pub struct CollectorHandle {
+    live: LiveState,
+    jobs: HashMap<MeterId, mpsc::Sender<Job>>,
+    full_now: Vec<mpsc::Sender<()>>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    cycles: mpsc::UnboundedReceiver<CycleReport>,
+}
+
+impl CollectorHandle {
+    pub fn live(&self) -> &LiveState {
+        &self.live
+    }
+
+    /// Queues `request` for `meter` ahead of the bus's reads; the receiver gets the result.
+    pub async fn submit(
+        &self,
+        meter: &MeterId,
+        request: MeterRequest,
+    ) -> Result<oneshot::Receiver<Result<MeterResponse, FieldError>>, CollectorError> {
+        let tx = self
+            .jobs
+            .get(meter)
+            .ok_or_else(|| CollectorError::UnknownMeter(meter.clone()))?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(Job {
+            meter: meter.clone(),
+            request,
+            reply,
+        })
+        .await
+        .map_err(|_| CollectorError::Stopped(meter.clone()))?;
+        Ok(rx)
+    }
+
+    /// Starts a full read on every bus now (instead of waiting for the interval).
+    pub fn read_all_now(&self) {
+        for tx in &self.full_now {
+            let _ = tx.try_send(());
+        }
+    }
+
+    /// The next cycle report of any bus (`None` once every bus task stopped).
+    pub async fn next_cycle(&mut self) -> Option<CycleReport> {
+        self.cycles.recv().await
+    }
+
+    pub fn bus_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Stops every bus task at its next gap and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// The link that reaches bus `index` of a gateway. A TCP gateway (serial server) exposes
+/// its ports on consecutive TCP ports: bus 1 on the link's port, bus N on port + N - 1
+/// (the convention of common serial servers, e.g. 4001, 4002, …).
+pub fn bus_via(link: &GatewayLink, index: u8) -> Result<Via, super::link::LinkError> {
+    let mut via = Via::try_from(link)?;
+    let offset = u16::from(index.saturating_sub(1));
+    match &mut via {
+        Via::Tcp { port, .. } | Via::RtuOverTcp { port, .. } => {
+            *port = port.saturating_add(offset);
+        }
+        Via::Serial { .. } => {}
+    }
+    Ok(via)
+}
+
+struct BusMeter {
+    meter: Meter,
+    address: String,
+    profile: Arc<Profile>,
+    live_blocks: Vec<ReadBlock>,
+    full_blocks: Vec<ReadBlock>,
+}
+
+struct Shared {
+    store: Store,
+    live: LiveState,
+    charger: Arc<dyn Charger>,
+    config: CollectorConfig,
+    cycles: mpsc::UnboundedSender<CycleReport>,
+}
+
+pub struct Collector;
+
+impl Collector {
+    /// Reads the site model from `store`, starts one task per bus and returns the handle.
+    /// Meters whose gateway, bus or profile is unknown are skipped with a warning.
+    pub fn spawn(
+        store: Store,
+        charger: Arc<dyn Charger>,
+        profiles: &ProfileSet,
+        config: CollectorConfig,
+    ) -> Result<CollectorHandle, CollectorError> {
+        let meters = crate::site::repo::list_meters(&store)
+            .map_err(|e| CollectorError::Site(e.to_string()))?;
+        let gateways: BTreeMap<GatewayId, Gateway> = crate::site::repo::list_gateways(&store)
+            .map_err(|e| CollectorError::Site(e.to_string()))?
+            .into_iter()
+            .map(|g| (g.id.clone(), g))
+            .collect();
+        let live = LiveState::new();
+        let mut by_bus: BTreeMap<BusKey, Vec<BusMeter>> = BTreeMap::new();
+        let mut profile_cache: HashMap<String, Arc<Profile>> = HashMap::new();
+        for m in meters {
+            let Some(profile) = profile_cache.get(&m.profile).cloned().or_else(|| {
+                let p = Arc::new(profiles.get(&m.profile)?.clone());
+                profile_cache.insert(m.profile.clone(), p.clone());
+                Some(p)
+            }) else {
+                tracing::warn!(meter = %m.id, profile = %m.profile, "meter skipped: unknown profile");
+                continue;
+            };
+            let max = config.max_registers;
+            let bm = BusMeter {
+                address: m.address.to_string(),
+                live_blocks: profile.plan_reads(Group::Live, max),
+                full_blocks: profile.plan_reads(Group::Full, max),
+                profile,
+                meter: m,
+            };
+            live.register(&bm.meter.id, &bm.meter.gateway);
+            by_bus
+                .entry(BusKey {
+                    gateway: bm.meter.gateway.clone(),
+                    bus: bm.meter.bus,
+                })
+                .or_default()
+                .push(bm);
+        }
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (cycles_tx, cycles) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            store,
+            live: live.clone(),
+            charger,
+            config,
+            cycles: cycles_tx,
+        });
+        let mut jobs = HashMap::new();
+        let mut full_now = Vec::new();
+        let mut tasks = Vec::new();
+        for (key, meters) in by_bus {
+            let Some(gw) = gateways.get(&key.gateway) else {
+                tracing::warn!(gateway = %key.gateway, "meters skipped: unknown gateway");
+                continue;
+            };
+            let via = match bus_via(&gw.link, key.bus) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(gateway = %key.gateway, error = %e, "bus skipped");
+                    continue;
+                }
+            };
+            let bus_rec = gw.bus(key.bus);
+            let timing = LineTiming::for_via(
+                &via,
+                bus_rec.map(|b| b.baud),
+                bus_rec.map(|b| b.framing),
+            );
+            // A bus speaks one protocol; the first meter's decides, others are skipped.
+            let protocol = meters[0].meter.protocol;
+            let (meters, other): (Vec<BusMeter>, Vec<BusMeter>) = meters
+                .into_iter()
+                .partition(|m| m.meter.protocol == protocol);
+            for m in other {
+                tracing::warn!(meter = %m.meter.id, gateway = %key.gateway, bus = key.bus,
+                    "meter skipped: a bus carries one protocol");
+            }
+            let io = match protocol {
+                Protocol::Modbus => {
+                    BusIo::Modbus(ModbusBus::new(via, timing, shared.config.retry))
+                }
+                Protocol::Dlt645 => {
+                    BusIo::Dlt645(Dlt645Bus::new(via, timing, shared.config.retry))
+                }
+            };
+            let (tx, rx) = mpsc::channel(64);
+            for m in &meters {
+                jobs.insert(m.meter.id.clone(), tx.clone());
+            }
+            let (ftx, frx) = mpsc::channel(1);
+            full_now.push(ftx);
+            let task = BusTask {
+                key,
+                io,
+                meters,
+                jobs: rx,
+                full_now: frx,
+                shutdown: shutdown_rx.clone(),
+                shared: shared.clone(),
+            };
+            tasks.push(tokio::spawn(task.run()));
+        }
+        Ok(CollectorHandle {
+            live,
+            jobs,
+            full_now,
+            shutdown,
+            tasks,
+            cycles,
+        })
+    }
+}
+
+struct BusTask {
+    key: BusKey,
+    io: BusIo,
+    meters: Vec<BusMeter>,
+    jobs: mpsc::Receiver<Job>,
+    full_now: mpsc::Receiver<()>,
+    shutdown: watch::Receiver<bool>,
+    shared: Arc<Shared>,
+}
+
+enum Wake {
+    Job(Job),
+    FullNow,
+    Timer,
+    Stop,
+}
+
+impl BusTask {
+    async fn run(mut self) {
+        self.resume_charges().await;
+        let cfg = self.shared.config.clone();
+        let mut next_full = Instant::now();
+        let mut next_live = Instant::now();
+        loop {
+            if *self.shutdown.borrow() {
+                break;
+            }
+            let now = Instant::now();
+            if now >= next_full {
+                let started = Instant::now();
+                if !self.cycle(Group::Full).await {
+                    break;
+                }
+                next_full = started + cfg.collection_interval;
+                continue;
+            }
+            if cfg.live_sweeps && now >= next_live {
+                let started = Instant::now();
+                if !self.cycle(Group::Live).await {
+                    break;
+                }
+                next_live = (started + cfg.live_floor).max(Instant::now());
+                continue;
+            }
+            let wake_at = if cfg.live_sweeps {
+                next_full.min(next_live)
+            } else {
+                next_full
+            };
+            let wake = tokio::select! {
+                biased;
+                _ = self.shutdown.changed() => Wake::Stop,
+                j = self.jobs.recv() => j.map_or(Wake::Stop, Wake::Job),
+                f = self.full_now.recv() => if f.is_some() { Wake::FullNow } else { Wake::Timer },
+                _ = tokio::time::sleep_until(wake_at.into()) => Wake::Timer,
+            };
+            match wake {
+                Wake::Stop => break,
+                Wake::Job(job) => self.run_job(job).await,
+                Wake::FullNow => next_full = Instant::now(),
+                Wake::Timer => {}
+            }
+        }
+    }
+
+    /// Runs every queued job (commands first, at this gap between meters).
+    /// Returns false when the collector is shutting down.
+    async fn run_pending_jobs(&mut self) -> bool {
+        while let Ok(job) = self.jobs.try_recv() {
+            self.run_job(job).await;
+        }
+        !*self.shutdown.borrow()
+    }
+
+    async fn run_job(&mut self, job: Job) {
+        let max = self.shared.config.max_registers;
+        let Some(i) = self.meters.iter().position(|m| m.meter.id == job.meter) else {
+            let _ = job.reply.send(Err(FieldError::Other(format!(
+                "meter {} is not on this bus",
+                job.meter
+            ))));
+            return;
+        };
+        let address = self.meters[i].address.clone();
+        let profile = self.meters[i].profile.clone();
+        let result = self.io.run(&address, &profile, &job.request, max).await;
+        match &result {
+            Ok(MeterResponse::Values(out)) => self.note_ok(i, out),
+            Ok(MeterResponse::Done) => self.note_ok(i, &ReadOutcome::default()),
+            Err(e) if e.meter_answered() => self.note_ok(i, &ReadOutcome::default()),
+            Err(e) => self.note_failure(i, e),
+        }
+        let _ = job.reply.send(result);
+    }
+
+    /// One pass over every meter of the bus. Returns false when shutting down.
+    async fn cycle(&mut self, group: Group) -> bool {
+        let started = Instant::now();
+        self.io.reset_stats();
+        let (mut read, mut failed) = (0usize, 0usize);
+        let mut new_readings: Vec<(usize, Reading)> = Vec::new();
+        let mut link_error: Option<String> = None;
+        if let Err(e) = self.io.connect().await {
+            link_error = Some(e.to_string());
+            failed = self.meters.len();
+        } else {
+            for i in 0..self.meters.len() {
+                if !self.run_pending_jobs().await {
+                    return false;
+                }
+                let m = &self.meters[i];
+                let blocks = match group {
+                    Group::Live => m.live_blocks.clone(),
+                    Group::Full => m.full_blocks.clone(),
+                };
+                let (address, profile) = (m.address.clone(), m.profile.clone());
+                let out = self
+                    .io
+                    .read_blocks(&address, &profile, &blocks, OnSilence::GiveUp)
+                    .await;
+                if out.answered() {
+                    read += 1;
+                    self.note_ok(i, &out);
+                    if group == Group::Full {
+                        match out.reading(&self.meters[i].meter.id, Timestamp::now()) {
+                            Some(r) => new_readings.push((i, r)),
+                            None => tracing::warn!(meter = %self.meters[i].meter.id,
+                                "full read without the energy total: not stored"),
+                        }
+                    }
+                } else {
+                    failed += 1;
+                    let err = out
+                        .silence()
+                        .cloned()
+                        .unwrap_or_else(|| FieldError::Other("no values".into()));
+                    if err.link_down() {
+                        // The port or gateway connection broke: the rest cannot be reached.
+                        link_error = Some(err.to_string());
+                        failed += self.meters.len() - i - 1;
+                        break;
+                    }
+                    self.note_failure(i, &err);
+                }
+            }
+        }
+        if !new_readings.is_empty() {
+            self.store_and_charge(new_readings).await;
+        }
+        let stats = self.io.stats();
+        let elapsed = started.elapsed();
+        let gw_ok = link_error.is_none() && (read > 0 || self.meters.is_empty());
+        let why = link_error.clone().or_else(|| Some("no meter answered".to_string()));
+        if let Some(online) = self.shared.live.set_bus(&self.key.gateway, self.key.bus, gw_ok, why.clone()) {
+            let kind = if online {
+                FieldEventKind::GatewayOnline {
+                    gateway: self.key.gateway.clone(),
+                }
+            } else {
+                FieldEventKind::GatewayOffline {
+                    gateway: self.key.gateway.clone(),
+                    why: why.unwrap_or_default(),
+                }
+            };
+            self.event(kind).await;
+        }
+        self.shared
+            .live
+            .set_cycle_time(&self.key.gateway, elapsed.as_millis() as u64);
+        let group_name = match group {
+            Group::Live => "live",
+            Group::Full => "full",
+        };
+        tracing::info!(
+            target: "voltvend::collector",
+            gateway = %self.key.gateway,
+            bus = self.key.bus,
+            group = group_name,
+            meters = self.meters.len(),
+            read,
+            failed,
+            requests = stats.requests,
+            cycle_ms = elapsed.as_millis() as u64,
+            floor_ms = stats.wire_floor.as_millis() as u64,
+            link_error = link_error.as_deref().unwrap_or(""),
+            "bus cycle"
+        );
+        let _ = self.shared.cycles.send(CycleReport {
+            bus: self.key.clone(),
+            group: group_name,
+            meters: self.meters.len(),
+            read,
+            failed,
+            requests: stats.requests,
+            elapsed,
+            wire_floor: stats.wire_floor,
+        });
+        true
+    }
+
+    fn note_ok(&mut self, i: usize, out: &ReadOutcome) {
+        let id = self.meters[i].meter.id.clone();
+        if self.shared.live.record_ok(&id, Timestamp::now(), out.live_values())
+            == Transition::CameOnline
+        {
+            let store = self.shared.store.clone();
+            tokio::task::spawn_blocking(move || {
+                log_event(&store, FieldEventKind::MeterOnline { meter: id })
+            });
+        }
+    }
+
+    fn note_failure(&mut self, i: usize, err: &FieldError) {
+        let id = self.meters[i].meter.id.clone();
+        let why = err.to_string();
+        if self
+            .shared
+            .live
+            .record_failure(&id, &why, self.shared.config.offline_after)
+            == Transition::WentOffline
+        {
+            tracing::warn!(meter = %id, error = %why, "meter offline");
+            let store = self.shared.store.clone();
+            tokio::task::spawn_blocking(move || {
+                log_event(&store, FieldEventKind::MeterOffline { meter: id, why })
+            });
+        }
+    }
+
+    async fn event(&self, kind: FieldEventKind) {
+        let store = self.shared.store.clone();
+        let _ = tokio::task::spawn_blocking(move || log_event(&store, kind)).await;
+    }
+
+    /// Stores this cycle's full readings in one transaction (with a rollback event for each
+    /// register that went backwards), then posts the charges.
+    async fn store_and_charge(&self, new: Vec<(usize, Reading)>) {
+        let shared = self.shared.clone();
+        let metas: Vec<Meter> = new.iter().map(|(i, _)| self.meters[*i].meter.clone()).collect();
+        let readings: Vec<Reading> = new.into_iter().map(|(_, r)| r).collect();
+        let res = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let pairs = readings::store_batch(&shared.store, readings).map_err(|e| e.to_string())?;
+            for (meter, (prev, cur)) in metas.iter().zip(pairs) {
+                if let Some(prev) = prev {
+                    charge(&*shared.charger, meter, &prev, &cur);
+                }
+            }
+            Ok(())
+        })
+        .await;
+        match res {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(gateway = %self.key.gateway, error = %e,
+                "readings not stored"),
+            Err(e) => tracing::error!(error = %e, "store task failed"),
+        }
+    }
+
+    /// After a restart: re-posts the charge of each meter's latest reading. The ledger
+    /// ignores a key it has seen, so a charge interrupted by the restart is posted once and
+    /// one that was posted is not posted again.
+    async fn resume_charges(&self) {
+        let shared = self.shared.clone();
+        let metas: Vec<Meter> = self.meters.iter().map(|m| m.meter.clone()).collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            for meter in metas {
+                let latest = match readings::latest(&shared.store, &meter.id) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::error!(meter = %meter.id, error = %e, "cannot read readings");
+                        continue;
+                    }
+                };
+                if let Ok(Some(prev)) = readings::latest_before(&shared.store, &meter.id, latest.at)
+                {
+                    charge(&*shared.charger, &meter, &prev, &latest);
+                }
+            }
+        })
+        .await;
+    }
+}
+
+fn log_event(store: &Store, kind: FieldEventKind) {
+    if let Err(e) = events::append(store, Timestamp::now(), kind) {
+        tracing::error!(error = %e, "cannot record a field event");
+    }
+}
+
+/// Posts the charge between two consecutive readings unless the newer one is a rollback
+/// baseline or nothing was used.
+fn charge(charger: &dyn Charger, meter: &Meter, prev: &Reading, cur: &Reading) {
+    if cur.rollback || cur.total <= prev.total {
+        return;
+    }
+    if let Err(e) = charger.charge(meter, prev, cur) {
+        tracing::error!(meter = %meter.id, reading = %cur.key(), error = %e,
+            "consumption charge failed (retried on the next restart or reading)");
+    }
+}

@@ -1,0 +1,109 @@
+//! `voltvend init` and `voltvend check` as a newcomer runs them.
+
+use std::process::{Command, Output};
+
+fn voltvend(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_voltvend"))
+        .args(args)
+        .env_remove("VOLTVEND_CONFIG")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn init_creates_config_and_store_then_check_passes_and_import_finds_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let out = voltvend(&["init", "--dir", data_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = data.join("voltvend.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains(&format!(
+        "data_dir = \"{}\"",
+        data.canonicalize().unwrap().display()
+    )));
+    assert!(data.join("voltvend.redb").is_file());
+    let dump = || {
+        let store = voltvend::store::Store::open(&data.join("voltvend.redb")).unwrap();
+        voltvend::import::dump(&store).unwrap()
+    };
+    let store_before = dump();
+    assert_eq!(
+        store_before.len(),
+        3,
+        "defaults and two audit entries: {store_before:?}"
+    );
+
+    // Again: keeps both.
+    let out = voltvend(&["init", "--dir", data_s]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("kept the existing config"), "{stdout}");
+    assert!(stdout.contains("kept the store"), "{stdout}");
+    assert!(dump() == store_before, "a second init changed the store");
+
+    let out = voltvend(&["check", "--config", config.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": OK"));
+
+    // import finds the store through the config.
+    let buildings = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/site/buildings.csv");
+    let out = voltvend(&[
+        "import",
+        "buildings",
+        buildings,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("2 added, 0 updated, 0 unchanged\n"));
+}
+
+#[test]
+fn check_reports_every_problem_with_line_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[api]\nlisten = \"0.0.0.0\"\n\n[collector]\nretries = -1\nofline_after = 3\n",
+    )
+    .unwrap();
+    let out = voltvend(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let f = config.display();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            format!(
+                "{f}:5:11: collector.retries: invalid value: integer '-1', expected u32; see docs/config.md#collector"
+            ),
+            format!(
+                "{f}:6:1: collector.ofline_after: unknown field 'ofline_after', expected one of 'interval', 'live_sweep_floor', 'retries', 'offline_after', 'connect_timeout', 'answer_slack'; remove it or check the spelling (see docs/config.md#collector)"
+            ),
+        ]
+    );
+    assert!(stderr.contains("2 problem(s)"), "{stderr}");
+    // The semantic check on api.listen runs once the keys are well-formed.
+    std::fs::write(&config, "[api]\nlisten = \"0.0.0.0\"\n").unwrap();
+    let out = voltvend(&["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with(&format!(
+        "{f}:2:10: api.listen: '0.0.0.0' is not an IP:PORT address (e.g. 127.0.0.1:8080); see docs/config.md#api\n"
+    )));
+}
