@@ -1,9 +1,8 @@
 //! `voltvend audit`: check and read the hash-chained audit log.
 
-use super::operator::{DEFAULT_STORE, open_existing};
+use super::operator::{StoreLocation, open_existing};
 use anyhow::Result;
 use clap::Subcommand;
-use std::path::PathBuf;
 use voltvend::auth::audit;
 
 /// Check or read the audit log (every change to money, site, tariffs and operators).
@@ -13,9 +12,8 @@ Each entry carries the SHA-256 of the one before it, and the store keeps the cha
 so an edited, rewritten, removed or cut-off entry breaks the chain; `verify` names the first
 broken entry, e.g. `audit entry 17 tampered (hash mismatch)` or `audit entry 17 missing`.")]
 pub struct Args {
-    /// The voltvend database file.
-    #[arg(long, global = true, env = "VOLTVEND_STORE", default_value = DEFAULT_STORE)]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub location: StoreLocation,
     #[command(subcommand)]
     pub command: Cmd,
 }
@@ -37,7 +35,7 @@ pub enum Cmd {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let store = open_existing(&args.store)?;
+    let store = open_existing(&args.location.path()?)?;
     match args.command {
         Cmd::Verify => {
             let report = audit::verify(&store)?;

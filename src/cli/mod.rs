@@ -1,10 +1,10 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
 pub mod audit;
-pub mod operator;
 pub mod check;
 pub mod import;
 pub mod init;
+pub mod operator;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {

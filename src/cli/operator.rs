@@ -11,9 +11,6 @@ use voltvend::auth::operators::{self, OperatorView};
 use voltvend::auth::{Actor, Role};
 use voltvend::store::Store;
 
-/// Where the appliance keeps its database.
-pub const DEFAULT_STORE: &str = "/var/lib/voltvend/voltvend.redb";
-
 /// Manage operators (staff accounts): add, reset passwords, list, disable.
 #[derive(clap::Args)]
 #[command(after_help = "\
@@ -23,11 +20,37 @@ A new or reset password must be changed by the operator at the next login; 5 fai
 logins lock an operator out for 15 minutes (`operator passwd` lifts the lock).
 Every change is recorded in the audit log (`voltvend audit verify`). See docs/operators.md.")]
 pub struct Args {
-    /// The voltvend database file.
-    #[arg(long, global = true, env = "VOLTVEND_STORE", default_value = DEFAULT_STORE)]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub location: StoreLocation,
     #[command(subcommand)]
     pub command: Cmd,
+}
+
+/// Which store file to use.
+#[derive(clap::Args)]
+pub struct StoreLocation {
+    /// The store file [default: `paths.store` from the config, normally
+    /// /var/lib/voltvend/voltvend.redb].
+    #[arg(long, global = true, value_name = "PATH", env = "VOLTVEND_STORE")]
+    pub store: Option<PathBuf>,
+    /// The config file [default: $VOLTVEND_CONFIG, /etc/voltvend/voltvend.toml,
+    /// /var/lib/voltvend/voltvend.toml, else built-in defaults].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl StoreLocation {
+    /// `--store`, else the config's store path.
+    pub fn path(&self) -> Result<PathBuf> {
+        match &self.store {
+            Some(p) => Ok(p.clone()),
+            None => {
+                let (config, _) =
+                    voltvend::config::Config::load_or_default(self.config.as_deref())?;
+                Ok(config.store_path())
+            }
+        }
+    }
 }
 
 /// Where a new password comes from.
@@ -96,6 +119,7 @@ pub fn open_existing(path: &Path) -> Result<Store> {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let path = args.location.path()?;
     match args.command {
         Cmd::Add {
             name,
@@ -105,8 +129,8 @@ pub fn run(args: Args) -> Result<()> {
             operators::check_name(&name)?;
             let (pw, generated) = obtain_password(&password, &name)?;
             // Adding the first operator may come before anything else: create the store.
-            let store = Store::open(&args.store)
-                .with_context(|| format!("opening {}", args.store.display()))?;
+            let store =
+                Store::open(&path).with_context(|| format!("opening {}", path.display()))?;
             operators::add(&store, &cli_actor(), &name, role, &pw)?;
             println!(
                 "added operator '{name}' ({role}); the password must be changed at first login"
@@ -118,7 +142,7 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
         Cmd::Passwd { name, password } => {
-            let store = open_existing(&args.store)?;
+            let store = open_existing(&path)?;
             if operators::get(&store, &name)?.is_none() {
                 bail!("no operator named '{name}'");
             }
@@ -138,18 +162,18 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
         Cmd::List => {
-            let store = open_existing(&args.store)?;
+            let store = open_existing(&path)?;
             print!("{}", render_list(&operators::list(&store)?));
             Ok(())
         }
         Cmd::Disable { name } => {
-            let store = open_existing(&args.store)?;
+            let store = open_existing(&path)?;
             operators::set_disabled(&store, &cli_actor(), &name, true)?;
             println!("operator '{name}' disabled");
             Ok(())
         }
         Cmd::Enable { name } => {
-            let store = open_existing(&args.store)?;
+            let store = open_existing(&path)?;
             operators::set_disabled(&store, &cli_actor(), &name, false)?;
             println!("operator '{name}' enabled");
             Ok(())
