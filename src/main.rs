@@ -24,6 +24,8 @@ enum Command {
     Operator(cli::operator::Args),
     /// Check (verify) or read (list) the hash-chained audit log.
     Audit(cli::audit::Args),
+    /// Balances, sales, refunds, reversals, history and checks of the ledger.
+    Ledger(cli::ledger::Args),
     /// Create the data directory, a commented default config and the store.
     Init(cli::init::Args),
     /// Check the configuration file and report every bad key or value.
@@ -42,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Operator(args) => cli::operator::run(args),
         Command::Audit(args) => cli::audit::run(args),
+        Command::Ledger(args) => cli::ledger::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),

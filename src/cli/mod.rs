@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod import;
 pub mod init;
+pub mod ledger;
 pub mod operator;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).

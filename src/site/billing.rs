@@ -1,4 +1,5 @@
-//! Who enforces a meter's prepaid balance. Owned here until the site model re-exports it.
+//! Who enforces a meter's prepaid balance (the site model re-exports it as
+//! `site::model::BillingMode`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,12 +15,18 @@ pub enum BillingMode {
     Host,
 }
 
-impl fmt::Display for BillingMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl BillingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
             BillingMode::Meter => "meter",
             BillingMode::Host => "host",
-        })
+        }
+    }
+}
+
+impl fmt::Display for BillingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
