@@ -2,10 +2,12 @@
 
 pub mod audit;
 pub mod check;
+pub mod demo;
 pub mod import;
 pub mod init;
 pub mod ledger;
 pub mod operator;
+pub mod serve;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
