@@ -20,10 +20,8 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
-    /// Manage operators (staff accounts): add, passwd, list, disable, enable.
-    Operator(cli::operator::Args),
-    /// Check (verify) or read (list) the hash-chained audit log.
-    Audit(cli::audit::Args),
+    /// Simulated meters on ptys or TCP (Modbus RTU/TCP, DL/T 645), until Ctrl-C.
+    Sim(cli::sim::Args),
     /// Run the appliance service (API, kiosk, payments, receipts).
     Serve(cli::serve::Args),
     /// Run a demo site with simulated meters, kiosk, sandbox payments and printer.
@@ -36,6 +34,10 @@ enum Command {
     Check(cli::check::Args),
     /// Import buildings, units, gateways, meters or tenants from a CSV or XLSX file.
     Import(cli::import::Args),
+    /// Manage operators (staff accounts): add, passwd, list, disable, enable.
+    Operator(cli::operator::Args),
+    /// Check (verify) or read (list) the hash-chained audit log.
+    Audit(cli::audit::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,13 +48,14 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Command::Operator(args) => cli::operator::run(args),
-        Command::Audit(args) => cli::audit::run(args),
+        Command::Sim(args) => cli::sim::run(args),
         Command::Ledger(args) => cli::ledger::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),
+        Command::Operator(args) => cli::operator::run(args),
+        Command::Audit(args) => cli::audit::run(args),
     }
 }

@@ -8,6 +8,7 @@ pub mod init;
 pub mod ledger;
 pub mod operator;
 pub mod serve;
+pub mod sim;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
