@@ -1,8 +1,11 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
 pub mod check;
+pub mod collect;
 pub mod import;
 pub mod init;
+pub mod read;
+pub mod scan;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {

@@ -469,7 +469,17 @@ impl BusTask {
         let elapsed = started.elapsed();
         let gw_ok = link_error.is_none() && (read > 0 || self.meters.is_empty());
         let why = link_error.clone().or_else(|| Some("no meter answered".to_string()));
-        if let Some(online) = self.shared.live.set_bus(&self.key.gateway, self.key.bus, gw_ok, why.clone()) {
+        if let Some(online) =
+            self.shared
+                .live
+                .set_bus(&self.key.gateway, self.key.bus, gw_ok, why.clone())
+        {
+            if online {
+                tracing::info!(gateway = %self.key.gateway, "gateway online");
+            } else {
+                tracing::warn!(gateway = %self.key.gateway, why = why.as_deref().unwrap_or(""),
+                    "gateway offline");
+            }
             let kind = if online {
                 FieldEventKind::GatewayOnline {
                     gateway: self.key.gateway.clone(),
@@ -521,6 +531,7 @@ impl BusTask {
         if self.shared.live.record_ok(&id, Timestamp::now(), out.live_values())
             == Transition::CameOnline
         {
+            tracing::info!(meter = %id, "meter online");
             let store = self.shared.store.clone();
             tokio::task::spawn_blocking(move || {
                 log_event(&store, FieldEventKind::MeterOnline { meter: id })
@@ -545,14 +556,14 @@ impl BusTask {
         }
     }
 
-    async fn event(&self, kind: FieldEventKind) {
+    async fn event(&mut self, kind: FieldEventKind) {
         let store = self.shared.store.clone();
         let _ = tokio::task::spawn_blocking(move || log_event(&store, kind)).await;
     }
 
     /// Stores this cycle's full readings in one transaction (with a rollback event for each
     /// register that went backwards), then posts the charges.
-    async fn store_and_charge(&self, new: Vec<(usize, Reading)>) {
+    async fn store_and_charge(&mut self, new: Vec<(usize, Reading)>) {
         let shared = self.shared.clone();
         let metas: Vec<Meter> = new.iter().map(|(i, _)| self.meters[*i].meter.clone()).collect();
         let readings: Vec<Reading> = new.into_iter().map(|(_, r)| r).collect();
@@ -577,7 +588,7 @@ impl BusTask {
     /// After a restart: re-posts the charge of each meter's latest reading. The ledger
     /// ignores a key it has seen, so a charge interrupted by the restart is posted once and
     /// one that was posted is not posted again.
-    async fn resume_charges(&self) {
+    async fn resume_charges(&mut self) {
         let shared = self.shared.clone();
         let metas: Vec<Meter> = self.meters.iter().map(|m| m.meter.clone()).collect();
         let _ = tokio::task::spawn_blocking(move || {

@@ -184,6 +184,23 @@ fn describe(block: &ReadBlock) -> String {
 }
 
 impl BusIo {
+    /// The transport for `protocol` over `via`; nothing is opened until the first request.
+    pub fn new(
+        via: super::link::Via,
+        protocol: crate::site::model::Protocol,
+        timing: super::wire::LineTiming,
+        policy: super::transport::RetryPolicy,
+    ) -> BusIo {
+        match protocol {
+            crate::site::model::Protocol::Modbus => {
+                BusIo::Modbus(ModbusBus::new(via, timing, policy))
+            }
+            crate::site::model::Protocol::Dlt645 => {
+                BusIo::Dlt645(Dlt645Bus::new(via, timing, policy))
+            }
+        }
+    }
+
     pub fn stats(&self) -> super::transport::BusStats {
         match self {
             BusIo::Modbus(b) => b.stats,

@@ -18,3 +18,6 @@ pub mod charge;
 pub mod events;
 pub mod live;
 pub mod readings;
+pub mod collector;
+pub mod format;
+pub mod meter_io;
