@@ -56,8 +56,7 @@ async fn bench() {
             let g = Gateway {
                 id: gid.clone(),
                 name: format!("gateway {b}"),
-                link: GatewayLink::parse(&sim.bus(b as usize).expect("bus").link())
-                    .expect("link"),
+                link: GatewayLink::parse(&sim.bus(b as usize).expect("bus").link()).expect("link"),
                 buses: vec![Bus {
                     gateway: gid.clone(),
                     index: 1,

@@ -12,9 +12,11 @@ use field_support::{Daemon, SiteMeter, build_site};
 use voltvend::field::events::{self, FieldEventKind};
 use voltvend::field::readings;
 use voltvend::ledger::Ledger;
+use voltvend::sim::{
+    Building, BusConfig, Faults, MeterConfig, SimClock, SimConfig, SimEnv, SimProtocol,
+};
 use voltvend::site::MeterId;
 use voltvend::site::model::Protocol;
-use voltvend::sim::{Building, BusConfig, Faults, MeterConfig, SimClock, SimConfig, SimEnv, SimProtocol};
 use voltvend::store::Store;
 use voltvend::units::{Price, SUBFEN_PER_FEN, SubFen, Wh};
 
@@ -102,13 +104,8 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 /// first and last stored readings of one baseline: a charge posted twice (or lost) breaks it.
 fn assert_charged_once(store: &Store, ledger: &Ledger, meter: &str, price: Price) {
     let id = MeterId::new(meter);
-    let all = readings::history(
-        store,
-        &id,
-        jiff::Timestamp::MIN,
-        jiff::Timestamp::MAX,
-    )
-    .expect("history");
+    let all =
+        readings::history(store, &id, jiff::Timestamp::MIN, jiff::Timestamp::MAX).expect("history");
     assert!(all.len() >= 3, "{meter}: only {} readings", all.len());
     let mut used = Wh(0);
     for pair in all.windows(2) {
@@ -195,7 +192,9 @@ async fn offline_recovery_and_no_double_charge_across_restarts_over_a_pty() {
     let m2id = MeterId::new("M2");
     let off_at = evs
         .iter()
-        .position(|e| matches!(&e.kind, FieldEventKind::MeterOffline { meter, .. } if *meter == m2id))
+        .position(
+            |e| matches!(&e.kind, FieldEventKind::MeterOffline { meter, .. } if *meter == m2id),
+        )
         .expect("an offline event for M2");
     assert!(
         evs[off_at..]
@@ -265,7 +264,9 @@ async fn gateway_down_and_register_rollback_over_modbus_tcp() {
     let m1id = MeterId::new("M1");
     let rollbacks: Vec<_> = evs
         .iter()
-        .filter(|e| matches!(&e.kind, FieldEventKind::RegisterRollback { meter, .. } if *meter == m1id))
+        .filter(
+            |e| matches!(&e.kind, FieldEventKind::RegisterRollback { meter, .. } if *meter == m1id),
+        )
         .collect();
     assert_eq!(rollbacks.len(), 1, "one rollback alarm: {evs:?}");
     assert!(

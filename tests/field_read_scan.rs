@@ -29,10 +29,7 @@ fn plain_profile_dir() -> tempfile::TempDir {
         .next()
         .expect("measurement part");
     let head = head
-        .replace(
-            "name = \"acrel-ddsy1352-nk\"",
-            "name = \"plain-ddsy1352\"",
-        )
+        .replace("name = \"acrel-ddsy1352-nk\"", "name = \"plain-ddsy1352\"")
         .lines()
         .map(|l| {
             if l.starts_with("live = ") {

@@ -55,8 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn collect(args: Args) -> anyhow::Result<()> {
-    let store =
-        Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let defaults = voltvend::site::repo::defaults(&store)?;
     let ledger = voltvend::ledger::Ledger::open(store.clone())?;
     ledger.set_hoarding_cap(defaults.hoarding_cap);

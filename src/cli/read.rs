@@ -97,7 +97,11 @@ impl LinkArgs {
             ProtocolArg::Dlt645 => profile::ProfileProtocol::Dlt645,
         };
         if p.protocol != want {
-            bail!("profile '{name}' speaks {}, not {:?}", p.protocol, self.protocol);
+            bail!(
+                "profile '{name}' speaks {}, not {:?}",
+                p.protocol,
+                self.protocol
+            );
         }
         Ok(p)
     }
@@ -131,12 +135,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let address = address.to_string();
     let blocks = profile.plan_reads(Group::Full, profile::MODBUS_MAX_READ_REGISTERS);
     let out = rt.block_on(async {
-        if let Err(e) = bus.connect().await {
-            return Err(e);
-        }
-        Ok(bus
-            .read_blocks(&address, &profile, &blocks, OnSilence::TryAll)
-            .await)
+        bus.connect().await?;
+        Ok::<_, voltvend::field::FieldError>(
+            bus.read_blocks(&address, &profile, &blocks, OnSilence::TryAll)
+                .await,
+        )
     })?;
     if args.json {
         println!("{}", json(&address, &profile, &out));

@@ -266,11 +266,8 @@ impl Collector {
                 }
             };
             let bus_rec = gw.bus(key.bus);
-            let timing = LineTiming::for_via(
-                &via,
-                bus_rec.map(|b| b.baud),
-                bus_rec.map(|b| b.framing),
-            );
+            let timing =
+                LineTiming::for_via(&via, bus_rec.map(|b| b.baud), bus_rec.map(|b| b.framing));
             // A bus speaks one protocol; the first meter's decides, others are skipped.
             let protocol = meters[0].meter.protocol;
             let (meters, other): (Vec<BusMeter>, Vec<BusMeter>) = meters
@@ -281,12 +278,8 @@ impl Collector {
                     "meter skipped: a bus carries one protocol");
             }
             let io = match protocol {
-                Protocol::Modbus => {
-                    BusIo::Modbus(ModbusBus::new(via, timing, shared.config.retry))
-                }
-                Protocol::Dlt645 => {
-                    BusIo::Dlt645(Dlt645Bus::new(via, timing, shared.config.retry))
-                }
+                Protocol::Modbus => BusIo::Modbus(ModbusBus::new(via, timing, shared.config.retry)),
+                Protocol::Dlt645 => BusIo::Dlt645(Dlt645Bus::new(via, timing, shared.config.retry)),
             };
             let (tx, rx) = mpsc::channel(64);
             for m in &meters {
@@ -468,7 +461,9 @@ impl BusTask {
         let stats = self.io.stats();
         let elapsed = started.elapsed();
         let gw_ok = link_error.is_none() && (read > 0 || self.meters.is_empty());
-        let why = link_error.clone().or_else(|| Some("no meter answered".to_string()));
+        let why = link_error
+            .clone()
+            .or_else(|| Some("no meter answered".to_string()));
         if let Some(online) =
             self.shared
                 .live
@@ -528,7 +523,10 @@ impl BusTask {
 
     fn note_ok(&mut self, i: usize, out: &ReadOutcome) {
         let id = self.meters[i].meter.id.clone();
-        if self.shared.live.record_ok(&id, Timestamp::now(), out.live_values())
+        if self
+            .shared
+            .live
+            .record_ok(&id, Timestamp::now(), out.live_values())
             == Transition::CameOnline
         {
             tracing::info!(meter = %id, "meter online");
@@ -565,10 +563,14 @@ impl BusTask {
     /// register that went backwards), then posts the charges.
     async fn store_and_charge(&mut self, new: Vec<(usize, Reading)>) {
         let shared = self.shared.clone();
-        let metas: Vec<Meter> = new.iter().map(|(i, _)| self.meters[*i].meter.clone()).collect();
+        let metas: Vec<Meter> = new
+            .iter()
+            .map(|(i, _)| self.meters[*i].meter.clone())
+            .collect();
         let readings: Vec<Reading> = new.into_iter().map(|(_, r)| r).collect();
         let res = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            let pairs = readings::store_batch(&shared.store, readings).map_err(|e| e.to_string())?;
+            let pairs =
+                readings::store_batch(&shared.store, readings).map_err(|e| e.to_string())?;
             for (meter, (prev, cur)) in metas.iter().zip(pairs) {
                 if let Some(prev) = prev {
                     charge(&*shared.charger, meter, &prev, &cur);

@@ -41,9 +41,7 @@ pub fn display(q: Quantity, v: i64) -> (String, &'static str) {
         Quantity::Money => (decimal(v, 2), "yuan"),
         Quantity::Price => (Price(v).to_string(), "yuan/kWh"),
         Quantity::Ratio => (decimal(v, 3), ""),
-        Quantity::Count | Quantity::Code | Quantity::Flag | Quantity::Bytes => {
-            (v.to_string(), "")
-        }
+        Quantity::Count | Quantity::Code | Quantity::Flag | Quantity::Bytes => (v.to_string(), ""),
     }
 }
 
@@ -61,6 +59,9 @@ mod tests {
         assert_eq!(display(Quantity::Voltage, 2201), ("220.1".into(), "V"));
         assert_eq!(display(Quantity::Power, 1500), ("1.500".into(), "kW"));
         assert_eq!(display(Quantity::Money, -250), ("-2.50".into(), "yuan"));
-        assert_eq!(display(Quantity::Price, 852_300), ("0.8523".into(), "yuan/kWh"));
+        assert_eq!(
+            display(Quantity::Price, 852_300),
+            ("0.8523".into(), "yuan/kWh")
+        );
     }
 }

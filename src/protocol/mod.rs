@@ -8,5 +8,8 @@
 //! - [`bcd`]: packed BCD helpers.
 
 pub mod bcd;
+pub mod credit;
 pub mod dlt645;
+pub mod link;
+pub mod profile;
 pub mod rtu;

@@ -76,7 +76,10 @@ impl Daemon {
                 }
             }
             if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; output:\n{}", self.lines().join("\n"));
+                panic!(
+                    "timed out waiting for {what}; output:\n{}",
+                    self.lines().join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -84,7 +87,12 @@ impl Daemon {
 
     /// Counts lines satisfying `pred`.
     pub fn count(&self, pred: impl Fn(&str) -> bool) -> usize {
-        self.lines.lock().unwrap().iter().filter(|s| pred(s)).count()
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| pred(s))
+            .count()
     }
 
     /// Stops with SIGTERM (clean) or SIGKILL (a crash) and waits.
