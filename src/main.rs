@@ -20,6 +20,10 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Run the appliance service (API, kiosk, payments, receipts).
+    Serve(cli::serve::Args),
+    /// Run a demo site with simulated meters, kiosk, sandbox payments and printer.
+    Demo(cli::demo::Args),
     /// Balances, sales, refunds, reversals, history and checks of the ledger.
     Ledger(cli::ledger::Args),
     /// Create the data directory, a commented default config and the store.
@@ -40,6 +44,8 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Ledger(args) => cli::ledger::run(args),
         Command::Init(args) => cli::init::run(args),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Demo(args) => cli::demo::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),
     }

@@ -1,9 +1,11 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
 pub mod check;
+pub mod demo;
 pub mod import;
 pub mod init;
 pub mod ledger;
+pub mod serve;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
