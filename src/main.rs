@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Simulated meters on ptys or TCP (Modbus RTU/TCP, DL/T 645), until Ctrl-C.
+    Sim(cli::sim::Args),
     /// Run the appliance service (API, kiosk, payments, receipts).
     Serve(cli::serve::Args),
     /// Run a demo site with simulated meters, kiosk, sandbox payments and printer.
@@ -42,6 +44,7 @@ fn main() -> anyhow::Result<()> {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Sim(args) => cli::sim::run(args),
         Command::Ledger(args) => cli::ledger::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Serve(args) => cli::serve::run(args),

@@ -6,6 +6,7 @@ pub mod import;
 pub mod init;
 pub mod ledger;
 pub mod serve;
+pub mod sim;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {
