@@ -37,7 +37,9 @@ pub async fn start_site() -> Site {
     let dir = tempfile::tempdir().expect("tempdir");
     let receipts = dir.path().join("receipts");
     std::fs::create_dir_all(&receipts).expect("receipts dir");
-    let printer = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("printer");
+    let printer = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("printer");
     let printer_addr = printer.local_addr().expect("addr");
     tokio::spawn(voltvend::receipt::sink::serve(printer, receipts.clone()));
     let d = start_on(dir.path().join("voltvend.redb"), printer_addr, true).await;
@@ -56,7 +58,13 @@ pub async fn start_on(db: PathBuf, printer: SocketAddr, seed: bool) -> Daemon {
     let ledger = Ledger::open(store.clone()).expect("ledger");
     if seed {
         let (s, l) = (store.clone(), ledger.clone());
-        tokio::task::spawn_blocking(move || seed_demo_days(&s, &l, jiff::Timestamp::now(), 2))
+        // Two days of history keep tests fast; screenshots for docs use the demo's 30.
+        let days = if std::env::var_os("VOLTVEND_DOCS_IMG").is_some() {
+            30
+        } else {
+            2
+        };
+        tokio::task::spawn_blocking(move || seed_demo_days(&s, &l, jiff::Timestamp::now(), days))
             .await
             .expect("join")
             .expect("seed");
@@ -88,9 +96,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).to_string()
@@ -98,8 +105,21 @@ impl Resp {
 }
 
 /// One HTTP/1.1 request (blocking; call from `spawn_blocking` or a plain thread).
-pub fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
-    raw(addr, method, path, token, body.map(|b| b.to_string().into_bytes()), &[])
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Resp {
+    raw(
+        addr,
+        method,
+        path,
+        token,
+        body.map(|b| b.to_string().into_bytes()),
+        &[],
+    )
 }
 
 pub fn raw(
@@ -119,16 +139,25 @@ pub fn raw(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     let body = body.unwrap_or_default();
-    req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()));
+    req.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
     s.write_all(req.as_bytes()).expect("write");
     s.write_all(&body).expect("write body");
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).expect("read");
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8_lossy(&buf[..split]).to_string();
     let status = head[9..12].parse().expect("status");
     let mut body = buf[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         body = dechunk(&body);
     }
     Resp { status, head, body }
@@ -136,8 +165,7 @@ pub fn raw(
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(i) = b.windows(2).position(|w| w == b"\r\n") else { break };
+    while let Some(i) = b.windows(2).position(|w| w == b"\r\n") {
         let n = usize::from_str_radix(String::from_utf8_lossy(&b[..i]).trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
@@ -150,7 +178,13 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 
 /// Tenant login; returns the token.
 pub fn tenant_login(addr: SocketAddr, unit: &str, pin: &str) -> String {
-    let r = http(addr, "POST", "/api/v1/tenant/login", None, Some(&serde_json::json!({"unit": unit, "pin": pin})));
+    let r = http(
+        addr,
+        "POST",
+        "/api/v1/tenant/login",
+        None,
+        Some(&serde_json::json!({"unit": unit, "pin": pin})),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["token"].as_str().expect("token").to_string()
 }
