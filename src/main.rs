@@ -34,6 +34,10 @@ enum Command {
     Check(cli::check::Args),
     /// Import buildings, units, gateways, meters or tenants from a CSV or XLSX file.
     Import(cli::import::Args),
+    /// Manage operators (staff accounts): add, passwd, list, disable, enable.
+    Operator(cli::operator::Args),
+    /// Check (verify) or read (list) the hash-chained audit log.
+    Audit(cli::audit::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,5 +55,7 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(args) => cli::demo::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),
+        Command::Operator(args) => cli::operator::run(args),
+        Command::Audit(args) => cli::audit::run(args),
     }
 }

@@ -1,10 +1,12 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
+pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod import;
 pub mod init;
 pub mod ledger;
+pub mod operator;
 pub mod serve;
 pub mod sim;
 

@@ -21,6 +21,9 @@ use jiff::{SignedDuration, Timestamp};
 /// The demo tenant and PIN printed by `voltvend demo`.
 pub const DEMO_UNIT: &str = "A-101";
 pub const DEMO_PIN: &str = "1234";
+/// The demo operator (admin); the password must be changed at first login.
+pub const DEMO_OPERATOR: &str = "admin";
+pub const DEMO_OPERATOR_PASSWORD: &str = "voltvend";
 
 /// What was seeded.
 #[derive(Debug, Clone, Default)]
@@ -273,6 +276,19 @@ pub fn seed_demo_days(
         repo::upsert_tenant(&txn, &actor, t)?;
     }
     txn.commit().map_err(StoreError::from)?;
+    crate::auth::operators::add(
+        store,
+        &actor,
+        DEMO_OPERATOR,
+        crate::auth::Role::Admin,
+        DEMO_OPERATOR_PASSWORD,
+    )
+    .map_err(|e| {
+        DaemonError::Store(StoreError::Corrupt {
+            table: "operators",
+            why: e.to_string(),
+        })
+    })?;
 
     // `days` of readings, every 6 hours, with a daily rhythm and some noise.
     let start = now - SignedDuration::from_hours(24 * days);
