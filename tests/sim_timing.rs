@@ -30,8 +30,9 @@ fn tz() -> jiff::tz::TimeZone {
 }
 
 /// A 17-register read returns 1 + 1 + 1 + 34 + 2 = 39 bytes; at 9600 baud 8E1 each byte
-/// takes 11/9600 s, so the reply lasts at least 38 character times from its first byte to
-/// its last, and the whole exchange at least (8 + 39) × 11/9600 s + the turnaround.
+/// takes 11/9600 s, so the reply takes at least 39 × 11/9600 s = 44.7 ms and the whole
+/// exchange at least (8 + 39) × 11/9600 s + the 20 ms turnaround = 73.9 ms (an unpaced
+/// reply would take about 29 ms).
 #[tokio::test]
 async fn replies_are_paced_at_the_baud_rate() {
     let t0 = "2026-06-01T02:30:00Z".parse().expect("ts");
@@ -74,7 +75,9 @@ async fn replies_are_paced_at_the_baud_rate() {
         assert_eq!(crc(&reply[..37]), [reply[37], reply[38]]);
         let body = done - first_at.expect("first byte");
         let whole = done - sent;
-        assert!(body >= char_time * 38, "reply body took {body:?}");
+        // The body time seen by a reader is only indicative (a late wake-up sees several
+        // bytes at once); the sound bound is the whole exchange: the simulator cannot put
+        // the last reply byte on the line before request + turnaround + 39 characters.
         assert!(
             whole >= char_time * (8 + 39) + Duration::from_millis(20),
             "exchange took {whole:?}"

@@ -33,6 +33,9 @@ pub struct SimConfig {
     pub timezone: Option<String>,
     /// A directory of extra meter profiles (`*.toml`).
     pub profiles_dir: Option<PathBuf>,
+    /// Site master key for credit tokens (32 hex digits); meters verify tokens with keys
+    /// diversified from it. Without it every token is refused.
+    pub credit_master_key: Option<String>,
     /// TOU day schedule as [["HH:MM", "sharp|peak|flat|valley"], …], first at 00:00.
     pub tou: Option<Vec<(String, Band)>>,
     #[serde(default, rename = "bus")]
@@ -209,6 +212,10 @@ impl Building {
         if let Some(entries) = &config.tou {
             env.tou = TouSchedule::from_entries(entries)
                 .map_err(|e| SimError::Config(format!("tou: {e}")))?;
+        }
+        if let Some(k) = &config.credit_master_key {
+            let v = super::credit::MasterKeyVerifier::from_hex(k).map_err(SimError::Config)?;
+            env.set_credit_verifier(Arc::new(v));
         }
         Building::spawn_in(config, env).await
     }

@@ -3,11 +3,12 @@
 //! Frame (DL/T 645-2007 §5.1): 0–4 × FE preamble, 68, A0..A5 (BCD, lowest first), 68, C, L,
 //! DATA (each byte + 33H on the wire), CS (sum mod 256 from the first 68 to the byte before
 //! CS), 16. Replies set bit 7 of C (normal: C | 80H; abnormal: C | C0H + one error byte).
-//! This small codec serves the simulator until `protocol::dlt645` lands on main; it is
-//! written from the standard, not from that module.
+//! Framing comes from `protocol::dlt645` (the collector's codec); this module is the meter
+//! behind it.
 
 use super::bus::{BusShared, Frame, SimAddress, Transaction};
 use super::meter::{CreditVerifier, Refused, SimMeter};
+use crate::protocol::dlt645 as proto;
 use crate::protocol::profile::{Access, CommandKind, RegType};
 
 /// Control codes (DL/T 645-2007 §5.1.3 / §7).
@@ -31,28 +32,17 @@ pub const N1_ALARM_CLEAR: u8 = 0x2B;
 pub const N1_KEEP_POWER: u8 = 0x3A;
 pub const N1_KEEP_POWER_RELEASE: u8 = 0x3B;
 
-const WILDCARD: u8 = 0xAA;
-const PREAMBLE: [u8; 4] = [0xFE; 4];
-
-fn checksum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b))
-}
-
-/// Encodes a frame (with a 4 × FE preamble, as meters commonly send).
+/// Encodes a reply frame behind the four FE wake-up bytes meters commonly send.
 pub fn encode(address: [u8; 6], control: u8, data: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(16 + data.len());
-    f.extend_from_slice(&PREAMBLE);
-    let start = f.len();
-    f.push(0x68);
-    f.extend_from_slice(&address);
-    f.push(0x68);
-    f.push(control);
-    f.push(data.len() as u8);
-    f.extend(data.iter().map(|b| b.wrapping_add(0x33)));
-    let cs = checksum(&f[start..]);
-    f.push(cs);
-    f.push(0x16);
-    f
+    let frame = proto::Frame {
+        address: match proto::Address::from_wire(address) {
+            Ok(a) => a,
+            Err(_) => return Vec::new(),
+        },
+        control: proto::Control(control),
+        data: data.to_vec(),
+    };
+    proto::encode_with_preamble(&frame).unwrap_or_default()
 }
 
 /// A decoded frame: address, control code, un-scrambled data.
@@ -63,25 +53,13 @@ pub struct Decoded {
     pub data: Vec<u8>,
 }
 
-/// Decodes a frame that starts at its first 0x68 (no preamble). `None` on any defect.
+/// Decodes one frame (`None` on any defect).
 pub fn decode(f: &[u8]) -> Option<Decoded> {
-    if f.len() < 12 || f[0] != 0x68 || f[7] != 0x68 {
-        return None;
-    }
-    let len = usize::from(f[9]);
-    let total = 12 + len;
-    if f.len() < total || f[total - 1] != 0x16 || checksum(&f[..total - 2]) != f[total - 2] {
-        return None;
-    }
-    let mut address = [0u8; 6];
-    address.copy_from_slice(&f[1..7]);
+    let (frame, _) = proto::decode(f).ok()?;
     Some(Decoded {
-        address,
-        control: f[8],
-        data: f[10..10 + len]
-            .iter()
-            .map(|b| b.wrapping_sub(0x33))
-            .collect(),
+        address: frame.address.wire(),
+        control: frame.control.0,
+        data: frame.data,
     })
 }
 
@@ -89,36 +67,41 @@ pub fn decode(f: &[u8]) -> Option<Decoded> {
 /// noise before it (DL/T 645-2007 §5.1: the master may send up to four FE first).
 pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Option<Frame> {
     loop {
-        let start = buf.iter().position(|b| *b == 0x68)?;
-        let f = &buf[start..];
-        if f.len() < 10 {
-            return None;
+        match proto::decode(buf) {
+            Ok((_, used)) => {
+                let start = buf[..used].iter().position(|b| *b == 0x68).unwrap_or(0);
+                let body = buf[start..used].to_vec();
+                buf.drain(..used);
+                return Some(Frame {
+                    body,
+                    wire_len: used,
+                });
+            }
+            Err(e) if e.is_incomplete() => return None,
+            Err(proto::Dlt645Error::NoStart(_)) => {
+                buf.clear();
+                return None;
+            }
+            Err(_) => {
+                // A bad frame: drop through its first 0x68 and scan on.
+                let start = buf.iter().position(|b| *b == 0x68).unwrap_or(0);
+                buf.drain(..=start.min(buf.len().saturating_sub(1)));
+                if buf.is_empty() {
+                    return None;
+                }
+            }
         }
-        if f[7] != 0x68 {
-            buf.drain(..=start);
-            continue;
-        }
-        let total = 12 + usize::from(f[9]);
-        if f.len() < total {
-            return None;
-        }
-        if decode(&f[..total]).is_some() {
-            let body = f[..total].to_vec();
-            buf.drain(..start + total);
-            return Some(Frame {
-                body,
-                wire_len: start + total,
-            });
-        }
-        buf.drain(..=start);
     }
 }
 
 fn matches(meter: &[u8; 6], requested: &[u8; 6]) -> bool {
-    meter
-        .iter()
-        .zip(requested)
-        .all(|(m, r)| *r == WILDCARD || m == r)
+    match (
+        proto::Address::from_wire(*meter),
+        proto::Address::from_wire(*requested),
+    ) {
+        (Ok(m), Ok(r)) => !r.is_broadcast() && m.accepts(&r),
+        _ => false,
+    }
 }
 
 /// The reply body (control + data) for a request, or `None` to stay silent.

@@ -152,7 +152,7 @@ const WMS_PER_WH: i64 = 3_600_000;
 
 impl SimMeter {
     pub fn new(profile: Arc<Profile>, load: LoadModel, init: MeterInit, now: Timestamp) -> Self {
-        SimMeter {
+        let mut m = SimMeter {
             profile,
             load,
             state: MeterState {
@@ -180,7 +180,10 @@ impl SimMeter {
                 credits_accepted: 0,
                 credits_refused: 0,
             },
-        }
+        };
+        // A meter that starts without money in meter mode is already off.
+        m.enforce();
+        m
     }
 
     /// Balance in whole fen (rounded toward negative infinity: a meter never shows money it

@@ -23,6 +23,7 @@ pub mod building;
 pub mod bus;
 pub mod clock;
 pub mod control;
+pub mod credit;
 pub mod dlt645;
 pub mod faults;
 pub mod load;
@@ -37,6 +38,7 @@ pub use bus::{
     SimBus, SimEnv, SimError, SimProtocol, Transport,
 };
 pub use clock::SimClock;
+pub use credit::MasterKeyVerifier;
 pub use faults::Faults;
 pub use load::{Category, LoadModel};
 pub use meter::{

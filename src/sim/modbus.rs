@@ -8,6 +8,7 @@
 
 use super::meter::{CreditVerifier, Refused, SimMeter};
 use crate::protocol::profile::{Access, CommandAction, RegType};
+use crate::protocol::rtu;
 
 pub const EXC_ILLEGAL_FUNCTION: u8 = 0x01;
 pub const EXC_ILLEGAL_ADDRESS: u8 = 0x02;
@@ -16,39 +17,17 @@ pub const EXC_DEVICE_FAILURE: u8 = 0x04;
 /// Modbus Application Protocol V1.1b3 §7: gateway target device failed to respond.
 pub const EXC_GATEWAY_TARGET_FAILED: u8 = 0x0B;
 
-/// CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF), sent low byte first (Modbus over
-/// Serial Line V1.02 §6.2.2). Kept here until `protocol::rtu::crc16` lands on main.
-pub fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0xFFFF;
-    for b in data {
-        crc ^= u16::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
-}
-
-/// An RTU ADU: address, PDU, CRC (low byte first).
+/// An RTU ADU: address, PDU, CRC (low byte first; `protocol::rtu`).
 pub fn rtu_adu(address: u8, pdu: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(pdu.len() + 3);
     v.push(address);
     v.extend_from_slice(pdu);
-    let crc = crc16(&v);
-    v.extend_from_slice(&crc.to_le_bytes());
-    v
+    rtu::with_crc(v)
 }
 
 /// True when the last two bytes are the CRC of the rest.
 pub fn rtu_crc_ok(adu: &[u8]) -> bool {
-    adu.len() >= 4 && {
-        let (body, crc) = adu.split_at(adu.len() - 2);
-        crc16(body).to_le_bytes() == [crc[0], crc[1]]
-    }
+    rtu::check_crc(adu).is_ok()
 }
 
 /// The length of the request frame starting `buf`, when the function code tells it
@@ -263,7 +242,7 @@ mod tests {
     #[test]
     fn crc_known_answer() {
         assert_eq!(
-            crc16(&[0x01, 0x03, 0x00, 0x00, 0x00, 0x0A]).to_le_bytes(),
+            rtu_adu(0x01, &[0x03, 0x00, 0x00, 0x00, 0x0A])[6..],
             [0xC5, 0xCD]
         );
         assert!(rtu_crc_ok(&[
