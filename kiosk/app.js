@@ -141,6 +141,7 @@
     keys.forEach(function (k) { pad.appendChild(key(k, k, k === '⌫' ? 'del' : null)); });
     function key(val, label, kind) {
       var b = el('button', null, label); b.type = 'button';
+      b.dataset.key = kind || val;
       b.setAttribute('aria-label', kind === 'del' ? t('del') : kind === 'clear' ? t('clear') : label);
       b.addEventListener('click', function () {
         var target = focused && pad.parentNode.contains(focused) ? focused : pad.parentNode.querySelector('input');

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod field;
 pub mod import;
 pub mod ledger;

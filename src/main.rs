@@ -20,6 +20,18 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Read one meter once and print every value of its profile (commissioning).
+    Read(cli::read::Args),
+    /// Find the meters that answer on a bus.
+    Scan(cli::scan::Args),
+    /// Run the collector alone on a site database (or one full cycle with --once).
+    Collect(cli::collect::Args),
+    /// Simulated meters on ptys or TCP (Modbus RTU/TCP, DL/T 645), until Ctrl-C.
+    Sim(cli::sim::Args),
+    /// Run the appliance service (API, kiosk, payments, receipts).
+    Serve(cli::serve::Args),
+    /// Run a demo site with simulated meters, kiosk, sandbox payments and printer.
+    Demo(cli::demo::Args),
     /// Balances, sales, refunds, reversals, history and checks of the ledger.
     Ledger(cli::ledger::Args),
     /// Create the data directory, a commented default config and the store.
@@ -28,19 +40,31 @@ enum Command {
     Check(cli::check::Args),
     /// Import buildings, units, gateways, meters or tenants from a CSV or XLSX file.
     Import(cli::import::Args),
+    /// Manage operators (staff accounts): add, passwd, list, disable, enable.
+    Operator(cli::operator::Args),
+    /// Check (verify) or read (list) the hash-chained audit log.
+    Audit(cli::audit::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     cli::init_logging();
     let cli = Cli::parse();
     match cli.command {
+        Command::Read(a) => cli::read::run(a),
+        Command::Scan(a) => cli::scan::run(a),
+        Command::Collect(a) => cli::collect::run(a),
         Command::Version => {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Sim(args) => cli::sim::run(args),
         Command::Ledger(args) => cli::ledger::run(args),
         Command::Init(args) => cli::init::run(args),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Demo(args) => cli::demo::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),
+        Command::Operator(args) => cli::operator::run(args),
+        Command::Audit(args) => cli::audit::run(args),
     }
 }

@@ -211,6 +211,16 @@ fn bad_input_gives_error_values() {
         .is_err()
     );
     assert!(Request::decode(&with_crc(vec![1, 3, 0, 0, 0, 0])).is_err());
+    // Reads to the broadcast address and to reserved addresses are refused both ways.
+    assert_eq!(
+        Request::decode(&with_crc(vec![0, 3, 0, 0, 0, 1])),
+        Err(RtuError::BadSlave(0))
+    );
+    assert_eq!(
+        Request::decode(&with_crc(vec![248, 6, 0, 0, 0, 1])),
+        Err(RtuError::BadSlave(248))
+    );
+    assert!(Request::decode(&with_crc(vec![0, 6, 0, 1, 0, 1])).is_ok());
 }
 
 #[test]

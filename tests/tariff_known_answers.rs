@@ -646,3 +646,78 @@ fn toml_mistakes_are_named() {
         matches!(t, Tariff::TimeOfUse { ref schedule, .. } if schedule.0[0].band == Band::Valley)
     );
 }
+
+fn new_york_tou(pairs: &[(&str, Band)]) -> EffectiveTariff {
+    let mut t = tou();
+    if let Tariff::TimeOfUse { schedule, .. } = &mut t {
+        *schedule = DaySchedule::from_pairs(pairs).unwrap();
+    }
+    EffectiveTariff::single(t)
+}
+
+fn band_energy(c: &tariff::Charge, band: Band) -> i64 {
+    c.parts
+        .iter()
+        .filter(|p| p.band == Some(band))
+        .map(|p| p.energy.0)
+        .sum()
+}
+
+#[test]
+fn tou_schedule_time_skipped_by_dst_takes_effect_when_the_clock_jumps() {
+    // New York, 2026-03-08: at 07:00Z the clock jumps from 02:00 EST to 03:00 EDT, so the
+    // 02:30 peak start is passed at 07:00Z. Schedule 00:00 valley, 02:30 peak, 12:00 flat.
+    // 05:00Z–08:00Z (00:00 EST – 04:00 EDT), 600 Wh: valley 2 h, peak 1 h.
+    // Peak first: floor(600 · 1/3) = 200 peak, 400 valley.
+    // 200 × 1,000,000 + 400 × 300,000 = 200,000,000 + 120,000,000 = 320,000,000.
+    let t = new_york_tou(&[
+        ("00:00", Band::Valley),
+        ("02:30", Band::Peak),
+        ("12:00", Band::Flat),
+    ]);
+    let ny = TimeZone::get("America/New_York").unwrap();
+    let c = tariff::charge(
+        &t,
+        &Usage::total(
+            ts("2026-03-08T05:00:00Z"),
+            ts("2026-03-08T08:00:00Z"),
+            Wh(600),
+        ),
+        Wh::ZERO,
+        &ny,
+    )
+    .unwrap();
+    assert_eq!(c.cost, SubFen(320_000_000));
+    assert_eq!(band_energy(&c, Band::Peak), 200);
+}
+
+#[test]
+fn tou_schedule_time_repeated_by_dst_applies_twice() {
+    // New York, 2026-11-01: at 06:00Z the clock goes back from 02:00 EDT to 01:00 EST, so
+    // 01:00–02:00 is lived twice. Schedule 00:00 valley, 01:30 peak, 12:00 flat.
+    // 04:00Z–08:00Z: valley 04:00–05:30Z (00:00–01:30 EDT), peak 05:30–06:00Z, valley
+    // again 06:00–06:30Z (01:00–01:30 EST), peak 06:30–08:00Z: valley 2 h, peak 2 h.
+    // 800 Wh, peak first: floor(800 · 2/4) = 400 peak, 400 valley.
+    // 400 × 1,000,000 + 400 × 300,000 = 400,000,000 + 120,000,000 = 520,000,000.
+    // (Ignoring the fold would give peak 2.5 h: 500 Wh, 575,000,000.)
+    let t = new_york_tou(&[
+        ("00:00", Band::Valley),
+        ("01:30", Band::Peak),
+        ("12:00", Band::Flat),
+    ]);
+    let ny = TimeZone::get("America/New_York").unwrap();
+    let c = tariff::charge(
+        &t,
+        &Usage::total(
+            ts("2026-11-01T04:00:00Z"),
+            ts("2026-11-01T08:00:00Z"),
+            Wh(800),
+        ),
+        Wh::ZERO,
+        &ny,
+    )
+    .unwrap();
+    assert_eq!(c.cost, SubFen(520_000_000));
+    assert_eq!(band_energy(&c, Band::Peak), 400);
+    assert_eq!(band_energy(&c, Band::Valley), 400);
+}

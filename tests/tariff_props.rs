@@ -74,16 +74,21 @@ fn any_tariff() -> impl Strategy<Value = Tariff> {
     ]
 }
 
-/// Intervals near the end of March 2026 (month starts and midnights), up to two days long.
+/// Intervals up to two days long near the end of March 2026 (month starts, midnights) or
+/// around New York's 2026 DST changes (a gap on Mar 8, a fold on Nov 1).
 fn any_interval() -> impl Strategy<Value = (Timestamp, Timestamp)> {
-    let base = "2026-03-30T00:00:00+08:00"
-        .parse::<Timestamp>()
-        .unwrap()
-        .as_second();
-    (0i64..4 * 86_400, 0i64..2 * 86_400).prop_map(move |(off, len)| {
+    let bases: Vec<i64> = [
+        "2026-03-30T00:00:00+08:00",
+        "2026-03-07T00:00:00-05:00",
+        "2026-10-31T00:00:00-04:00",
+    ]
+    .iter()
+    .map(|s| s.parse::<Timestamp>().unwrap().as_second())
+    .collect();
+    (0..bases.len(), 0i64..4 * 86_400, 0i64..2 * 86_400).prop_map(move |(b, off, len)| {
         (
-            Timestamp::from_second(base + off).unwrap(),
-            Timestamp::from_second(base + off + len).unwrap(),
+            Timestamp::from_second(bases[b] + off).unwrap(),
+            Timestamp::from_second(bases[b] + off + len).unwrap(),
         )
     })
 }

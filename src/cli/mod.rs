@@ -1,9 +1,17 @@
 //! Subcommands of the `voltvend` binary, one module each.
 
+pub mod audit;
 pub mod check;
+pub mod collect;
+pub mod demo;
 pub mod import;
 pub mod init;
 pub mod ledger;
+pub mod operator;
+pub mod read;
+pub mod scan;
+pub mod serve;
+pub mod sim;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {

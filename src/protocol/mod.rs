@@ -11,4 +11,5 @@ pub mod bcd;
 pub mod credit;
 pub mod dlt645;
 pub mod link;
+pub mod profile;
 pub mod rtu;

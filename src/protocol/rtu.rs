@@ -363,10 +363,7 @@ impl Request {
     /// Encodes the request with its CRC. Address 0 (broadcast) is allowed for writes only.
     pub fn encode(&self) -> Result<Vec<u8>, RtuError> {
         let slave = self.slave();
-        let broadcast_ok = !matches!(self, Request::ReadHolding { .. });
-        if slave > 247 || (slave == 0 && !broadcast_ok) {
-            return Err(RtuError::BadSlave(slave));
-        }
+        check_slave(slave, self.function())?;
         let mut body = vec![slave, self.function()];
         match self {
             Request::ReadHolding { addr, count, .. } => {
@@ -410,6 +407,7 @@ impl Request {
         }
         check_crc(frame)?;
         let slave = frame[0];
+        check_slave(slave, frame[1])?;
         let word = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
         match frame[1] {
             FC_READ_HOLDING => {
@@ -500,6 +498,14 @@ impl Request {
         }
         Ok(resp)
     }
+}
+
+/// Unicast 1..=247; 0 is broadcast, allowed for writes only (Serial Line V1.02 §2.2).
+fn check_slave(slave: u8, function: u8) -> Result<(), RtuError> {
+    if slave > 247 || (slave == 0 && function == FC_READ_HOLDING) {
+        return Err(RtuError::BadSlave(slave));
+    }
+    Ok(())
 }
 
 fn check_quantity(count: usize, max: u16) -> Result<(), RtuError> {

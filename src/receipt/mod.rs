@@ -9,6 +9,7 @@ pub mod decode;
 pub mod printer;
 pub mod record;
 pub mod render;
+pub mod service;
 pub mod sign;
 pub mod sink;
 
@@ -16,4 +17,5 @@ pub use decode::{Decoded, decode};
 pub use printer::{PrintError, PrinterTarget};
 pub use record::{PrintStatus, ReceiptRecord};
 pub use render::render;
+pub use service::Receipts;
 pub use sign::ReceiptSigner;

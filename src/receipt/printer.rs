@@ -39,13 +39,13 @@ pub enum PrintError {
     #[error("no receipt printer is configured")]
     NotConfigured,
     #[error(
-        "bad printer setting '{0}': use none, device:/dev/usb/lp0, tcp:HOST:9100 or folder:/path"
+        "bad printer setting '{0}': use none, file:/dev/usb/lp0, tcp:HOST:9100 or folder:/path"
     )]
     BadTarget(String),
 }
 
 impl PrinterTarget {
-    /// Parses a config value: `none`, `device:/dev/usb/lp0`, `tcp:10.0.0.9:9100`,
+    /// Parses a config value: `none`, `file:/dev/usb/lp0` (or `device:`), `tcp:10.0.0.9:9100`,
     /// `folder:/var/lib/voltvend/receipts`.
     pub fn parse(text: &str) -> Result<PrinterTarget, PrintError> {
         let t = text.trim();
@@ -56,7 +56,7 @@ impl PrinterTarget {
             .split_once(':')
             .ok_or_else(|| PrintError::BadTarget(t.to_string()))?;
         match kind {
-            "device" if !rest.is_empty() => Ok(PrinterTarget::Device(rest.into())),
+            "device" | "file" if !rest.is_empty() => Ok(PrinterTarget::Device(rest.into())),
             "tcp" if rest.contains(':') => Ok(PrinterTarget::Tcp(rest.to_string())),
             "folder" if !rest.is_empty() => Ok(PrinterTarget::Folder(rest.into())),
             _ => Err(PrintError::BadTarget(t.to_string())),

@@ -1,13 +1,11 @@
 //! The stored receipt: what was printed (or should have been), kept so a receipt can be
-//! reprinted and its QR code verified. Table RECEIPTS: receipt number → JSON record;
-//! RECEIPT_SEQ holds the last number issued.
+//! reprinted and its QR code verified. Table RECEIPTS: receipt number → JSON record.
 
 use crate::store::{Store, StoreError, decode, encode};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 pub const RECEIPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("receipts");
-const RECEIPT_SEQ: TableDefinition<&str, u64> = TableDefinition::new("receipt_seq");
 
 /// Whether the paper came out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -50,14 +48,6 @@ pub struct ReceiptRecord {
     pub sig: String,
     pub print: PrintStatus,
     pub prints: u32,
-}
-
-/// Issues the next receipt number (`R` + 8 digits) inside `txn`.
-pub fn next_number(txn: &WriteTransaction) -> Result<String, StoreError> {
-    let mut t = txn.open_table(RECEIPT_SEQ)?;
-    let n = t.get("last")?.map(|v| v.value()).unwrap_or(0) + 1;
-    t.insert("last", n)?;
-    Ok(format!("R{n:08}"))
 }
 
 pub fn put_in(txn: &WriteTransaction, r: &ReceiptRecord) -> Result<(), StoreError> {

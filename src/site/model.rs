@@ -439,6 +439,7 @@ impl Phases {
     }
 }
 
+/// Who enforces prepayment for a meter (defined in `site::billing`).
 pub use super::billing::BillingMode;
 
 /// Parses a billing mode: `meter` (表端) or `host` (主站).

@@ -12,8 +12,8 @@ use super::error::TariffError;
 use super::model::{Band, EffectiveTariff, Tariff, Tier};
 use crate::units::{Price, SubFen, Wh};
 use jiff::Timestamp;
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::{Offset, TimeZone};
 
 /// The longest interval charged in one go: a meter offline for years should be charged in
 /// parts someone has looked at.
@@ -174,49 +174,51 @@ fn time_error(at: Timestamp, e: impl std::fmt::Display) -> TariffError {
     }
 }
 
-/// The start of the calendar month after the one holding `cur`.
-fn next_month_start(tz: &TimeZone, month: Date, cur: Timestamp) -> Result<Timestamp, TariffError> {
+/// The start of the calendar month after `month`, on the clock of `offset`.
+fn next_month_start(offset: Offset, month: Date, cur: Timestamp) -> Result<Timestamp, TariffError> {
     let next = if month.month() == 12 {
         Date::new(month.year() + 1, 1, 1)
     } else {
         Date::new(month.year(), month.month() + 1, 1)
     }
     .map_err(|e| time_error(cur, e))?;
-    tz.to_timestamp(next.at(0, 0, 0, 0))
+    offset
+        .to_timestamp(next.at(0, 0, 0, 0))
         .map_err(|e| time_error(cur, e))
 }
 
-/// The band in force at `cur` and the first schedule boundary strictly after `cur`.
+/// The band in force at local time `local` and the first schedule boundary after it, on
+/// the clock of `offset`.
 fn band_and_next(
     schedule: &super::DaySchedule,
-    tz: &TimeZone,
+    offset: Offset,
+    local: DateTime,
     cur: Timestamp,
 ) -> Result<(Band, Timestamp), TariffError> {
-    let dt = tz.to_datetime(cur);
-    let minute = u16::try_from(i32::from(dt.hour()) * 60 + i32::from(dt.minute())).unwrap_or(0);
+    let minute = u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute()))
+        .map_err(|e| time_error(cur, e))?;
     let band = schedule.0[schedule.entry_at(minute)].band;
-    // Today's later entries, then the next two days' (DST folds can make a converted
-    // boundary land at or before `cur`; those are skipped).
-    let mut day = dt.date();
-    let mut first = schedule
+    // A later entry today, else the first entry tomorrow.
+    let after = schedule
         .0
         .partition_point(|e| e.start.minute_of_day() <= minute);
-    for _ in 0..3 {
-        for entry in &schedule.0[first..] {
-            let at = tz
-                .to_timestamp(day.at(entry.start.hour(), entry.start.minute(), 0, 0))
-                .map_err(|e| time_error(cur, e))?;
-            if at > cur {
-                return Ok((band, at));
-            }
-        }
-        day = day.tomorrow().map_err(|e| time_error(cur, e))?;
-        first = 0;
-    }
-    Err(time_error(cur, "no schedule boundary within two days"))
+    let (day, entry) = match schedule.0.get(after) {
+        Some(e) => (local.date(), e),
+        None => (
+            local.date().tomorrow().map_err(|e| time_error(cur, e))?,
+            &schedule.0[0],
+        ),
+    };
+    let at = offset
+        .to_timestamp(day.at(entry.start.hour(), entry.start.minute(), 0, 0))
+        .map_err(|e| time_error(cur, e))?;
+    Ok((band, at))
 }
 
-/// Cuts `[from, to)` at every version start, month start and TOU band change.
+/// Cuts `[from, to)` at every version start, month start and TOU band change, and at
+/// every change of the zone's UTC offset (DST), so that inside each piece the local clock
+/// runs evenly and each boundary is an exact instant: a schedule time skipped by a DST gap
+/// takes effect when the clock jumps past it, and one repeated in a DST fold applies twice.
 fn segments(
     t: &EffectiveTariff,
     from: Timestamp,
@@ -227,14 +229,19 @@ fn segments(
     let mut cur = from;
     loop {
         let version = t.version_at(cur);
-        let month = month_of(tz, cur);
-        let mut end = to.min(next_month_start(tz, month, cur)?);
+        let offset = tz.to_offset(cur);
+        let local = offset.to_datetime(cur);
+        let month = local.date().first_of_month();
+        let mut end = to.min(next_month_start(offset, month, cur)?);
         if let Some(next) = t.versions.get(version + 1) {
             end = end.min(next.start);
         }
+        if let Some(transition) = tz.following(cur).next() {
+            end = end.min(transition.timestamp());
+        }
         let band = match &t.versions[version].tariff {
             Tariff::TimeOfUse { schedule, .. } => {
-                let (band, next) = band_and_next(schedule, tz, cur)?;
+                let (band, next) = band_and_next(schedule, offset, local, cur)?;
                 end = end.min(next);
                 Some(band)
             }

@@ -1,0 +1,1053 @@
+//! Operator API: what the staff console (TUI) and integrators use. Every route checks the
+//! operator's role against `auth::Permission`; every change goes through the ledger, the
+//! site repository or the outbox, each of which writes its audit entry in the same
+//! transaction as the change.
+
+use super::error::{ApiError, ApiResult};
+use super::tenant::{TenantView, TopUpView, Usage, UsageQuery};
+use super::{AppState, Principal};
+use crate::auth::{Actor, Permission};
+use crate::field::readings;
+use crate::ledger::outbox::MeterCommand;
+use crate::payment::topup::{ReceiptFacts, make_receipt};
+use crate::receipt::{PrintStatus, ReceiptRecord, Receipts, record};
+use crate::site::{MeterId, TenantId, repo};
+use crate::units::Fen;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Bearer token → operator, or 401; then the permission check, or 403.
+pub fn operator(
+    st: &AppState,
+    headers: &HeaderMap,
+    need: Permission,
+    what: &str,
+) -> ApiResult<Actor> {
+    match super::principal(st, headers)? {
+        Principal::Operator {
+            name,
+            role,
+            must_change_password,
+        } => {
+            if must_change_password {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "must_change_password",
+                    "change your password first: POST /api/v1/password",
+                ));
+            }
+            let actor = Actor::operator(&name, role);
+            if !actor.may(need) {
+                return Err(ApiError::forbidden(what));
+            }
+            Ok(actor)
+        }
+        Principal::Tenant { .. } => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "operator_only",
+            "this route is for staff; tenants use /api/v1/tenant/…",
+        )),
+    }
+}
+
+fn site_err(e: crate::site::repo::SiteError) -> ApiError {
+    match e {
+        crate::site::repo::SiteError::Invalid { .. }
+        | crate::site::repo::SiteError::InUse { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
+    use crate::ledger::LedgerError as L;
+    match e {
+        e if e.is_fatal() || matches!(e, L::WriterGone) => ApiError::internal(e),
+        other => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            other.to_string(),
+        ),
+    }
+}
+
+// ---------- meters ----------
+
+#[derive(Serialize, ToSchema)]
+pub struct MeterView {
+    pub meter: String,
+    pub unit: Option<String>,
+    pub tenant: Option<String>,
+    pub gateway: String,
+    pub bus: u8,
+    pub address: String,
+    pub protocol: String,
+    pub profile: String,
+    pub phases: String,
+    pub billing: String,
+    pub online: bool,
+    pub last_ok: Option<String>,
+    pub last_error: Option<String>,
+    pub power_w: Option<i64>,
+    pub total_wh: Option<i64>,
+    pub relay: String,
+    /// Balance the meter itself reports (meter-billed meters).
+    pub meter_balance_fen: Option<i64>,
+    pub lock: Option<super::locks::MeterLock>,
+}
+
+fn meter_view(
+    st: &AppState,
+    m: &crate::site::model::Meter,
+    tenants: &[crate::site::model::Tenant],
+) -> ApiResult<MeterView> {
+    let live = st.live.meter(&m.id);
+    let v = live.as_ref().map(|l| l.values.clone()).unwrap_or_default();
+    Ok(MeterView {
+        meter: m.id.to_string(),
+        unit: m.unit.as_ref().map(|u| u.to_string()),
+        tenant: m.unit.as_ref().and_then(|u| {
+            tenants
+                .iter()
+                .find(|t| t.units.contains(u))
+                .map(|t| t.id.to_string())
+        }),
+        gateway: m.gateway.to_string(),
+        bus: m.bus,
+        address: match &m.address {
+            crate::site::model::MeterAddress::Modbus(a) => a.to_string(),
+            crate::site::model::MeterAddress::Dlt645(a) => a.clone(),
+        },
+        protocol: m.protocol.as_str().to_string(),
+        profile: m.profile.clone(),
+        phases: format!("{:?}", m.phases).to_lowercase(),
+        billing: m.billing.to_string(),
+        online: live.as_ref().map(|l| l.online).unwrap_or(false),
+        last_ok: live.as_ref().and_then(|l| l.last_ok.map(|t| t.to_string())),
+        last_error: live.as_ref().and_then(|l| l.last_error.clone()),
+        power_w: v.power_w,
+        total_wh: v.total.map(|w| w.0),
+        relay: v.relay.map(|r| r.as_str()).unwrap_or("unknown").to_string(),
+        meter_balance_fen: v.balance.map(|b| b.0),
+        lock: super::locks::get(&st.store, &m.id)?,
+    })
+}
+
+/// All meters with their live state.
+#[utoipa::path(get, path = "/api/v1/meters", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MeterView>)))]
+pub async fn list_meters(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<MeterView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let tenants = repo::list_tenants(&st.store).map_err(site_err)?;
+    let meters = repo::list_meters(&st.store).map_err(site_err)?;
+    let mut out = Vec::with_capacity(meters.len());
+    for m in &meters {
+        out.push(meter_view(&st, m, &tenants)?);
+    }
+    Ok(Json(out))
+}
+
+/// One meter with its live state.
+#[utoipa::path(get, path = "/api/v1/meters/{meter}", tag = "operator", security(("bearer" = [])),
+    params(("meter" = String, Path)), responses((status = 200, body = MeterView), (status = 404, body = super::ErrorBody)))]
+pub async fn get_meter(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MeterView>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let m = repo::get_meter(&st.store, &MeterId::new(id.clone()))
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
+    let tenants = repo::list_tenants(&st.store).map_err(site_err)?;
+    Ok(Json(meter_view(&st, &m, &tenants)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RangeQuery {
+    /// RFC 3339 start (default: 24 hours ago).
+    pub from: Option<String>,
+    /// RFC 3339 end (default: now).
+    pub to: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadingView {
+    pub at: String,
+    pub total_wh: i64,
+    pub power_w: Option<i64>,
+    pub balance_fen: Option<i64>,
+    pub relay: Option<String>,
+}
+
+/// Stored readings of a meter in a time range (at most 5,000).
+#[utoipa::path(get, path = "/api/v1/meters/{meter}/readings", tag = "operator", security(("bearer" = [])),
+    params(("meter" = String, Path), RangeQuery), responses((status = 200, body = Vec<ReadingView>)))]
+pub async fn meter_readings(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> ApiResult<Json<Vec<ReadingView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let parse = |s: &Option<String>, default: jiff::Timestamp| -> ApiResult<jiff::Timestamp> {
+        match s {
+            Some(t) => t
+                .parse()
+                .map_err(|e| ApiError::bad_request(format!("'{t}' is not an RFC 3339 time: {e}"))),
+            None => Ok(default),
+        }
+    };
+    let now = jiff::Timestamp::now();
+    let from = parse(&q.from, now - jiff::SignedDuration::from_hours(24))?;
+    let to = parse(&q.to, now + jiff::SignedDuration::from_secs(1))?;
+    let rs = readings::history(&st.store, &MeterId::new(id), from, to)?;
+    Ok(Json(
+        rs.into_iter()
+            .take(5000)
+            .map(|r| ReadingView {
+                at: r.at.to_string(),
+                total_wh: r.total.0,
+                power_w: r.power_w,
+                balance_fen: r.balance.map(|b| b.0),
+                relay: r.relay.map(|x| x.as_str().to_string()),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CommandRequest {
+    /// `trip`, `close`, `keep_power_on`, `keep_power_off`, `restore_prepaid`,
+    /// `push_prices` or `push_settings`.
+    pub command: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommandQueued {
+    pub meter: String,
+    pub command: String,
+    /// Outbox entry id.
+    pub id: u64,
+}
+
+/// Queue a command for a meter (installer/admin). The control queue sends it ahead of
+/// reads and confirms it by reading back.
+#[utoipa::path(post, path = "/api/v1/meters/{meter}/commands", tag = "operator", security(("bearer" = [])),
+    params(("meter" = String, Path)), request_body = CommandRequest,
+    responses((status = 200, body = CommandQueued), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn meter_command(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(req): Json<CommandRequest>,
+) -> ApiResult<Json<CommandQueued>> {
+    let actor = operator(&st, &headers, Permission::CommandMeters, "command meters")?;
+    let meter = MeterId::new(id.clone());
+    repo::get_meter(&st.store, &meter)
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
+    let command = match req.command.as_str() {
+        "trip" => MeterCommand::Trip,
+        "close" => MeterCommand::Close,
+        "keep_power_on" => MeterCommand::KeepPower(true),
+        "keep_power_off" => MeterCommand::KeepPower(false),
+        "restore_prepaid" => MeterCommand::RestorePrepaid,
+        "push_prices" => MeterCommand::PushPrices,
+        "push_settings" => MeterCommand::PushSettings,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "command '{other}': one of trip, close, keep_power_on, keep_power_off, restore_prepaid, push_prices, push_settings"
+            )));
+        }
+    };
+    let n = super::views::enqueue(
+        &st,
+        &actor,
+        "meter.command",
+        &meter,
+        command,
+        serde_json::json!({"meter": id, "command": req.command}),
+    )?;
+    Ok(Json(CommandQueued {
+        meter: id,
+        command: req.command,
+        id: n,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LockRequest {
+    /// Shown to the tenant, e.g. "maintenance until Friday".
+    pub reason: String,
+}
+
+/// Lock a meter against tenant remote switching (installer/admin).
+#[utoipa::path(post, path = "/api/v1/meters/{meter}/lock", tag = "operator", security(("bearer" = [])),
+    params(("meter" = String, Path)), request_body = LockRequest,
+    responses((status = 200, body = super::locks::MeterLock), (status = 403, body = super::ErrorBody)))]
+pub async fn lock_meter(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(req): Json<LockRequest>,
+) -> ApiResult<Json<super::locks::MeterLock>> {
+    let actor = operator(&st, &headers, Permission::CommandMeters, "lock meters")?;
+    let meter = MeterId::new(id.clone());
+    repo::get_meter(&st.store, &meter)
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
+    if req.reason.trim().is_empty() {
+        return Err(ApiError::bad_request("reason: say why, the tenant sees it"));
+    }
+    let l = super::locks::set(&st.store, &actor, &meter, Some(req.reason.trim()))?;
+    l.map(Json)
+        .ok_or_else(|| ApiError::internal("lock not stored"))
+}
+
+/// Remove a staff lock.
+#[utoipa::path(delete, path = "/api/v1/meters/{meter}/lock", tag = "operator", security(("bearer" = [])),
+    params(("meter" = String, Path)), responses((status = 204), (status = 403, body = super::ErrorBody)))]
+pub async fn unlock_meter(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let actor = operator(&st, &headers, Permission::CommandMeters, "unlock meters")?;
+    super::locks::set(&st.store, &actor, &MeterId::new(id), None)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------- tenants and accounts ----------
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantRow {
+    pub tenant: String,
+    pub name: String,
+    pub category: String,
+    pub phone: Option<String>,
+    pub units: Vec<String>,
+    pub has_account: bool,
+    pub balance_fen: i64,
+}
+
+/// All tenants with their balances.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TenantRow>)))]
+pub async fn list_tenants(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<TenantRow>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let mut out = Vec::new();
+    for t in repo::list_tenants(&st.store).map_err(site_err)? {
+        let acc = st.ledger.account(&t.id).map_err(ApiError::internal)?;
+        out.push(TenantRow {
+            tenant: t.id.to_string(),
+            name: t.name,
+            category: t.category,
+            phone: t.phone,
+            units: t.units.iter().map(|u| u.to_string()).collect(),
+            has_account: acc.is_some(),
+            balance_fen: acc.map(|a| a.balance.0).unwrap_or(0),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// One tenant as the kiosk shows it (balance, status, meters).
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "operator", security(("bearer" = [])),
+    params(("tenant" = String, Path)), responses((status = 200, body = TenantView), (status = 404, body = super::ErrorBody)))]
+pub async fn get_tenant(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TenantView>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    Ok(Json(super::tenant::view(&st, &TenantId::new(id))?))
+}
+
+/// A tenant's daily usage.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/usage", tag = "operator", security(("bearer" = [])),
+    params(("tenant" = String, Path), UsageQuery), responses((status = 200, body = Usage)))]
+pub async fn tenant_usage(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<UsageQuery>,
+) -> ApiResult<Json<Usage>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    Ok(Json(super::tenant::daily_usage(
+        &st,
+        &TenantId::new(id),
+        q.days.unwrap_or(30),
+    )?))
+}
+
+/// Clear a unit's kiosk PIN lockout (cashier/admin).
+#[utoipa::path(post, path = "/api/v1/units/{unit}/unlock-pin", tag = "operator", security(("bearer" = [])),
+    params(("unit" = String, Path)), responses((status = 204), (status = 403, body = super::ErrorBody)))]
+pub async fn unlock_pin(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(unit): Path<String>,
+) -> ApiResult<StatusCode> {
+    let actor = operator(&st, &headers, Permission::OpenAccount, "unlock tenant PINs")?;
+    super::lockout::clear(&st.store, &unit.to_uppercase())?;
+    let txn = st
+        .store
+        .db()
+        .begin_write()
+        .map_err(crate::store::StoreError::from)?;
+    crate::auth::audit::append_in(
+        &txn,
+        &actor,
+        "tenant.pin_unlock",
+        serde_json::json!({"unit": unit}),
+    )?;
+    txn.commit().map_err(crate::store::StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------- money ----------
+
+#[derive(Deserialize, ToSchema)]
+pub struct SaleRequest {
+    pub tenant: String,
+    pub amount_fen: i64,
+    /// `cash`, `wechat`, `alipay`, `unionpay`, `card`, …
+    pub method: String,
+    /// Chosen by the client; a retry with the same key returns the first result.
+    pub idempotency_key: String,
+    /// Print a receipt (default true).
+    pub print: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SaleResult {
+    pub op: u64,
+    pub receipt_no: String,
+    pub balance_after_fen: i64,
+    pub print: PrintStatus,
+}
+
+/// A cashier sale (e.g. cash at the management office). Refused above the hoarding cap
+/// with the largest allowed amount in the message.
+#[utoipa::path(post, path = "/api/v1/sales", tag = "operator", security(("bearer" = [])),
+    request_body = SaleRequest,
+    responses((status = 200, body = SaleResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn sale(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<SaleRequest>,
+) -> ApiResult<Json<SaleResult>> {
+    let actor = operator(&st, &headers, Permission::Sell, "sell")?;
+    if req.idempotency_key.is_empty() {
+        return Err(ApiError::bad_request("idempotency_key is required"));
+    }
+    let tenant = TenantId::new(req.tenant.clone());
+    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
+    let op = st
+        .ledger
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::Sale(crate::ledger::Sale {
+                tenant: tenant.clone(),
+                amount: Fen(req.amount_fen),
+                method: req.method.clone(),
+                receipt_no: None,
+                meter: None,
+            }),
+        )
+        .await
+        .map_err(ledger_err)?;
+    let no = Receipts::number_for_op(op.op);
+    let rec = match record::get(&st.store, &no)? {
+        Some(r) => r,
+        None => {
+            let r = receipt_for_sale(
+                &st,
+                &tenant,
+                op.op,
+                Fen(req.amount_fen),
+                op.balance,
+                &actor.label(),
+                &req.method,
+            )?;
+            record::put(&st.store, &r)?;
+            if req.print.unwrap_or(true) {
+                super::views::print_and_count(&st, &no).await?;
+            }
+            record::get(&st.store, &no)?.unwrap_or(r)
+        }
+    };
+    Ok(Json(SaleResult {
+        op: op.op,
+        receipt_no: no,
+        balance_after_fen: rec.balance_after_fen,
+        print: rec.print,
+    }))
+}
+
+fn receipt_for_sale(
+    st: &AppState,
+    tenant: &TenantId,
+    op: u64,
+    amount: Fen,
+    balance_after: Option<Fen>,
+    by: &str,
+    method: &str,
+) -> ApiResult<ReceiptRecord> {
+    let t = repo::get_tenant(&st.store, tenant).map_err(site_err)?;
+    let defaults = repo::defaults(&st.store).map_err(site_err)?;
+    let acc = st.ledger.account(tenant).map_err(ApiError::internal)?;
+    let (balance, meters, count) = match &acc {
+        Some(a) => (
+            balance_after.unwrap_or(a.balance),
+            a.meters.iter().map(|m| m.meter.to_string()).collect(),
+            a.meters.iter().map(|m| m.purchase_count).max().unwrap_or(0),
+        ),
+        None => (Fen::ZERO, Vec::new(), 0),
+    };
+    Ok(make_receipt(ReceiptFacts {
+        receipts: st.topups.receipts(),
+        site_name: &st.site_name,
+        tz: &defaults.tz(),
+        receipt_no: Receipts::number_for_op(op),
+        tenant: tenant.as_str(),
+        tenant_name: t.as_ref().map(|x| x.name.as_str()).unwrap_or(""),
+        units: t
+            .as_ref()
+            .map(|x| x.units.iter().map(|u| u.to_string()).collect())
+            .unwrap_or_default(),
+        meters,
+        amount,
+        balance_after: balance,
+        purchase_count: count,
+        issued_by: by,
+        method,
+        op,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefundRequest {
+    pub tenant: String,
+    pub amount_fen: i64,
+    pub reason: String,
+    pub idempotency_key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OpResult {
+    pub op: u64,
+    pub balance_after_fen: Option<i64>,
+}
+
+/// Refund (退电): pay back part of the balance, at most all of it.
+#[utoipa::path(post, path = "/api/v1/refunds", tag = "operator", security(("bearer" = [])),
+    request_body = RefundRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn refund(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<RefundRequest>,
+) -> ApiResult<Json<OpResult>> {
+    let actor = operator(&st, &headers, Permission::Refund, "refund")?;
+    let tenant = TenantId::new(req.tenant);
+    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
+    let op = st
+        .ledger
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::Refund(crate::ledger::Refund {
+                tenant: tenant.clone(),
+                amount: Fen(req.amount_fen),
+                reason: req.reason,
+            }),
+        )
+        .await
+        .map_err(ledger_err)?;
+    let bal = st
+        .ledger
+        .account(&tenant)
+        .map_err(ApiError::internal)?
+        .map(|a| a.balance.0);
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: bal,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReverseRequest {
+    /// The sale or refund to undo.
+    pub op: u64,
+    pub reason: String,
+    pub idempotency_key: String,
+}
+
+/// Reversal (冲正) of one earlier sale or refund, at most once.
+#[utoipa::path(post, path = "/api/v1/reversals", tag = "operator", security(("bearer" = [])),
+    request_body = ReverseRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn reverse(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<ReverseRequest>,
+) -> ApiResult<Json<OpResult>> {
+    let actor = operator(&st, &headers, Permission::Reverse, "reverse operations")?;
+    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
+    let op = st
+        .ledger
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::Reverse(crate::ledger::Reverse {
+                op: req.op,
+                reason: req.reason,
+            }),
+        )
+        .await
+        .map_err(ledger_err)?;
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: None,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OpenAccountRequest {
+    pub tenant: String,
+    /// Meters to attach; default: every meter of the tenant's units.
+    pub meters: Option<Vec<String>>,
+    /// Balance carried over from an old meter.
+    pub transfer_in_fen: Option<i64>,
+    pub old_meter_serial: Option<String>,
+    pub idempotency_key: String,
+}
+
+/// Open a tenant's account (cashier/admin).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "operator", security(("bearer" = [])),
+    request_body = OpenAccountRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn open_account(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<OpenAccountRequest>,
+) -> ApiResult<Json<OpResult>> {
+    let actor = operator(&st, &headers, Permission::OpenAccount, "open accounts")?;
+    let tenant = TenantId::new(req.tenant.clone());
+    let t = repo::get_tenant(&st.store, &tenant)
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no tenant {}", req.tenant)))?;
+    let mut meters = Vec::new();
+    match &req.meters {
+        Some(ids) => {
+            for id in ids {
+                let m = repo::get_meter(&st.store, &MeterId::new(id.clone()))
+                    .map_err(site_err)?
+                    .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
+                meters.push(m);
+            }
+        }
+        None => {
+            for u in &t.units {
+                meters.extend(repo::meters_of_unit(&st.store, u).map_err(site_err)?);
+            }
+        }
+    }
+    let transfer_in = match (req.transfer_in_fen, req.old_meter_serial) {
+        (Some(a), Some(s)) => Some(crate::ledger::TransferIn {
+            amount: Fen(a),
+            old_meter_serial: s,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::bad_request(
+                "transfer_in_fen and old_meter_serial go together",
+            ));
+        }
+    };
+    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
+    let op = st
+        .ledger
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::OpenAccount(crate::ledger::OpenAccount {
+                tenant: tenant.clone(),
+                meters: meters
+                    .iter()
+                    .map(|m| crate::ledger::MeterAccountInit {
+                        meter: m.id.clone(),
+                        billing: m.billing,
+                    })
+                    .collect(),
+                transfer_in,
+            }),
+        )
+        .await
+        .map_err(ledger_err)?;
+    let bal = st
+        .ledger
+        .account(&tenant)
+        .map_err(ApiError::internal)?
+        .map(|a| a.balance.0);
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: bal,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CloseAccountRequest {
+    pub final_charge_fen: i64,
+    pub idempotency_key: String,
+}
+
+/// Close a tenant's account: final charge, settle to zero, close every meter.
+#[utoipa::path(post, path = "/api/v1/accounts/{tenant}/close", tag = "operator", security(("bearer" = [])),
+    params(("tenant" = String, Path)), request_body = CloseAccountRequest,
+    responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn close_account(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(req): Json<CloseAccountRequest>,
+) -> ApiResult<Json<OpResult>> {
+    let actor = operator(&st, &headers, Permission::CloseAccount, "close accounts")?;
+    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
+    let op = st
+        .ledger
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::CloseAccount(crate::ledger::CloseAccount {
+                tenant: TenantId::new(id),
+                final_charge: Fen(req.final_charge_fen),
+            }),
+        )
+        .await
+        .map_err(ledger_err)?;
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: Some(0),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct OpsQuery {
+    pub tenant: Option<String>,
+    /// Newest first; default 100, at most 1,000.
+    pub limit: Option<usize>,
+}
+
+/// Ledger operations, newest first (as the ledger records them).
+#[utoipa::path(get, path = "/api/v1/operations", tag = "operator", security(("bearer" = [])),
+    params(OpsQuery), responses((status = 200, description = "Operations as JSON records", body = Vec<serde_json::Value>)))]
+pub async fn operations(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OpsQuery>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let ops = st
+        .ledger
+        .operations(&crate::ledger::OpFilter {
+            tenant: q.tenant.as_deref().map(TenantId::new),
+            kind: None,
+            after: None,
+            limit: Some(limit),
+            newest_first: true,
+        })
+        .map_err(ApiError::internal)?;
+    Ok(Json(
+        ops.iter()
+            .map(|o| serde_json::to_value(o).unwrap_or_default())
+            .collect(),
+    ))
+}
+
+/// One ledger operation.
+#[utoipa::path(get, path = "/api/v1/operations/{op}", tag = "operator", security(("bearer" = [])),
+    params(("op" = u64, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody)))]
+pub async fn operation(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(op): Path<u64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let o = st
+        .ledger
+        .operation(op)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no operation {op}")))?;
+    Ok(Json(serde_json::to_value(&o).unwrap_or_default()))
+}
+
+// ---------- receipts, top-ups, outbox, site, audit, status ----------
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReceiptQuery {
+    pub tenant: Option<String>,
+    /// Only receipts whose printing failed (out of paper, offline).
+    pub failed: Option<bool>,
+    pub limit: Option<usize>,
+}
+
+/// Receipts, newest first; `failed=true` lists those that did not print.
+#[utoipa::path(get, path = "/api/v1/receipts", tag = "operator", security(("bearer" = [])),
+    params(ReceiptQuery), responses((status = 200, body = Vec<ReceiptRecord>)))]
+pub async fn receipts(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ReceiptQuery>,
+) -> ApiResult<Json<Vec<ReceiptRecord>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    Ok(Json(record::list(
+        &st.store,
+        q.tenant.as_deref(),
+        q.failed.unwrap_or(false),
+        q.limit.unwrap_or(100).min(1000),
+    )?))
+}
+
+/// Print a receipt again (cashier/admin).
+#[utoipa::path(post, path = "/api/v1/receipts/{receipt_no}/print", tag = "operator", security(("bearer" = [])),
+    params(("receipt_no" = String, Path)), responses((status = 200, body = super::tenant::PrintResult), (status = 404, body = super::ErrorBody)))]
+pub async fn reprint(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> ApiResult<Json<super::tenant::PrintResult>> {
+    let actor = operator(&st, &headers, Permission::Sell, "print receipts")?;
+    record::get(&st.store, &no)?.ok_or_else(|| ApiError::not_found(format!("no receipt {no}")))?;
+    let print = super::views::print_and_count(&st, &no).await?;
+    let txn = st
+        .store
+        .db()
+        .begin_write()
+        .map_err(crate::store::StoreError::from)?;
+    crate::auth::audit::append_in(
+        &txn,
+        &actor,
+        "receipt.reprint",
+        serde_json::json!({"receipt": no}),
+    )?;
+    txn.commit().map_err(crate::store::StoreError::from)?;
+    Ok(Json(super::tenant::PrintResult {
+        receipt_no: no,
+        print,
+    }))
+}
+
+/// Top-up orders (kiosk and phone), newest first.
+#[utoipa::path(get, path = "/api/v1/topups", tag = "operator", security(("bearer" = [])),
+    params(OpsQuery), responses((status = 200, body = Vec<TopUpView>)))]
+pub async fn topups(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OpsQuery>,
+) -> ApiResult<Json<Vec<TopUpView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let list = st
+        .topups
+        .list(q.tenant.as_deref(), q.limit.unwrap_or(100).min(1000))?;
+    let mut out = Vec::new();
+    for t in &list {
+        out.push(super::tenant::topup_view(&st, t)?);
+    }
+    Ok(Json(out))
+}
+
+/// Meter commands waiting in the outbox.
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>)))]
+pub async fn outbox(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let p = crate::ledger::outbox::pending(&st.store).map_err(ApiError::internal)?;
+    Ok(Json(
+        p.iter()
+            .map(|e| serde_json::to_value(e).unwrap_or_default())
+            .collect(),
+    ))
+}
+
+/// Site defaults (power limit, collection interval, alarm levels, default tariff, hoarding
+/// cap, alarm SMS number, time zone).
+#[utoipa::path(get, path = "/api/v1/site/settings", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = serde_json::Value)))]
+pub async fn get_settings(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let d = repo::defaults(&st.store).map_err(site_err)?;
+    Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
+}
+
+/// Replace the site defaults (admin); validated, audited.
+#[utoipa::path(put, path = "/api/v1/site/settings", tag = "operator", security(("bearer" = [])),
+    request_body = serde_json::Value,
+    responses((status = 200, body = serde_json::Value), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn put_settings(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let actor = operator(&st, &headers, Permission::EditSite, "edit site settings")?;
+    let d: crate::site::model::SiteDefaults = serde_json::from_value(body)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+    let txn = st
+        .store
+        .db()
+        .begin_write()
+        .map_err(crate::store::StoreError::from)?;
+    repo::set_defaults(&txn, &actor, &d).map_err(site_err)?;
+    txn.commit().map_err(crate::store::StoreError::from)?;
+    st.ledger.set_hoarding_cap(d.hoarding_cap);
+    Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// Entries with a sequence number above this (default 0).
+    pub after: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+/// Audit log entries in order (admin).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "operator", security(("bearer" = [])),
+    params(AuditQuery), responses((status = 200, body = Vec<serde_json::Value>), (status = 403, body = super::ErrorBody)))]
+pub async fn audit_log(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    operator(&st, &headers, Permission::ReadAudit, "read the audit log")?;
+    use redb::ReadableDatabase;
+    let txn = st
+        .store
+        .db()
+        .begin_read()
+        .map_err(crate::store::StoreError::from)?;
+    let t = match txn.open_table(crate::auth::audit::AUDIT) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Json(Vec::new())),
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let mut out = Vec::new();
+    let limit = q.limit.unwrap_or(200).min(5000);
+    for row in t
+        .range(q.after.unwrap_or(0) + 1..)
+        .map_err(ApiError::internal)?
+    {
+        let (_, v) = row.map_err(ApiError::internal)?;
+        out.push(serde_json::from_slice(v.value()).unwrap_or_default());
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(Json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GatewayView {
+    pub gateway: String,
+    pub name: String,
+    pub link: String,
+    pub buses: usize,
+    pub online: bool,
+    pub last_error: Option<String>,
+    pub last_cycle_ms: Option<u64>,
+}
+
+/// Gateways with their link health.
+#[utoipa::path(get, path = "/api/v1/gateways", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = Vec<GatewayView>)))]
+pub async fn gateways(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<GatewayView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let mut out = Vec::new();
+    for g in repo::list_gateways(&st.store).map_err(site_err)? {
+        let live = st.live.gateway(&g.id);
+        out.push(GatewayView {
+            gateway: g.id.to_string(),
+            name: g.name.clone(),
+            link: format!("{:?}", g.link),
+            buses: g.buses.len(),
+            online: live.as_ref().map(|l| l.online).unwrap_or(false),
+            last_error: live.as_ref().and_then(|l| l.last_error.clone()),
+            last_cycle_ms: live.as_ref().and_then(|l| l.last_cycle_ms),
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteStatus {
+    pub site_name: String,
+    pub meters: usize,
+    pub meters_offline: usize,
+    pub tenants: usize,
+    pub tenants_in_arrears: usize,
+    pub outbox_pending: usize,
+    /// Receipts whose printing failed (out of paper, printer offline).
+    pub receipts_failed: usize,
+    /// Paid top-ups the ledger could not credit: refund them through the provider.
+    pub topups_needing_refund: usize,
+}
+
+/// One-screen summary for the console's dashboard.
+#[utoipa::path(get, path = "/api/v1/status", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = SiteStatus)))]
+pub async fn status(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<SiteStatus>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let tenants = repo::list_tenants(&st.store).map_err(site_err)?;
+    let mut arrears = 0;
+    for t in &tenants {
+        if st
+            .ledger
+            .account(&t.id)
+            .map_err(ApiError::internal)?
+            .is_some_and(|a| a.balance < Fen::ZERO)
+        {
+            arrears += 1;
+        }
+    }
+    Ok(Json(SiteStatus {
+        site_name: st.site_name.clone(),
+        meters: repo::list_meters(&st.store).map_err(site_err)?.len(),
+        meters_offline: st.live.offline_meters().len(),
+        tenants: tenants.len(),
+        tenants_in_arrears: arrears,
+        outbox_pending: crate::ledger::outbox::pending(&st.store)
+            .map_err(ApiError::internal)?
+            .len(),
+        receipts_failed: record::list(&st.store, None, true, 10_000)?.len(),
+        topups_needing_refund: st
+            .topups
+            .list(None, 100_000)?
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.state,
+                    crate::payment::topup::TopUpState::NeedsRefund { .. }
+                )
+            })
+            .count(),
+    }))
+}

@@ -1,0 +1,174 @@
+//! Operator sessions: login (bearer token), who am I, password change, logout, and the
+//! operator list (admin). Passwords and lockout live in `auth::operators`.
+
+use super::error::{ApiError, ApiResult};
+use super::{AppState, Principal, metrics};
+use crate::auth::{Actor, Permission, Role, operators};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::operator::operator;
+
+// ---------- sessions ----------
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub name: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub name: String,
+    /// `admin`, `cashier`, `viewer` or `installer`.
+    pub role: String,
+    /// When true, every route but `POST /api/v1/password` answers 403 until it is changed.
+    pub must_change_password: bool,
+}
+
+/// Operator login: returns a bearer token. Five wrong passwords lock the name for 15 minutes.
+#[utoipa::path(post, path = "/api/v1/login", tag = "operator", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = super::ErrorBody), (status = 423, body = super::ErrorBody)))]
+pub async fn login(State(st): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+    let store = st.store.clone();
+    let (name, password) = (req.name.clone(), req.password);
+    let r = tokio::task::spawn_blocking(move || operators::login(&store, &name, &password, jiff::Timestamp::now()))
+        .await
+        .map_err(ApiError::internal)?;
+    let s = r.map_err(|e| {
+        let text = e.to_string();
+        if text.contains("locked") {
+            ApiError::new(StatusCode::LOCKED, "locked", text)
+        } else {
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", text)
+        }
+    })?;
+    metrics::inc(&st.metrics.operator_logins);
+    let token = st.sessions.issue(Principal::Operator {
+        name: s.name.clone(),
+        role: s.role,
+        must_change_password: s.must_change_password,
+    });
+    Ok(Json(LoginResponse {
+        token,
+        name: s.name,
+        role: s.role.to_string(),
+        must_change_password: s.must_change_password,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WhoAmI {
+    pub name: String,
+    pub role: String,
+    pub must_change_password: bool,
+    /// Permissions of the role, for the console to hide what it cannot do.
+    pub permissions: Vec<String>,
+}
+
+/// The logged-in operator and their permissions.
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = WhoAmI), (status = 401, body = super::ErrorBody)))]
+pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<WhoAmI>> {
+    match super::principal(&st, &headers)? {
+        Principal::Operator { name, role, must_change_password } => {
+            use Permission::*;
+            let all = [ReadAll, Sell, Refund, Reverse, OpenAccount, CloseAccount, EditSite, ImportSite,
+                EditTariffs, CommandMeters, ManageOperators, ReadAudit];
+            let permissions = all
+                .iter()
+                .filter(|p| role.allows(**p))
+                .map(|p| serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+                .collect();
+            Ok(Json(WhoAmI { name, role: role.to_string(), must_change_password, permissions }))
+        }
+        Principal::Tenant { .. } => Err(ApiError::forbidden("use the operator API")),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+/// Change the logged-in operator's own password.
+#[utoipa::path(post, path = "/api/v1/password", tag = "operator", security(("bearer" = [])),
+    request_body = PasswordChange, responses((status = 204), (status = 422, body = super::ErrorBody)))]
+pub async fn change_password(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let Principal::Operator { name, role, .. } = super::principal(&st, &headers)? else {
+        return Err(ApiError::forbidden("change an operator password"));
+    };
+    let store = st.store.clone();
+    let n = name.clone();
+    tokio::task::spawn_blocking(move || {
+        operators::change_password(&store, &Actor::operator(&n, role), &n, &req.old_password, &req.new_password)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_refused", e.to_string()))?;
+    if let Some(token) = super::bearer(&headers) {
+        st.sessions.update(&token, Principal::Operator { name, role, must_change_password: false });
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Log out.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "operator", security(("bearer" = [])), responses((status = 204)))]
+pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
+    if let Some(t) = super::bearer(&headers) {
+        st.sessions.revoke(&t);
+    }
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OperatorView {
+    pub name: String,
+    pub role: String,
+}
+
+/// List operators (admin).
+#[utoipa::path(get, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OperatorView>), (status = 403, body = super::ErrorBody)))]
+pub async fn list_operators(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<OperatorView>>> {
+    operator(&st, &headers, Permission::ManageOperators, "manage operators")?;
+    let list = operators::list(&st.store).map_err(ApiError::internal)?;
+    Ok(Json(list.into_iter().map(|o| OperatorView { name: o.name, role: o.role.to_string() }).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewOperator {
+    pub name: String,
+    pub role: String,
+    /// Initial password; the operator must change it at first login.
+    pub password: String,
+}
+
+/// Add an operator (admin).
+#[utoipa::path(post, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
+    request_body = NewOperator, responses((status = 201), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn add_operator(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<NewOperator>,
+) -> ApiResult<StatusCode> {
+    let actor = operator(&st, &headers, Permission::ManageOperators, "manage operators")?;
+    let role = Role::parse(&req.role)
+        .ok_or_else(|| ApiError::bad_request("role: one of admin, cashier, viewer, installer"))?;
+    let store = st.store.clone();
+    tokio::task::spawn_blocking(move || operators::add(&store, &actor, &req.name, role, &req.password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+    Ok(StatusCode::CREATED)
+}
+

@@ -1,0 +1,683 @@
+//! Tenant API: what the kiosk and the phone site use. A tenant logs in with a unit number
+//! and PIN (5 wrong PINs lock the unit for 15 minutes) and then sees and acts only on their
+//! own account and meters.
+
+use super::error::{ApiError, ApiResult};
+use super::lockout::{self, Gate};
+use super::{AppState, Principal, metrics};
+use crate::auth::{Actor, audit};
+use crate::field::readings::{self, Relay};
+use crate::ledger::outbox::MeterCommand;
+use crate::payment::topup::{TopUp, TopUpError, TopUpState};
+use crate::receipt::{PrintStatus, record};
+use crate::site::{MeterId, TenantId, UnitNo, pin, repo};
+use crate::units::Fen;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, ToSchema)]
+pub struct TenantLogin {
+    /// Unit number (户号), e.g. `A-101`.
+    pub unit: String,
+    /// 4–8 digit PIN.
+    pub pin: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantToken {
+    pub token: String,
+    pub tenant: String,
+    pub name: String,
+    /// Seconds of inactivity after which the token expires.
+    pub idle_timeout_s: u64,
+}
+
+/// Bearer token → tenant, or 401.
+pub fn tenant_of(st: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, UnitNo)> {
+    match super::principal(st, headers)? {
+        Principal::Tenant { tenant, unit } => Ok((TenantId::new(tenant), UnitNo::new(unit))),
+        Principal::Operator { .. } => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "tenant_only",
+            "this route is for tenants; operators use /api/v1/tenants/{id}",
+        )),
+    }
+}
+
+fn site_err(e: crate::site::repo::SiteError) -> ApiError {
+    ApiError::internal(e)
+}
+
+/// Log in with unit number and PIN.
+#[utoipa::path(post, path = "/api/v1/tenant/login", tag = "tenant", request_body = TenantLogin,
+    responses((status = 200, body = TenantToken),
+        (status = 401, description = "Wrong unit or PIN (`bad_credentials`, with `attempts_left`)", body = super::ErrorBody),
+        (status = 423, description = "Locked after 5 failures (`locked`, with `until`)", body = super::ErrorBody)))]
+pub async fn login(
+    State(st): State<AppState>,
+    Json(req): Json<TenantLogin>,
+) -> ApiResult<Json<TenantToken>> {
+    let unit_text = req.unit.trim().to_uppercase();
+    if unit_text.is_empty() || unit_text.len() > 32 {
+        return Err(ApiError::bad_request("enter your unit number, e.g. A-101"));
+    }
+    let now = Timestamp::now();
+    if let Gate::Locked { until } = lockout::gate(&st.store, &unit_text, now)? {
+        return Err(locked(until));
+    }
+    let store = st.store.clone();
+    let unit = UnitNo::new(unit_text.clone());
+    let pin_text = req.pin;
+    // argon2 is deliberately slow: keep it off the async workers.
+    let found = tokio::task::spawn_blocking(move || {
+        let t = repo::tenant_of_unit(&store, &unit)?;
+        Ok::<_, crate::site::repo::SiteError>(t.filter(|t| pin::verify_pin(t, &pin_text)))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(site_err)?;
+    let Some(tenant) = found else {
+        metrics::inc(&st.metrics.tenant_login_failures);
+        let (left, until) = lockout::fail(&st.store, &unit_text, now)?;
+        tracing::info!(unit = %unit_text, left, "tenant login failed");
+        if let Some(until) = until {
+            let txn = st
+                .store
+                .db()
+                .begin_write()
+                .map_err(crate::store::StoreError::from)?;
+            audit::append_in(
+                &txn,
+                &Actor::system("kiosk"),
+                "tenant.lockout",
+                serde_json::json!({"unit": unit_text, "until": until.to_string()}),
+            )?;
+            txn.commit().map_err(crate::store::StoreError::from)?;
+            return Err(locked(until));
+        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            format!("wrong unit number or PIN; {left} tries left before a 15-minute lock"),
+        )
+        .with("attempts_left", left));
+    };
+    lockout::clear(&st.store, &unit_text)?;
+    metrics::inc(&st.metrics.tenant_logins);
+    let token = st.sessions.issue(Principal::Tenant {
+        tenant: tenant.id.to_string(),
+        unit: unit_text,
+    });
+    Ok(Json(TenantToken {
+        token,
+        tenant: tenant.id.to_string(),
+        name: tenant.name,
+        idle_timeout_s: super::session::TENANT_IDLE.as_secs(),
+    }))
+}
+
+fn locked(until: Timestamp) -> ApiError {
+    ApiError::new(
+        StatusCode::LOCKED,
+        "locked",
+        format!("too many wrong PINs: this unit can log in again after {until}"),
+    )
+    .with("until", until.to_string())
+}
+
+/// Log out (revokes the token).
+#[utoipa::path(post, path = "/api/v1/tenant/logout", tag = "tenant", security(("bearer" = [])),
+    responses((status = 204)))]
+pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
+    if let Some(t) = super::bearer(&headers) {
+        st.sessions.revoke(&t);
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// Why the tenant may not switch a meter now.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct Refusal {
+    /// `in_arrears` or `locked_by_staff`.
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantMeter {
+    pub meter: String,
+    pub unit: Option<String>,
+    /// `one` or `three`.
+    pub phases: String,
+    /// `meter` or `host`.
+    pub billing: String,
+    pub online: bool,
+    /// Live active power in W (None before the first reading).
+    pub power_w: Option<i64>,
+    /// `closed` (power on), `open` (off) or `unknown`.
+    pub relay: String,
+    /// Energy register in Wh.
+    pub total_wh: Option<i64>,
+    pub purchase_count: u32,
+    /// Present when remote switching is refused now.
+    pub switch_refused: Option<Refusal>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantView {
+    pub tenant: String,
+    pub name: String,
+    pub units: Vec<String>,
+    pub balance_fen: i64,
+    /// `normal`, `alarm1`, `alarm2`, `arrears` or `tripped`.
+    pub status: String,
+    pub alarm1_fen: i64,
+    pub alarm2_fen: i64,
+    pub hoarding_cap_fen: i64,
+    /// Largest top-up allowed now (cap − balance, never below 0).
+    pub max_topup_fen: i64,
+    pub meters: Vec<TenantMeter>,
+}
+
+/// The status colour of an account: arrears first, then power off, then alarm levels.
+pub fn status_of(balance: Fen, alarm1: Fen, alarm2: Fen, any_open: bool) -> &'static str {
+    if balance < Fen::ZERO {
+        "arrears"
+    } else if any_open {
+        "tripped"
+    } else if balance <= alarm2 {
+        "alarm2"
+    } else if balance <= alarm1 {
+        "alarm1"
+    } else {
+        "normal"
+    }
+}
+
+/// Builds the tenant's view (shared with the operator API).
+pub fn view(st: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
+    let t = repo::get_tenant(&st.store, tenant)
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no tenant {tenant}")))?;
+    let defaults = repo::defaults(&st.store).map_err(site_err)?;
+    let account = st.ledger.account(tenant).map_err(ApiError::internal)?;
+    let balance = account.as_ref().map(|a| a.balance).unwrap_or(Fen::ZERO);
+    let mut meters = Vec::new();
+    for unit in &t.units {
+        meters.extend(repo::meters_of_unit(&st.store, unit).map_err(site_err)?);
+    }
+    let (mut a1, mut a2) = (defaults.alarm1, defaults.alarm2);
+    let mut any_open = false;
+    let mut out = Vec::new();
+    for m in &meters {
+        let (m1, m2) = m.alarm_levels(&defaults);
+        a1 = a1.max(m1);
+        a2 = a2.max(m2);
+        let live = st.live.meter(&m.id);
+        let latest = if live.as_ref().is_some_and(|l| l.values.relay.is_some()) {
+            None
+        } else {
+            readings::latest(&st.store, &m.id)?
+        };
+        let relay = live
+            .as_ref()
+            .and_then(|l| l.values.relay)
+            .or(latest.as_ref().and_then(|r| r.relay));
+        any_open |= relay == Some(Relay::Open);
+        let count = account
+            .as_ref()
+            .and_then(|a| a.meters.iter().find(|x| x.meter == m.id))
+            .map(|x| x.purchase_count)
+            .unwrap_or(0);
+        out.push(TenantMeter {
+            meter: m.id.to_string(),
+            unit: m.unit.as_ref().map(|u| u.to_string()),
+            phases: format!("{:?}", m.phases).to_lowercase(),
+            billing: m.billing.to_string(),
+            online: live.as_ref().map(|l| l.online).unwrap_or(false),
+            power_w: live
+                .as_ref()
+                .and_then(|l| l.values.power_w)
+                .or(latest.as_ref().and_then(|r| r.power_w)),
+            relay: relay.map(|r| r.as_str()).unwrap_or("unknown").to_string(),
+            total_wh: live
+                .as_ref()
+                .and_then(|l| l.values.total)
+                .or(latest.as_ref().map(|r| r.total))
+                .map(|w| w.0),
+            purchase_count: count,
+            switch_refused: refusal(st, &m.id, balance)?,
+        });
+    }
+    let cap = defaults.hoarding_cap;
+    Ok(TenantView {
+        tenant: t.id.to_string(),
+        name: t.name,
+        units: t.units.iter().map(|u| u.to_string()).collect(),
+        balance_fen: balance.0,
+        status: status_of(balance, a1, a2, any_open).to_string(),
+        alarm1_fen: a1.0,
+        alarm2_fen: a2.0,
+        hoarding_cap_fen: cap.0,
+        max_topup_fen: if balance >= cap { 0 } else { (cap - balance).0 },
+        meters: out,
+    })
+}
+
+/// Whether a tenant's remote switch of `meter` must be refused, and why.
+fn refusal(st: &AppState, meter: &MeterId, balance: Fen) -> ApiResult<Option<Refusal>> {
+    if let Some(lock) = super::locks::get(&st.store, meter)? {
+        return Ok(Some(Refusal {
+            code: "locked_by_staff".into(),
+            message: format!(
+                "管理处已锁定此电表（{}），如需操作请联系管理处。",
+                lock.reason
+            ),
+            message_en: format!(
+                "The management office has locked this meter ({}). Please contact them.",
+                lock.reason
+            ),
+        }));
+    }
+    if balance < Fen::ZERO {
+        return Ok(Some(Refusal {
+            code: "in_arrears".into(),
+            message: format!("账户已欠费 {} 元，请先充值后再操作电表。", -balance),
+            message_en: format!(
+                "Your account is in arrears by ¥{}. Top up first to switch your meter.",
+                -balance
+            ),
+        }));
+    }
+    Ok(None)
+}
+
+/// The tenant's balance, status and meters.
+#[utoipa::path(get, path = "/api/v1/tenant/me", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = TenantView), (status = 401, body = super::ErrorBody)))]
+pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<TenantView>> {
+    let (tenant, _) = tenant_of(&st, &headers)?;
+    Ok(Json(view(&st, &tenant)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UsageQuery {
+    /// Number of days up to today (1–90, default 30).
+    pub days: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DayUsage {
+    /// Local date `YYYY-MM-DD` (site time zone).
+    pub date: String,
+    pub wh: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Usage {
+    pub days: Vec<DayUsage>,
+}
+
+/// Daily energy of all the tenant's meters, from stored readings: each reading's increase
+/// over the previous one is counted on the local day the reading was taken.
+pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usage> {
+    let days = days.clamp(1, 90) as i64;
+    let t = repo::get_tenant(&st.store, tenant)
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no tenant {tenant}")))?;
+    let tz = repo::defaults(&st.store).map_err(site_err)?.tz();
+    let today = Timestamp::now().to_zoned_datetime(tz.clone()).date();
+    let first = today
+        .checked_sub(jiff::Span::new().days(days - 1))
+        .map_err(ApiError::internal)?;
+    let start = first
+        .to_zoned_datetime(tz.clone())
+        .map_err(ApiError::internal)?
+        .timestamp();
+    // One more day back so the first day's first delta has a predecessor.
+    let from = start - jiff::SignedDuration::from_hours(48);
+    let mut per_day = vec![0i64; days as usize];
+    for unit in &t.units {
+        for m in repo::meters_of_unit(&st.store, unit).map_err(site_err)? {
+            let rs = readings::history(
+                &st.store,
+                &m.id,
+                from,
+                Timestamp::now() + jiff::SignedDuration::from_secs(1),
+            )?;
+            let mut prev: Option<i64> = None;
+            for r in rs {
+                if let Some(p) = prev
+                    && !r.rollback
+                    && r.total.0 >= p
+                    && r.at >= start
+                {
+                    let d = r.at.to_zoned_datetime(tz.clone()).date();
+                    let i = (d - first).get_days() as usize;
+                    if let Some(slot) = per_day.get_mut(i) {
+                        *slot += r.total.0 - p;
+                    }
+                }
+                prev = Some(r.total.0);
+            }
+        }
+    }
+    let out = per_day
+        .into_iter()
+        .enumerate()
+        .map(|(i, wh)| DayUsage {
+            date: first
+                .checked_add(jiff::Span::new().days(i as i64))
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            wh,
+        })
+        .collect();
+    Ok(Usage { days: out })
+}
+
+/// Daily usage for the last `days` days (default 30, at most 90).
+#[utoipa::path(get, path = "/api/v1/tenant/usage", tag = "tenant", security(("bearer" = [])),
+    params(UsageQuery), responses((status = 200, body = Usage)))]
+pub async fn usage(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<UsageQuery>,
+) -> ApiResult<Json<Usage>> {
+    let (tenant, _) = tenant_of(&st, &headers)?;
+    let st2 = st.clone();
+    let days = q.days.unwrap_or(30);
+    tokio::task::spawn_blocking(move || daily_usage(&st2, &tenant, days))
+        .await
+        .map_err(ApiError::internal)?
+        .map(Json)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Purchase {
+    pub op: u64,
+    /// UTC, RFC 3339.
+    pub at: String,
+    pub amount_fen: i64,
+    pub method: String,
+    pub receipt_no: Option<String>,
+}
+
+/// Purchases (sales) of the tenant, newest first.
+#[utoipa::path(get, path = "/api/v1/tenant/purchases", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Purchase>)))]
+pub async fn purchases(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<Purchase>>> {
+    let (tenant, _) = tenant_of(&st, &headers)?;
+    Ok(Json(super::views::purchases(&st, &tenant, 50)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartTopUp {
+    pub amount_fen: i64,
+    /// Chosen by the client per attempt; retrying with the same key returns the same order.
+    pub idempotency_key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TopUpView {
+    pub order_id: String,
+    pub amount_fen: i64,
+    /// `waiting`, `paid`, `declined` or `needs_refund`.
+    pub state: String,
+    /// The payment QR code as inline SVG.
+    pub qr_svg: String,
+    /// The URL inside the QR code.
+    pub pay_url: String,
+    pub receipt_no: Option<String>,
+    pub balance_after_fen: Option<i64>,
+    pub print: Option<PrintStatus>,
+    /// For `needs_refund`: why the paid amount could not be credited.
+    pub problem: Option<String>,
+}
+
+pub fn topup_view(st: &AppState, t: &TopUp) -> ApiResult<TopUpView> {
+    let (state, receipt_no, balance, problem) = match &t.state {
+        TopUpState::Waiting => ("waiting", None, None, None),
+        TopUpState::Paid {
+            receipt_no,
+            balance_after_fen,
+            ..
+        } => (
+            "paid",
+            Some(receipt_no.clone()),
+            Some(*balance_after_fen),
+            None,
+        ),
+        TopUpState::Declined { .. } => ("declined", None, None, None),
+        TopUpState::NeedsRefund { reason, .. } => {
+            ("needs_refund", None, None, Some(reason.clone()))
+        }
+    };
+    let print = match &receipt_no {
+        Some(no) => record::get(&st.store, no)?.map(|r| r.print),
+        None => None,
+    };
+    Ok(TopUpView {
+        order_id: t.order_id.clone(),
+        amount_fen: t.amount_fen,
+        state: state.to_string(),
+        qr_svg: qr_svg(&t.qr_payload),
+        pay_url: t.qr_payload.clone(),
+        receipt_no,
+        balance_after_fen: balance,
+        print,
+        problem,
+    })
+}
+
+/// The payment QR code as SVG, drawn server-side with the `qrcode` crate.
+pub fn qr_svg(payload: &str) -> String {
+    match qrcode::QrCode::new(payload.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+        Err(e) => format!("<p>QR error: {e}</p>"),
+    }
+}
+
+pub fn topup_error(e: TopUpError) -> ApiError {
+    match e {
+        TopUpError::NotPositive => {
+            ApiError::bad_request(e.to_string()).with("code_detail", "not_positive")
+        }
+        TopUpError::OverCap { max, cap, .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string())
+                .with("max_fen", max.0)
+                .with("cap_fen", cap.0)
+        }
+        TopUpError::Payment(crate::payment::PaymentError::BadSignature) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", e.to_string())
+        }
+        TopUpError::Payment(crate::payment::PaymentError::UnknownOrder(_)) => {
+            ApiError::not_found(e.to_string())
+        }
+        TopUpError::Payment(_) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider", e.to_string())
+        }
+        TopUpError::AmountMismatch { .. } | TopUpError::OtherTransaction { .. } => {
+            ApiError::conflict("payment_mismatch", e.to_string())
+        }
+        TopUpError::NoProvider(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_provider",
+            e.to_string(),
+        ),
+        other => ApiError::internal(other),
+    }
+}
+
+/// Start a top-up: returns the order with its payment QR code.
+#[utoipa::path(post, path = "/api/v1/tenant/topups", tag = "tenant", security(("bearer" = [])),
+    request_body = StartTopUp,
+    responses((status = 200, body = TopUpView),
+        (status = 422, description = "Above the hoarding cap (`over_cap`, with `max_fen`)", body = super::ErrorBody)))]
+pub async fn start_topup(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<StartTopUp>,
+) -> ApiResult<Json<TopUpView>> {
+    let (tenant, unit) = tenant_of(&st, &headers)?;
+    if req.idempotency_key.is_empty() || req.idempotency_key.len() > 100 {
+        return Err(ApiError::bad_request(
+            "idempotency_key: 1 to 100 characters",
+        ));
+    }
+    let t = st
+        .topups
+        .create(
+            &tenant,
+            unit.as_str(),
+            Fen(req.amount_fen),
+            &req.idempotency_key,
+            "kiosk",
+        )
+        .await
+        .map_err(topup_error)?;
+    metrics::inc(&st.metrics.topups_created);
+    Ok(Json(topup_view(&st, &t)?))
+}
+
+/// Top-up status (poll until `state` is no longer `waiting`).
+#[utoipa::path(get, path = "/api/v1/tenant/topups/{order_id}", tag = "tenant", security(("bearer" = [])),
+    params(("order_id" = String, Path)), responses((status = 200, body = TopUpView), (status = 404, body = super::ErrorBody)))]
+pub async fn topup_status(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(order_id): Path<String>,
+) -> ApiResult<Json<TopUpView>> {
+    let (tenant, _) = tenant_of(&st, &headers)?;
+    let t = st
+        .topups
+        .get(&order_id)?
+        .filter(|t| t.tenant == tenant.as_str())
+        .ok_or_else(|| ApiError::not_found(format!("no top-up {order_id} for you")))?;
+    Ok(Json(topup_view(&st, &t)?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PrintResult {
+    pub receipt_no: String,
+    pub print: PrintStatus,
+}
+
+/// Reprint one of the tenant's receipts.
+#[utoipa::path(post, path = "/api/v1/tenant/receipts/{receipt_no}/print", tag = "tenant", security(("bearer" = [])),
+    params(("receipt_no" = String, Path)), responses((status = 200, body = PrintResult), (status = 404, body = super::ErrorBody)))]
+pub async fn reprint(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> ApiResult<Json<PrintResult>> {
+    let (tenant, _) = tenant_of(&st, &headers)?;
+    let r = record::get(&st.store, &no)?
+        .filter(|r| r.tenant == tenant.as_str())
+        .ok_or_else(|| ApiError::not_found(format!("no receipt {no} for you")))?;
+    let print = super::views::print_and_count(&st, &r.receipt_no).await?;
+    Ok(Json(PrintResult {
+        receipt_no: no,
+        print,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SwitchRequest {
+    /// true = power on (close the relay), false = power off (open it).
+    pub on: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SwitchResult {
+    pub meter: String,
+    pub on: bool,
+    /// Outbox entry id of the queued command.
+    pub command_id: u64,
+}
+
+/// Switch one of the tenant's own meters off or on. Refused while in arrears or locked by
+/// staff (`409`, codes `in_arrears` / `locked_by_staff`, with `message_en`). Every attempt
+/// is written to the audit log, refused or not.
+#[utoipa::path(post, path = "/api/v1/tenant/meters/{meter}/switch", tag = "tenant", security(("bearer" = [])),
+    params(("meter" = String, Path)), request_body = SwitchRequest,
+    responses((status = 200, body = SwitchResult), (status = 409, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn switch(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(meter): Path<String>,
+    Json(req): Json<SwitchRequest>,
+) -> ApiResult<Json<SwitchResult>> {
+    let (tenant, _) = tenant_of(&st, &headers)?;
+    let meter = MeterId::new(meter);
+    let t = repo::get_tenant(&st.store, &tenant)
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no tenant {tenant}")))?;
+    let m = repo::get_meter(&st.store, &meter)
+        .map_err(site_err)?
+        .filter(|m| m.unit.as_ref().is_some_and(|u| t.units.contains(u)))
+        .ok_or_else(|| ApiError::not_found(format!("meter {meter} is not one of yours")))?;
+    let balance = st
+        .ledger
+        .account(&tenant)
+        .map_err(ApiError::internal)?
+        .map(|a| a.balance)
+        .unwrap_or(Fen::ZERO);
+    let actor = Actor::Tenant {
+        tenant: tenant.to_string(),
+    };
+    if let Some(r) = refusal(&st, &m.id, balance)? {
+        let txn = st
+            .store
+            .db()
+            .begin_write()
+            .map_err(crate::store::StoreError::from)?;
+        audit::append_in(
+            &txn,
+            &actor,
+            "tenant.switch_refused",
+            serde_json::json!({"meter": meter.as_str(), "on": req.on, "reason": r.code}),
+        )?;
+        txn.commit().map_err(crate::store::StoreError::from)?;
+        return Err(ApiError::conflict(
+            if r.code == "in_arrears" {
+                "in_arrears"
+            } else {
+                "locked_by_staff"
+            },
+            r.message.clone(),
+        )
+        .with("message_en", r.message_en));
+    }
+    let command = if req.on {
+        MeterCommand::Close
+    } else {
+        MeterCommand::Trip
+    };
+    let id = super::views::enqueue(
+        &st,
+        &actor,
+        "tenant.switch",
+        &meter,
+        command,
+        serde_json::json!({"meter": meter.as_str(), "on": req.on}),
+    )?;
+    metrics::inc(&st.metrics.remote_switches);
+    Ok(Json(SwitchResult {
+        meter: meter.to_string(),
+        on: req.on,
+        command_id: id,
+    }))
+}

@@ -1,0 +1,76 @@
+//! `voltvend serve`: the daemon.
+
+use anyhow::Context;
+use std::path::PathBuf;
+use voltvend::config::Config;
+use voltvend::daemon::{Daemon, DaemonConfig, shutdown_signal};
+use voltvend::receipt::PrinterTarget;
+
+/// Run the appliance service: API, kiosk, payments and receipts on the site store.
+///
+/// Reads the config (--config, else $VOLTVEND_CONFIG, else /etc/voltvend/voltvend.toml,
+/// else defaults): `[paths]` for the store, `[api]` for the TCP address and the Unix
+/// socket of the staff console, `[printer]` and `[payment]`. Stops cleanly on SIGTERM or
+/// Ctrl-C: in-flight requests finish, the store is closed, the socket removed.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The config file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Listen on this address instead of `api.listen`, e.g. 0.0.0.0:8080.
+    #[arg(long, value_name = "IP:PORT")]
+    listen: Option<String>,
+    /// Base URL that phones reach the appliance at (printed in QR codes); default
+    /// http://LISTEN-ADDRESS.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let (cfg, file) = Config::load_or_default(args.config.as_deref())?;
+    if let Some(f) = &file {
+        tracing::info!(config = %f.display(), "config loaded");
+    }
+    let dc = daemon_config(&cfg, args.listen.as_deref(), args.public_url)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let d = Daemon::start(dc).await?;
+        eprintln!("voltvend serving on http://{} (Ctrl-C to stop)", d.addr);
+        shutdown_signal().await;
+        d.stop().await;
+        anyhow::Ok(())
+    })
+}
+
+/// The daemon settings from the config file.
+pub fn daemon_config(
+    cfg: &Config,
+    listen: Option<&str>,
+    public_url: Option<String>,
+) -> anyhow::Result<DaemonConfig> {
+    let listen_text = listen.unwrap_or(&cfg.api.listen);
+    let listen = listen_text
+        .parse()
+        .with_context(|| format!("api.listen '{listen_text}' is not IP:PORT"))?;
+    if let Some(dir) = cfg.store_path().parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let socket = if cfg.api.socket.as_os_str().is_empty() {
+        None
+    } else {
+        if let Some(dir) = cfg.api.socket.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        Some(cfg.api.socket.clone())
+    };
+    Ok(DaemonConfig {
+        db_path: cfg.store_path(),
+        listen,
+        socket,
+        public_url,
+        site_name: cfg.site.name.clone(),
+        printer: PrinterTarget::parse(&cfg.printer.target)
+            .with_context(|| "config key printer.target")?,
+        sandbox: cfg.payment.provider == "sandbox",
+    })
+}

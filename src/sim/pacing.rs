@@ -1,0 +1,102 @@
+//! Byte pacing: a real RS-485 line carries one character per 11 bit times (8E1: start, 8
+//! data, parity, stop; 8N2 likewise; 8N1 is 10). The simulator writes each byte no earlier
+//! than its slot, so a master on a pty sees the timing of a real bus.
+
+use std::time::Duration;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// Bits per character for a framing like `8E1`, `8N1`, `8N2` (start bit included).
+pub fn bits_per_char(framing: &str) -> u32 {
+    let b = framing.as_bytes();
+    let data = b
+        .first()
+        .and_then(|c| (*c as char).to_digit(10))
+        .unwrap_or(8);
+    let parity = match b.get(1) {
+        Some(b'N') | Some(b'n') => 0,
+        _ => 1,
+    };
+    let stop = b
+        .get(2)
+        .and_then(|c| (*c as char).to_digit(10))
+        .unwrap_or(1);
+    1 + data + parity + stop
+}
+
+/// Time of one character on the wire (`None` = unpaced).
+pub fn char_time(baud: u32, bits_per_char: u32) -> Option<Duration> {
+    if baud == 0 {
+        return None;
+    }
+    Some(Duration::from_nanos(
+        u64::from(bits_per_char) * 1_000_000_000 / u64::from(baud),
+    ))
+}
+
+/// Wire time of `n` characters.
+pub fn wire_time(n: usize, char_time: Option<Duration>) -> Duration {
+    char_time.map_or(Duration::ZERO, |c| c * u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Writes `bytes` paced at `char_time` per byte, starting now. Returns when the last byte
+/// has left the (simulated) line, i.e. no sooner than `len × char_time` after the start.
+/// Deadlines are absolute, so timer lateness never accumulates: bytes whose slot has passed
+/// go out together.
+pub async fn write_paced<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    bytes: &[u8],
+    char_time: Option<Duration>,
+) -> std::io::Result<()> {
+    let Some(ct) = char_time else {
+        w.write_all(bytes).await?;
+        return w.flush().await;
+    };
+    let start = Instant::now();
+    let mut sent = 0usize;
+    while sent < bytes.len() {
+        // Byte i may start at start + i×ct; send every byte whose slot has come.
+        let elapsed = start.elapsed();
+        let due = ((elapsed.as_nanos() / ct.as_nanos().max(1)) as usize + 1).min(bytes.len());
+        if due > sent {
+            w.write_all(&bytes[sent..due]).await?;
+            w.flush().await?;
+            sent = due;
+        }
+        if sent < bytes.len() {
+            tokio::time::sleep_until(start + ct * u32::try_from(sent).unwrap_or(u32::MAX)).await;
+        }
+    }
+    tokio::time::sleep_until(start + wire_time(bytes.len(), Some(ct))).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eleven_bits_for_8e1() {
+        assert_eq!(bits_per_char("8E1"), 11);
+        assert_eq!(bits_per_char("8N2"), 11);
+        assert_eq!(bits_per_char("8N1"), 10);
+        // 9600 baud 8E1: 11/9600 s = 1145.833 µs per character.
+        assert_eq!(char_time(9600, 11), Some(Duration::from_nanos(1_145_833)));
+        assert_eq!(char_time(0, 11), None);
+    }
+
+    #[tokio::test]
+    async fn paced_write_takes_the_wire_time() {
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        let ct = char_time(9600, 11);
+        let t0 = std::time::Instant::now();
+        write_paced(&mut a, &[0u8; 39], ct).await.expect("write");
+        let took = t0.elapsed();
+        // 39 × 11 / 9600 s = 44.69 ms.
+        assert!(took >= Duration::from_micros(44_687), "{took:?}");
+        let mut buf = [0u8; 39];
+        tokio::io::AsyncReadExt::read_exact(&mut b, &mut buf)
+            .await
+            .expect("read");
+    }
+}
