@@ -224,7 +224,7 @@
       var c = el('div', 'card meter');
       var head = el('div', 'meter-head');
       head.appendChild(el('span', 'meter-id', m.meter));
-      head.appendChild(el('span', 'meter-unit', (m.unit || '') + (m.online ? '' : ' · ' + t('offline'))));
+      head.appendChild(el('span', 'meter-unit', (m.unit || '') + (m.online === false ? ' · ' + t('offline') : '')));
       c.appendChild(head);
       var p = el('div', 'power', m.power_w == null ? '—' : String(m.power_w));
       p.appendChild(el('small', null, ' W'));
@@ -271,9 +271,10 @@
     var days = u.days || [];
     $('usage-range').textContent = days.length ? days[0].date + ' – ' + days[days.length - 1].date : '';
     if (!days.length || days.every(function (d) { return !d.wh; })) { box.appendChild(el('div', 'empty', t('noUsage'))); return; }
-    var W = 640, H = 220, L = 44, B = 24, top = 10, n = days.length;
+    // Width follows the card so labels keep their size on a phone.
+    var W = Math.max(300, Math.round(box.clientWidth || 640)), H = 220, L = 40, B = 24, top = 22, n = days.length;
     var max = Math.max.apply(null, days.map(function (d) { return d.wh; }));
-    var step = niceStep(max / 1000 / 4), ymax = Math.max(step * 4, step) * 1000;
+    var step = niceStep(max / 1000 / 4), lines = Math.max(1, Math.ceil(max / 1000 / step)), ymax = step * lines * 1000;
     var ns = 'http://www.w3.org/2000/svg';
     var svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
@@ -286,20 +287,20 @@
       if (text != null) e.textContent = text;
       svg.appendChild(e); return e;
     }
-    for (var g = 0; g <= 4; g++) {
-      var y = top + (H - B - top) * (1 - g / 4);
+    for (var g = 0; g <= lines; g++) {
+      var y = top + (H - B - top) * (1 - g / lines);
       add('line', { x1: L, x2: W, y1: y, y2: y, 'class': 'grid' });
       add('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' }, fmtKwh(step * g));
     }
     var bw = (W - L) / n;
+    var every = n > 45 ? (W < 500 ? 30 : 15) : (W < 500 ? 10 : 7);
     days.forEach(function (d, i) {
       var h = ymax ? (H - B - top) * d.wh / ymax : 0;
       var r = add('rect', { x: L + i * bw + bw * 0.15, y: H - B - h, width: Math.max(bw * 0.7, 1), height: Math.max(h, 0), rx: Math.min(3, bw * 0.2), 'class': 'bar-rect' + (i === n - 1 ? ' last' : '') });
       var tt = document.createElementNS(ns, 'title'); tt.textContent = d.date + ': ' + (d.wh / 1000).toFixed(2) + ' ' + t('kwh'); r.appendChild(tt);
-      var every = n > 45 ? 15 : 7;
-      if ((n - 1 - i) % every === 0) add('text', { x: L + i * bw + bw / 2, y: H - 6, 'text-anchor': 'middle' }, d.date.slice(5));
+      if ((n - 1 - i) % every === 0) add('text', { x: i === n - 1 ? W - 2 : L + i * bw + bw / 2, y: H - 6, 'text-anchor': i === n - 1 ? 'end' : 'middle' }, d.date.slice(5));
     });
-    add('text', { x: 4, y: 12 }, t('kwh'));
+    add('text', { x: L - 6, y: 12, 'text-anchor': 'end' }, t('kwh'));
     box.appendChild(svg);
   }
   function niceStep(x) {

@@ -20,6 +20,12 @@ struct Cli {
 enum Command {
     /// Print version and build facts.
     Version,
+    /// Read one meter once and print every value of its profile (commissioning).
+    Read(cli::read::Args),
+    /// Find the meters that answer on a bus.
+    Scan(cli::scan::Args),
+    /// Run the collector alone on a site database (or one full cycle with --once).
+    Collect(cli::collect::Args),
     /// Simulated meters on ptys or TCP (Modbus RTU/TCP, DL/T 645), until Ctrl-C.
     Sim(cli::sim::Args),
     /// Run the appliance service (API, kiosk, payments, receipts).
@@ -44,6 +50,9 @@ fn main() -> anyhow::Result<()> {
     cli::init_logging();
     let cli = Cli::parse();
     match cli.command {
+        Command::Read(a) => cli::read::run(a),
+        Command::Scan(a) => cli::scan::run(a),
+        Command::Collect(a) => cli::collect::run(a),
         Command::Version => {
             println!("voltvend {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -10,6 +10,7 @@ pub mod locks;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
+pub mod operator_auth;
 pub mod public;
 pub mod session;
 pub mod tenant;
@@ -68,16 +69,27 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
     Some(t.trim().to_string())
 }
 
-/// The logged-in principal, or 401.
+/// The logged-in principal, or 401. Tenant tokens live in memory (`Sessions`); operator
+/// tokens are `auth::operators` sessions in the store (hashed, surviving restarts, with
+/// the operator's current role and password flag).
 pub fn principal(st: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-    st.sessions.check(&token).ok_or_else(|| {
-        ApiError::new(
+    if let Some(p) = st.sessions.check(&token) {
+        return Ok(p);
+    }
+    match crate::auth::operators::check_token(&st.store, &token, jiff::Timestamp::now()) {
+        Ok(s) => Ok(Principal::Operator {
+            name: s.name,
+            role: s.role,
+            must_change_password: s.must_change_password,
+        }),
+        Err(crate::auth::operators::AuthError::Store(e)) => Err(ApiError::internal(e)),
+        Err(_) => Err(ApiError::new(
             axum::http::StatusCode::UNAUTHORIZED,
             "unauthorized",
             "the token is unknown or expired: log in again",
-        )
-    })
+        )),
+    }
 }
 
 async fn count(State(st): State<AppState>, req: Request, next: Next) -> Response {
@@ -92,9 +104,18 @@ async fn count(State(st): State<AppState>, req: Request, next: Next) -> Response
 /// The operator API only (for the Unix socket used by local clients such as the TUI).
 pub fn operator_routes() -> Router<AppState> {
     use operator as o;
+    use operator_auth as a;
     Router::new()
         .route("/api/v1/health", get(public::health))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/login", post(a::login))
+        .route("/api/v1/logout", post(a::logout))
+        .route("/api/v1/whoami", get(a::whoami))
+        .route("/api/v1/password", post(a::change_password))
+        .route(
+            "/api/v1/operators",
+            get(a::list_operators).post(a::add_operator),
+        )
         .route("/api/v1/status", get(o::status))
         .route("/api/v1/meters", get(o::list_meters))
         .route("/api/v1/meters/{meter}", get(o::get_meter))

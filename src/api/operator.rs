@@ -89,7 +89,8 @@ pub struct MeterView {
     pub profile: String,
     pub phases: String,
     pub billing: String,
-    pub online: bool,
+    /// None until the collector has polled the meter.
+    pub online: Option<bool>,
     pub last_ok: Option<String>,
     pub last_error: Option<String>,
     pub power_w: Option<i64>,
@@ -126,7 +127,7 @@ fn meter_view(
         profile: m.profile.clone(),
         phases: format!("{:?}", m.phases).to_lowercase(),
         billing: m.billing.to_string(),
-        online: live.as_ref().map(|l| l.online).unwrap_or(false),
+        online: live.as_ref().map(|l| l.online),
         last_ok: live.as_ref().and_then(|l| l.last_ok.map(|t| t.to_string())),
         last_error: live.as_ref().and_then(|l| l.last_error.clone()),
         power_w: v.power_w,

@@ -33,32 +33,47 @@ pub struct LoginResponse {
 /// Operator login: returns a bearer token. Five wrong passwords lock the name for 15 minutes.
 #[utoipa::path(post, path = "/api/v1/login", tag = "operator", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = super::ErrorBody), (status = 423, body = super::ErrorBody)))]
-pub async fn login(State(st): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(st): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let store = st.store.clone();
-    let (name, password) = (req.name.clone(), req.password);
-    let r = tokio::task::spawn_blocking(move || operators::login(&store, &name, &password, jiff::Timestamp::now()))
-        .await
-        .map_err(ApiError::internal)?;
-    let s = r.map_err(|e| {
-        let text = e.to_string();
-        if text.contains("locked") {
-            ApiError::new(StatusCode::LOCKED, "locked", text)
-        } else {
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", text)
-        }
-    })?;
+    let r = tokio::task::spawn_blocking(move || {
+        let now = jiff::Timestamp::now();
+        let s = operators::login(&store, &req.name, &req.password, now)?;
+        let token = operators::issue_token(&store, &s, now, operators::SESSION_TTL)?;
+        Ok::<_, operators::AuthError>((s, token))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let (s, token) = r.map_err(auth_error)?;
     metrics::inc(&st.metrics.operator_logins);
-    let token = st.sessions.issue(Principal::Operator {
-        name: s.name.clone(),
-        role: s.role,
-        must_change_password: s.must_change_password,
-    });
     Ok(Json(LoginResponse {
         token,
         name: s.name,
         role: s.role.to_string(),
         must_change_password: s.must_change_password,
     }))
+}
+
+/// Maps an `auth` refusal to a JSON error.
+pub fn auth_error(e: operators::AuthError) -> ApiError {
+    use operators::AuthError as A;
+    match e {
+        A::BadCredentials | A::Disabled(_) | A::BadToken => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
+        }
+        A::Locked { until, .. } => ApiError::new(StatusCode::LOCKED, "locked", e.to_string())
+            .with("until", until.to_string()),
+        A::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+        A::NotFound(_) => ApiError::not_found(e.to_string()),
+        A::Store(_) | A::Hash(_) => ApiError::internal(e),
+        other => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            other.to_string(),
+        ),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -75,16 +90,42 @@ pub struct WhoAmI {
     responses((status = 200, body = WhoAmI), (status = 401, body = super::ErrorBody)))]
 pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<WhoAmI>> {
     match super::principal(&st, &headers)? {
-        Principal::Operator { name, role, must_change_password } => {
+        Principal::Operator {
+            name,
+            role,
+            must_change_password,
+        } => {
             use Permission::*;
-            let all = [ReadAll, Sell, Refund, Reverse, OpenAccount, CloseAccount, EditSite, ImportSite,
-                EditTariffs, CommandMeters, ManageOperators, ReadAudit];
+            let all = [
+                ReadAll,
+                Sell,
+                Refund,
+                Reverse,
+                OpenAccount,
+                CloseAccount,
+                EditSite,
+                ImportSite,
+                EditTariffs,
+                CommandMeters,
+                ManageOperators,
+                ReadAudit,
+            ];
             let permissions = all
                 .iter()
                 .filter(|p| role.allows(**p))
-                .map(|p| serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+                .map(|p| {
+                    serde_json::to_value(p)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default()
+                })
                 .collect();
-            Ok(Json(WhoAmI { name, role: role.to_string(), must_change_password, permissions }))
+            Ok(Json(WhoAmI {
+                name,
+                role: role.to_string(),
+                must_change_password,
+                permissions,
+            }))
         }
         Principal::Tenant { .. } => Err(ApiError::forbidden("use the operator API")),
     }
@@ -110,14 +151,18 @@ pub async fn change_password(
     let store = st.store.clone();
     let n = name.clone();
     tokio::task::spawn_blocking(move || {
-        operators::change_password(&store, &Actor::operator(&n, role), &n, &req.old_password, &req.new_password)
+        operators::change_password(
+            &store,
+            &Actor::operator(&n, role),
+            &n,
+            Some(&req.old_password),
+            &req.new_password,
+            jiff::Timestamp::now(),
+        )
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_refused", e.to_string()))?;
-    if let Some(token) = super::bearer(&headers) {
-        st.sessions.update(&token, Principal::Operator { name, role, must_change_password: false });
-    }
+    .map_err(auth_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,7 +170,7 @@ pub async fn change_password(
 #[utoipa::path(post, path = "/api/v1/logout", tag = "operator", security(("bearer" = [])), responses((status = 204)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
     if let Some(t) = super::bearer(&headers) {
-        st.sessions.revoke(&t);
+        let _ = operators::revoke_token(&st.store, &t);
     }
     StatusCode::NO_CONTENT
 }
@@ -134,15 +179,38 @@ pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCod
 pub struct OperatorView {
     pub name: String,
     pub role: String,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub locked_until: Option<String>,
+    pub last_login: Option<String>,
 }
 
 /// List operators (admin).
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<OperatorView>), (status = 403, body = super::ErrorBody)))]
-pub async fn list_operators(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<OperatorView>>> {
-    operator(&st, &headers, Permission::ManageOperators, "manage operators")?;
-    let list = operators::list(&st.store).map_err(ApiError::internal)?;
-    Ok(Json(list.into_iter().map(|o| OperatorView { name: o.name, role: o.role.to_string() }).collect()))
+pub async fn list_operators(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<OperatorView>>> {
+    operator(
+        &st,
+        &headers,
+        Permission::ManageOperators,
+        "manage operators",
+    )?;
+    let list = operators::list(&st.store).map_err(auth_error)?;
+    Ok(Json(
+        list.into_iter()
+            .map(|o| OperatorView {
+                name: o.name,
+                role: o.role.to_string(),
+                must_change_password: o.must_change_password,
+                disabled: o.disabled,
+                locked_until: o.locked_until.map(|t| t.to_string()),
+                last_login: o.last_login.map(|t| t.to_string()),
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -161,14 +229,20 @@ pub async fn add_operator(
     headers: HeaderMap,
     Json(req): Json<NewOperator>,
 ) -> ApiResult<StatusCode> {
-    let actor = operator(&st, &headers, Permission::ManageOperators, "manage operators")?;
+    let actor = operator(
+        &st,
+        &headers,
+        Permission::ManageOperators,
+        "manage operators",
+    )?;
     let role = Role::parse(&req.role)
         .ok_or_else(|| ApiError::bad_request("role: one of admin, cashier, viewer, installer"))?;
     let store = st.store.clone();
-    tokio::task::spawn_blocking(move || operators::add(&store, &actor, &req.name, role, &req.password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        operators::add(&store, &actor, &req.name, role, &req.password)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(auth_error)?;
     Ok(StatusCode::CREATED)
 }
-

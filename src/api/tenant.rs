@@ -156,7 +156,8 @@ pub struct TenantMeter {
     pub phases: String,
     /// `meter` or `host`.
     pub billing: String,
-    pub online: bool,
+    /// None until the collector has polled the meter.
+    pub online: Option<bool>,
     /// Live active power in W (None before the first reading).
     pub power_w: Option<i64>,
     /// `closed` (power on), `open` (off) or `unknown`.
@@ -239,7 +240,7 @@ pub fn view(st: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
             unit: m.unit.as_ref().map(|u| u.to_string()),
             phases: format!("{:?}", m.phases).to_lowercase(),
             billing: m.billing.to_string(),
-            online: live.as_ref().map(|l| l.online).unwrap_or(false),
+            online: live.as_ref().map(|l| l.online),
             power_w: live
                 .as_ref()
                 .and_then(|l| l.values.power_w)

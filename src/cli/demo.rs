@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 use std::path::PathBuf;
-use voltvend::daemon::seed::{DEMO_PIN, DEMO_UNIT, seed_demo};
+use voltvend::daemon::seed::{
+    DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD, DEMO_PIN, DEMO_UNIT, seed_demo,
+};
 use voltvend::daemon::{Daemon, DaemonConfig, shutdown_signal};
 use voltvend::field::live::LiveState;
 use voltvend::ledger::Ledger;
@@ -65,11 +67,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
         }
         println!(
-            "voltvend demo ready in {:.1}s — kiosk: {} — tenant: unit {DEMO_UNIT}, PIN {DEMO_PIN} — receipts: {} — staff console: voltvend-tui --socket {} (Ctrl-C to stop)",
+            "voltvend demo ready in {:.1}s — kiosk: {} — tenant: unit {DEMO_UNIT}, PIN {DEMO_PIN} — operator: {DEMO_OPERATOR} / {DEMO_OPERATOR_PASSWORD} (change it at first login) — staff console: cargo run -p voltvend-tui -- --socket {} — receipts: {} (Ctrl-C to stop)",
             started.elapsed().as_secs_f64(),
             d.public_url,
-            receipts.display(),
             socket.display(),
+            receipts.display(),
         );
         shutdown_signal().await;
         d.stop().await;

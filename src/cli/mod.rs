@@ -2,11 +2,14 @@
 
 pub mod audit;
 pub mod check;
+pub mod collect;
 pub mod demo;
 pub mod import;
 pub mod init;
 pub mod ledger;
 pub mod operator;
+pub mod read;
+pub mod scan;
 pub mod serve;
 pub mod sim;
 

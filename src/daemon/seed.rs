@@ -21,6 +21,9 @@ use jiff::{SignedDuration, Timestamp};
 /// The demo tenant and PIN printed by `voltvend demo`.
 pub const DEMO_UNIT: &str = "A-101";
 pub const DEMO_PIN: &str = "1234";
+/// The demo operator (admin); the password must be changed at first login.
+pub const DEMO_OPERATOR: &str = "admin";
+pub const DEMO_OPERATOR_PASSWORD: &str = "voltvend";
 
 /// What was seeded.
 #[derive(Debug, Clone, Default)]
@@ -78,8 +81,19 @@ fn daily_wh(category: &str) -> (i64, i64) {
     }
 }
 
-/// Seeds the demo site into an empty store; does nothing if tenants already exist.
+/// Seeds the demo site with 30 days of history into an empty store; does nothing if
+/// tenants already exist.
 pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoFacts, DaemonError> {
+    seed_demo_days(store, ledger, now, 30)
+}
+
+/// As [`seed_demo`] with `days` of reading history (tests use fewer).
+pub fn seed_demo_days(
+    store: &Store,
+    ledger: &Ledger,
+    now: Timestamp,
+    days: i64,
+) -> Result<DemoFacts, DaemonError> {
     if !repo::list_tenants(store)?.is_empty() {
         return Ok(DemoFacts::default());
     }
@@ -262,9 +276,22 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
         repo::upsert_tenant(&txn, &actor, t)?;
     }
     txn.commit().map_err(StoreError::from)?;
+    crate::auth::operators::add(
+        store,
+        &actor,
+        DEMO_OPERATOR,
+        crate::auth::Role::Admin,
+        DEMO_OPERATOR_PASSWORD,
+    )
+    .map_err(|e| {
+        DaemonError::Store(StoreError::Corrupt {
+            table: "operators",
+            why: e.to_string(),
+        })
+    })?;
 
-    // 30 days of readings, every 6 hours, with a daily rhythm and some noise.
-    let start = now - SignedDuration::from_hours(24 * 30);
+    // `days` of readings, every 6 hours, with a daily rhythm and some noise.
+    let start = now - SignedDuration::from_hours(24 * days);
     let mut count = 0usize;
     let txn = store.db().begin_write().map_err(StoreError::from)?;
     for m in &meters {
@@ -277,7 +304,7 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
         let (lo, hi) = daily_wh(category);
         let base = rng.range(lo, hi);
         let mut total = rng.range(1_000_000, 20_000_000);
-        for step in 0..=(30 * 4) {
+        for step in 0..=(days * 4) {
             let at = start + SignedDuration::from_hours(6 * step);
             // Share of a day's energy by quarter: night, morning, afternoon, evening.
             let share = [10, 25, 35, 30][(step % 4) as usize];
@@ -325,7 +352,7 @@ pub fn seed_demo(store: &Store, ledger: &Ledger, now: Timestamp) -> Result<DemoF
                 0 => (18_650, None),       // normal
                 1 => (8_000, None),        // alarm 1
                 2 => (2_500, None),        // alarm 2
-                3 => (1_000, Some(3_500)), // arrears: −25.00
+                3 => (1_000, Some(2_500)), // arrears: −25.00
                 _ => (rng.range(150, 1_800) * 100, None),
             };
             (t.id.clone(), ms, opening, charge)

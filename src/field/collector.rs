@@ -74,6 +74,32 @@ pub enum CollectorError {
     Stopped(MeterId),
 }
 
+impl CollectorConfig {
+    /// From the config file's `[collector]` section and the site defaults (whose
+    /// `collection_interval_s` already carries `collector.interval`, see
+    /// `config::Config::apply_to`).
+    pub fn from_config(
+        section: &crate::config::CollectorSection,
+        defaults: &crate::site::model::SiteDefaults,
+    ) -> CollectorConfig {
+        CollectorConfig {
+            collection_interval: Duration::from_secs(u64::from(
+                defaults.collection_interval_s.max(1),
+            )),
+            live_floor: section.live_sweep_floor.0,
+            live_sweeps: true,
+            offline_after: section.offline_after.max(1),
+            retry: RetryPolicy {
+                tries: section.retries.saturating_add(1),
+                turnaround: section.answer_slack.0,
+                connect_timeout: section.connect_timeout.0,
+                ..RetryPolicy::default()
+            },
+            max_registers: 125,
+        }
+    }
+}
+
 /// A bus: a gateway and its port number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BusKey {
@@ -148,6 +174,11 @@ impl CollectorHandle {
     /// The next cycle report of any bus (`None` once every bus task stopped).
     pub async fn next_cycle(&mut self) -> Option<CycleReport> {
         self.cycles.recv().await
+    }
+
+    /// A cycle report if one is waiting (never blocks).
+    pub fn try_next_cycle(&mut self) -> Option<CycleReport> {
+        self.cycles.try_recv().ok()
     }
 
     pub fn bus_count(&self) -> usize {
@@ -266,11 +297,8 @@ impl Collector {
                 }
             };
             let bus_rec = gw.bus(key.bus);
-            let timing = LineTiming::for_via(
-                &via,
-                bus_rec.map(|b| b.baud),
-                bus_rec.map(|b| b.framing),
-            );
+            let timing =
+                LineTiming::for_via(&via, bus_rec.map(|b| b.baud), bus_rec.map(|b| b.framing));
             // A bus speaks one protocol; the first meter's decides, others are skipped.
             let protocol = meters[0].meter.protocol;
             let (meters, other): (Vec<BusMeter>, Vec<BusMeter>) = meters
@@ -281,12 +309,8 @@ impl Collector {
                     "meter skipped: a bus carries one protocol");
             }
             let io = match protocol {
-                Protocol::Modbus => {
-                    BusIo::Modbus(ModbusBus::new(via, timing, shared.config.retry))
-                }
-                Protocol::Dlt645 => {
-                    BusIo::Dlt645(Dlt645Bus::new(via, timing, shared.config.retry))
-                }
+                Protocol::Modbus => BusIo::Modbus(ModbusBus::new(via, timing, shared.config.retry)),
+                Protocol::Dlt645 => BusIo::Dlt645(Dlt645Bus::new(via, timing, shared.config.retry)),
             };
             let (tx, rx) = mpsc::channel(64);
             for m in &meters {
@@ -468,8 +492,20 @@ impl BusTask {
         let stats = self.io.stats();
         let elapsed = started.elapsed();
         let gw_ok = link_error.is_none() && (read > 0 || self.meters.is_empty());
-        let why = link_error.clone().or_else(|| Some("no meter answered".to_string()));
-        if let Some(online) = self.shared.live.set_bus(&self.key.gateway, self.key.bus, gw_ok, why.clone()) {
+        let why = link_error
+            .clone()
+            .or_else(|| Some("no meter answered".to_string()));
+        if let Some(online) =
+            self.shared
+                .live
+                .set_bus(&self.key.gateway, self.key.bus, gw_ok, why.clone())
+        {
+            if online {
+                tracing::info!(gateway = %self.key.gateway, "gateway online");
+            } else {
+                tracing::warn!(gateway = %self.key.gateway, why = why.as_deref().unwrap_or(""),
+                    "gateway offline");
+            }
             let kind = if online {
                 FieldEventKind::GatewayOnline {
                     gateway: self.key.gateway.clone(),
@@ -518,9 +554,13 @@ impl BusTask {
 
     fn note_ok(&mut self, i: usize, out: &ReadOutcome) {
         let id = self.meters[i].meter.id.clone();
-        if self.shared.live.record_ok(&id, Timestamp::now(), out.live_values())
+        if self
+            .shared
+            .live
+            .record_ok(&id, Timestamp::now(), out.live_values())
             == Transition::CameOnline
         {
+            tracing::info!(meter = %id, "meter online");
             let store = self.shared.store.clone();
             tokio::task::spawn_blocking(move || {
                 log_event(&store, FieldEventKind::MeterOnline { meter: id })
@@ -545,19 +585,23 @@ impl BusTask {
         }
     }
 
-    async fn event(&self, kind: FieldEventKind) {
+    async fn event(&mut self, kind: FieldEventKind) {
         let store = self.shared.store.clone();
         let _ = tokio::task::spawn_blocking(move || log_event(&store, kind)).await;
     }
 
     /// Stores this cycle's full readings in one transaction (with a rollback event for each
     /// register that went backwards), then posts the charges.
-    async fn store_and_charge(&self, new: Vec<(usize, Reading)>) {
+    async fn store_and_charge(&mut self, new: Vec<(usize, Reading)>) {
         let shared = self.shared.clone();
-        let metas: Vec<Meter> = new.iter().map(|(i, _)| self.meters[*i].meter.clone()).collect();
+        let metas: Vec<Meter> = new
+            .iter()
+            .map(|(i, _)| self.meters[*i].meter.clone())
+            .collect();
         let readings: Vec<Reading> = new.into_iter().map(|(_, r)| r).collect();
         let res = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            let pairs = readings::store_batch(&shared.store, readings).map_err(|e| e.to_string())?;
+            let pairs =
+                readings::store_batch(&shared.store, readings).map_err(|e| e.to_string())?;
             for (meter, (prev, cur)) in metas.iter().zip(pairs) {
                 if let Some(prev) = prev {
                     charge(&*shared.charger, meter, &prev, &cur);
@@ -577,7 +621,7 @@ impl BusTask {
     /// After a restart: re-posts the charge of each meter's latest reading. The ledger
     /// ignores a key it has seen, so a charge interrupted by the restart is posted once and
     /// one that was posted is not posted again.
-    async fn resume_charges(&self) {
+    async fn resume_charges(&mut self) {
         let shared = self.shared.clone();
         let metas: Vec<Meter> = self.meters.iter().map(|m| m.meter.clone()).collect();
         let _ = tokio::task::spawn_blocking(move || {

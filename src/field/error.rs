@@ -23,6 +23,14 @@ pub enum FieldError {
         tries: u32,
         timeout_ms: u64,
     },
+    /// A Modbus TCP gateway said its meter did not answer (exception 0x0A or 0x0B).
+    #[error("no reply from address {address} on {via} after {tries} tries (the gateway answered exception 0x{code:02X} ({}))", exception_name(*code))]
+    GatewayNoTarget {
+        address: String,
+        via: String,
+        tries: u32,
+        code: u8,
+    },
     #[error("CRC mismatch in the reply from address {address} on {via} after {tries} tries")]
     Crc {
         address: String,

@@ -80,13 +80,9 @@ impl ReadOutcome {
             purchase_count: self
                 .get(names::PURCHASE_COUNT)
                 .and_then(|c| u32::try_from(c).ok()),
-            relay: self.get(names::RELAY_OPEN).map(|v| {
-                if v != 0 {
-                    Relay::Open
-                } else {
-                    Relay::Closed
-                }
-            }),
+            relay: self
+                .get(names::RELAY_OPEN)
+                .map(|v| if v != 0 { Relay::Open } else { Relay::Closed }),
             power_w: self.get(names::POWER).or_else(|| {
                 let per: Vec<i64> = [names::POWER_A, names::POWER_B, names::POWER_C]
                     .iter()
@@ -160,10 +156,7 @@ pub enum MeterRequest {
     ReadRegisters(Vec<String>),
     /// Run a profile command; `values` are canonical integers for the registers a
     /// `WriteRegisters` command names, in order (empty for fixed commands such as a trip).
-    Command {
-        kind: CommandKind,
-        values: Vec<i64>,
-    },
+    Command { kind: CommandKind, values: Vec<i64> },
 }
 
 /// The answer to a [`MeterRequest`].
@@ -184,6 +177,23 @@ fn describe(block: &ReadBlock) -> String {
 }
 
 impl BusIo {
+    /// The transport for `protocol` over `via`; nothing is opened until the first request.
+    pub fn new(
+        via: super::link::Via,
+        protocol: crate::site::model::Protocol,
+        timing: super::wire::LineTiming,
+        policy: super::transport::RetryPolicy,
+    ) -> BusIo {
+        match protocol {
+            crate::site::model::Protocol::Modbus => {
+                BusIo::Modbus(ModbusBus::new(via, timing, policy))
+            }
+            crate::site::model::Protocol::Dlt645 => {
+                BusIo::Dlt645(Dlt645Bus::new(via, timing, policy))
+            }
+        }
+    }
+
     pub fn stats(&self) -> super::transport::BusStats {
         match self {
             BusIo::Modbus(b) => b.stats,
@@ -336,7 +346,13 @@ impl BusIo {
             ))
         })?;
         match (self, &cmd.action) {
-            (BusIo::Modbus(bus), CommandAction::WriteWords { address: reg, values }) => {
+            (
+                BusIo::Modbus(bus),
+                CommandAction::WriteWords {
+                    address: reg,
+                    values,
+                },
+            ) => {
                 bus.write_registers(modbus_slave(address)?, *reg, values)
                     .await
             }
@@ -347,14 +363,20 @@ impl BusIo {
                 let mut words: Vec<u16> = Vec::new();
                 for (i, name) in registers.iter().enumerate() {
                     let reg = profile.register(name).ok_or_else(|| {
-                        FieldError::Other(format!("profile {} has no register {name}", profile.name))
+                        FieldError::Other(format!(
+                            "profile {} has no register {name}",
+                            profile.name
+                        ))
                     })?;
                     let Location::Holding(a) = reg.location else {
-                        return Err(FieldError::Other(format!("{name} is not a Modbus register")));
+                        return Err(FieldError::Other(format!(
+                            "{name} is not a Modbus register"
+                        )));
                     };
-                    let v = values.get(i).copied().ok_or_else(|| {
-                        FieldError::Other(format!("no value given for {name}"))
-                    })?;
+                    let v = values
+                        .get(i)
+                        .copied()
+                        .ok_or_else(|| FieldError::Other(format!("no value given for {name}")))?;
                     let w = reg
                         .encode_words(v)
                         .map_err(|e| FieldError::Other(e.to_string()))?;
@@ -394,14 +416,18 @@ impl BusIo {
                     .map_err(|e| FieldError::Other(e.to_string()))?;
                 for (i, name) in registers.iter().enumerate() {
                     let reg = profile.register(name).ok_or_else(|| {
-                        FieldError::Other(format!("profile {} has no register {name}", profile.name))
+                        FieldError::Other(format!(
+                            "profile {} has no register {name}",
+                            profile.name
+                        ))
                     })?;
                     let Location::Dlt645(di) = reg.location else {
                         return Err(FieldError::Other(format!("{name} is not a DL/T 645 item")));
                     };
-                    let v = values.get(i).copied().ok_or_else(|| {
-                        FieldError::Other(format!("no value given for {name}"))
-                    })?;
+                    let v = values
+                        .get(i)
+                        .copied()
+                        .ok_or_else(|| FieldError::Other(format!("no value given for {name}")))?;
                     let data = reg
                         .encode_dlt645(v)
                         .map_err(|e| FieldError::Other(e.to_string()))?;

@@ -29,6 +29,30 @@ const RX_KEEP: usize = 512;
 
 pub type SharedTap = Arc<Mutex<TapState>>;
 
+/// Discarding input the kernel already holds. A serial port flushes its driver buffer
+/// (`tcflush(TCIFLUSH)` through `serialport`); a socket has no such call, so for it only the
+/// non-blocking drain in [`Tap`] applies.
+pub trait ClearInput {
+    fn clear_input(&self) {}
+}
+
+impl ClearInput for tokio_serial::SerialStream {
+    fn clear_input(&self) {
+        use tokio_serial::SerialPort;
+        let _ = self.clear(tokio_serial::ClearBuffer::Input);
+    }
+}
+
+impl ClearInput for tokio::net::TcpStream {}
+
+impl ClearInput for tokio::io::DuplexStream {}
+
+impl<T: ClearInput + ?Sized> ClearInput for Box<T> {
+    fn clear_input(&self) {
+        (**self).clear_input()
+    }
+}
+
 /// The stream wrapper; `S` is a serial port or a TCP stream.
 #[derive(Debug)]
 pub struct Tap<S> {
@@ -54,9 +78,10 @@ fn lock(state: &SharedTap) -> std::sync::MutexGuard<'_, TapState> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl<S: AsyncRead + Unpin> Tap<S> {
+impl<S: AsyncRead + ClearInput + Unpin> Tap<S> {
     /// Reads and drops whatever input is already waiting, without blocking.
     fn purge(&mut self, cx: &mut Context<'_>) {
+        self.inner.clear_input();
         let mut scratch = [0u8; 256];
         for _ in 0..64 {
             let mut buf = ReadBuf::new(&mut scratch);
@@ -91,7 +116,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Tap<S> {
+impl<S: AsyncRead + AsyncWrite + ClearInput + Unpin> AsyncWrite for Tap<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use tokio_modbus::client::{Context, Reader, Writer};
+use tokio_modbus::client::{Client, Context};
 use tokio_modbus::prelude::SlaveContext;
-use tokio_modbus::{ExceptionCode, Slave};
+use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
 use super::error::FieldError;
 use super::link::{Parity, Via};
@@ -95,6 +95,8 @@ struct Conn {
 /// Why one attempt failed (before it becomes a [`FieldError`] naming the tries).
 enum Attempt {
     Timeout,
+    /// A gateway answered for a meter that did not (exception 0x0A / 0x0B).
+    NoTarget(u8),
     Crc,
     WrongAddress(u8),
     Garbled(String),
@@ -260,6 +262,10 @@ impl ModbusBus {
                         self.timing.exchange(req_len, resp_len, Duration::ZERO);
                     return Ok(words);
                 }
+                Ok(Err(code)) if code == 0x0A || code == 0x0B => {
+                    self.stats.failed_attempts += 1;
+                    last = Attempt::NoTarget(code);
+                }
                 Ok(Err(code)) => {
                     // The meter answered: it refuses, retrying will not change its mind.
                     self.stats.requests += 1;
@@ -288,6 +294,12 @@ impl ModbusBus {
                 via,
                 tries,
                 timeout_ms: timeout.as_millis() as u64,
+            },
+            Attempt::NoTarget(code) => FieldError::GatewayNoTarget {
+                address,
+                via,
+                tries,
+                code,
             },
             Attempt::Crc => FieldError::Crc {
                 address,
@@ -340,15 +352,21 @@ impl ModbusBus {
         };
         lock(&conn.tap).purge_before_write = true;
         conn.ctx.set_slave(Slave(slave));
-        let call = async {
-            match op {
-                Op::Read { start, count } => conn.ctx.read_holding_registers(*start, *count).await,
-                Op::Write { start, words } => conn
-                    .ctx
-                    .write_multiple_registers(*start, words)
-                    .await
-                    .map(|r| r.map(|()| Vec::new())),
+        // `Client::call`, not the `Reader` helpers: those assert (and in debug builds panic)
+        // when a reply carries another register count; we check it and retry instead.
+        let request = match op {
+            Op::Read { start, count } => Request::ReadHoldingRegisters(*start, *count),
+            Op::Write { start, words } => {
+                Request::WriteMultipleRegisters(*start, std::borrow::Cow::Borrowed(words))
             }
+        };
+        let call = async {
+            conn.ctx.call(request).await.map(|r| {
+                r.map(|resp| match resp {
+                    Response::ReadHoldingRegisters(words) => words,
+                    _ => Vec::new(),
+                })
+            })
         };
         let outcome = tokio::time::timeout(timeout, call).await;
         self.last_activity = Some(Instant::now());

@@ -11,13 +11,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::error::FieldError;
 use super::link::{Parity, Via};
-use super::tap::{SharedTap, Tap};
+use super::tap::{ClearInput, SharedTap, Tap};
 use super::transport::{BusStats, RetryPolicy};
 use super::wire::LineTiming;
 use crate::protocol::dlt645::{self, Address, Dlt645Error, Frame, StreamDecoder, build, di::Di};
 
-trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+trait Stream: AsyncRead + AsyncWrite + ClearInput + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + ClearInput + Unpin + Send> Stream for T {}
 
 struct Conn {
     stream: Tap<Box<dyn Stream>>,

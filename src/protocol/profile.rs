@@ -1467,6 +1467,18 @@ mod tests {
     }
 
     #[test]
+    fn builtin_plans_are_small() {
+        let count =
+            |name: &str, g: Group| builtin_named(name).expect(name).plan_reads(g, 125).len();
+        assert_eq!(count(DEFAULT_MODBUS_1P, Group::Live), 2);
+        assert_eq!(count(DEFAULT_MODBUS_1P, Group::Full), 3);
+        assert_eq!(count(DEFAULT_MODBUS_3P, Group::Live), 2);
+        assert_eq!(count(DEFAULT_MODBUS_3P, Group::Full), 4);
+        // DL/T 645: one per DI; the three status-word flags share 04000503.
+        assert_eq!(count(DEFAULT_DLT645, Group::Live), 7); // relay_command shares 04000503 too
+    }
+
+    #[test]
     fn plan_does_not_read_through_large_gaps() {
         let p = ddsy();
         let plan = p.plan_reads_for(&[names::ENERGY_TOTAL, names::BALANCE], 125);

@@ -647,6 +647,12 @@ impl MeterHandle {
             .unwrap_or_default()
     }
 
+    /// The tenant presses the meter's button (closes a relay whose closing was permitted
+    /// with DL/T 645 N1 = 1BH). Returns whether the relay is closed now.
+    pub fn press_button(&self) -> bool {
+        self.with(SimMeter::press_button)
+    }
+
     /// The credit hook (`accept_credit(bytes)`): verifies with the env's verifier.
     pub fn accept_credit(&self, token: &[u8]) -> Result<VerifiedCredit, Refused> {
         let v = self.shared.env.verifier();
@@ -899,11 +905,21 @@ async fn serve_modbus_tcp(shared: Arc<BusShared>, mut stream: TcpStream) -> std:
     }
 }
 
+/// Profiles by name, shared: thousands of meters hold one copy of each profile.
+pub type ProfileArcs = std::collections::BTreeMap<String, Arc<Profile>>;
+
+/// Shares the profiles of a set.
+pub fn profile_arcs(set: &ProfileSet) -> ProfileArcs {
+    set.iter()
+        .map(|p| (p.name.clone(), Arc::new(p.clone())))
+        .collect()
+}
+
 /// Builds a bus's meters from a simple description (used by the CLI and `Building`).
 pub fn default_meter_setup(
     protocol: SimProtocol,
     address: SimAddress,
-    profiles: &ProfileSet,
+    profiles: &ProfileArcs,
     profile: Option<&str>,
     seed: u64,
     index: u64,
@@ -920,7 +936,7 @@ pub fn default_meter_setup(
     let peak = category.typical_peak_w() * (700 + (key >> 8) as i64 % 600) / 1000;
     Ok(MeterSetup {
         address,
-        profile: Arc::new(p.clone()),
+        profile: p.clone(),
         load: LoadModel {
             category,
             peak_w: if p.phases == 3 { peak * 3 } else { peak },

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The faults active on a meter or a bus. Several may be on at once.
+/// The faults active on a meter or a bus. Several may be on at once. In TOML either a table
+/// (`{ no_reply = true, permille = 200 }`) or the CLI list (`"no_reply,permille=200"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "FaultsRepr")]
 pub struct Faults {
     /// The meter hears nothing and says nothing (dead meter, cut wire).
     pub no_reply: bool,
@@ -23,6 +24,47 @@ pub struct Faults {
     pub gateway_down: bool,
     /// Chance that each request is hit, in permille (default 1000 = every request).
     pub permille: Option<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FaultsRepr {
+    List(String),
+    Table(FaultsTable),
+}
+
+/// The table form of [`Faults`] (same keys).
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct FaultsTable {
+    no_reply: bool,
+    crc_error: bool,
+    garbage: bool,
+    slow_reply_ms: u64,
+    wrong_address: bool,
+    removed: bool,
+    gateway_down: bool,
+    permille: Option<u16>,
+}
+
+impl TryFrom<FaultsRepr> for Faults {
+    type Error = FaultParseError;
+
+    fn try_from(r: FaultsRepr) -> Result<Faults, FaultParseError> {
+        match r {
+            FaultsRepr::List(s) => Faults::parse_list(&s),
+            FaultsRepr::Table(t) => Ok(Faults {
+                no_reply: t.no_reply,
+                crc_error: t.crc_error,
+                garbage: t.garbage,
+                slow_reply_ms: t.slow_reply_ms,
+                wrong_address: t.wrong_address,
+                removed: t.removed,
+                gateway_down: t.gateway_down,
+                permille: t.permille.map(|p| p.min(1000)),
+            }),
+        }
+    }
 }
 
 /// Why a fault list did not parse.
@@ -135,5 +177,18 @@ mod tests {
         assert!(g.no_reply && g.crc_error && g.slow_reply_ms == 300);
         assert!(Faults::none().is_clear());
         assert!(!g.is_clear());
+    }
+
+    #[test]
+    fn toml_takes_a_table_or_a_list() {
+        #[derive(Deserialize)]
+        struct W {
+            a: Faults,
+            b: Faults,
+        }
+        let w: W = toml::from_str("a = \"no_reply,slow_reply=5\"\nb = { garbage = true }")
+            .expect("both forms");
+        assert!(w.a.no_reply && w.a.slow_reply_ms == 5 && w.b.garbage);
+        assert!(toml::from_str::<W>("a = \"melted\"\nb = {}").is_err());
     }
 }

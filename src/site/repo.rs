@@ -13,6 +13,7 @@ use super::model::{
 use crate::auth::Actor;
 use crate::auth::audit;
 use crate::store::{Store, StoreError, decode, encode};
+use crate::tariff::{EffectiveTariff, Tariff};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -738,8 +739,72 @@ pub fn set_defaults(
 }
 
 // ---- tariffs ----
-// Stored as JSON of `crate::tariff::Tariff`. Until that type is on main they are kept as
-// `serde_json::Value`; the reader will switch to the typed form without a data change.
+// Stored as JSON of a `crate::tariff::EffectiveTariff` (dated versions) or of a single
+// `crate::tariff::Tariff`; both are checked on every write. `get_tariff` returns the JSON
+// as stored, `effective_tariff` the typed, validated form.
+
+/// Reads stored tariff JSON: an `EffectiveTariff`, or a single `Tariff` that never changes.
+pub fn decode_tariff(value: &serde_json::Value) -> Result<EffectiveTariff, String> {
+    let t = match serde_json::from_value::<EffectiveTariff>(value.clone()) {
+        Ok(t) => t,
+        Err(_) => serde_json::from_value::<Tariff>(value.clone())
+            .map(EffectiveTariff::single)
+            .map_err(|e| format!("not a tariff: {e}"))?,
+    };
+    t.validate().map_err(|e| e.to_string())?;
+    Ok(t)
+}
+
+/// The tariff stored under `name`, typed and validated.
+pub fn effective_tariff(store: &Store, name: &str) -> Result<Option<EffectiveTariff>, SiteError> {
+    match get_tariff(store, name)? {
+        None => Ok(None),
+        Some(v) => decode_tariff(&v)
+            .map(Some)
+            .map_err(|why| invalid("tariff", name, "definition", why)),
+    }
+}
+
+/// Stores a typed tariff under `name` (insert or replace) and audits it.
+pub fn set_effective_tariff(
+    txn: &WriteTransaction,
+    actor: &Actor,
+    name: &str,
+    tariff: &EffectiveTariff,
+) -> Result<Change, SiteError> {
+    let value = serde_json::to_value(tariff)
+        .map_err(|e| invalid("tariff", name, "definition", e.to_string()))?;
+    set_tariff(txn, actor, name, &value)
+}
+
+/// Removes a tariff that no meter overrides with and that is not the site default.
+pub fn remove_tariff(txn: &WriteTransaction, actor: &Actor, name: &str) -> Result<bool, SiteError> {
+    let in_use = |by: String| SiteError::InUse {
+        kind: "tariff",
+        key: name.to_string(),
+        by,
+    };
+    if defaults_in(txn)?.default_tariff == name {
+        return Err(in_use("the site defaults (default_tariff)".to_string()));
+    }
+    if let Some(m) = list_in::<Meter>(txn)?
+        .into_iter()
+        .find(|m| m.tariff.as_deref() == Some(name))
+    {
+        return Err(in_use(format!("meter '{}'", m.id)));
+    }
+    let Some(before) = get_tariff_in(txn, name)? else {
+        return Ok(false);
+    };
+    txn.open_table(TARIFFS)?.remove(name)?;
+    audit::append_in(
+        txn,
+        actor,
+        "site.tariff.remove",
+        json!({ "key": name, "before": before }),
+    )?;
+    Ok(true)
+}
 
 /// The tariff stored under `name`.
 pub fn get_tariff(store: &Store, name: &str) -> Result<Option<serde_json::Value>, SiteError> {
@@ -776,7 +841,8 @@ pub fn list_tariffs(store: &Store) -> Result<Vec<(String, serde_json::Value)>, S
     Ok(out)
 }
 
-/// Stores a named tariff (insert or replace) and audits it.
+/// Stores a named tariff given as JSON (insert or replace) after checking that it is a
+/// valid `EffectiveTariff` or `Tariff`, and audits it.
 pub fn set_tariff(
     txn: &WriteTransaction,
     actor: &Actor,
@@ -784,6 +850,9 @@ pub fn set_tariff(
     tariff: &serde_json::Value,
 ) -> Result<Change, SiteError> {
     check_key("tariff", "name", name)?;
+    if let Err(why) = decode_tariff(tariff) {
+        return Err(invalid("tariff", name, "definition", why));
+    }
     let before = get_tariff_in(txn, name)?;
     if before.as_ref() == Some(tariff) {
         return Ok(Change::Unchanged);
@@ -970,14 +1039,17 @@ mod tests {
         let mut m = meter("M1", 5);
         m.tariff = Some("night".into());
         assert!(upsert_meter(&txn, &a, &m).is_err());
-        set_tariff(
-            &txn,
-            &a,
-            "night",
-            &serde_json::json!({"flat": {"price": 6000}}),
-        )
-        .unwrap();
+        let bad = serde_json::json!({"flat": {"price": 6000}});
+        assert!(set_tariff(&txn, &a, "night", &bad).is_err());
+        let night = Tariff::Flat {
+            price: crate::units::Price::parse_yuan_per_kwh("0.60").unwrap(),
+        };
+        set_effective_tariff(&txn, &a, "night", &EffectiveTariff::single(night)).unwrap();
         upsert_meter(&txn, &a, &m).unwrap();
+        assert!(matches!(
+            remove_tariff(&txn, &a, "night"),
+            Err(SiteError::InUse { .. })
+        ));
         // A gateway cannot drop a bus in use, a unit with a meter cannot go.
         let mut g = gateway("GW1");
         g.buses.retain(|b| b.index == 2);

@@ -26,12 +26,18 @@ pub struct Browser {
 }
 
 fn chromium_path() -> String {
-    for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"] {
+    for p in [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ] {
         if std::path::Path::new(p).exists() {
             return p.to_string();
         }
     }
-    panic!("headless Chromium is needed for the kiosk tests: apt-get install chromium (listed in .ci/apt-packages)");
+    panic!(
+        "headless Chromium is needed for the kiosk tests: apt-get install chromium (listed in .ci/apt-packages)"
+    );
 }
 
 fn pipe() -> (OwnedFd, OwnedFd) {
@@ -158,7 +164,10 @@ impl Browser {
 
     pub fn goto(&mut self, url: &str) {
         self.call("Page.navigate", json!({"url": url}));
-        self.wait_for("document.readyState === 'complete'", Duration::from_secs(15));
+        self.wait_for(
+            "document.readyState === 'complete'",
+            Duration::from_secs(15),
+        );
     }
 
     /// Evaluates `js` (awaiting a promise) and returns its JSON value.
@@ -211,8 +220,15 @@ impl Browser {
              return {{x, y, covered: !(top === e || e.contains(top))}}; }})()"
         ));
         assert!(!r.is_null(), "no element {selector}");
-        assert_eq!(r["covered"], json!(false), "{selector} is covered by another element");
-        let (x, y) = (r["x"].as_f64().unwrap_or(0.0), r["y"].as_f64().unwrap_or(0.0));
+        assert_eq!(
+            r["covered"],
+            json!(false),
+            "{selector} is covered by another element"
+        );
+        let (x, y) = (
+            r["x"].as_f64().unwrap_or(0.0),
+            r["y"].as_f64().unwrap_or(0.0),
+        );
         for kind in ["mousePressed", "mouseReleased"] {
             self.call(
                 "Input.dispatchMouseEvent",
@@ -263,4 +279,3 @@ impl Drop for Browser {
         let _ = self.child.wait();
     }
 }
-

@@ -1,0 +1,153 @@
+//! `cargo bench --bench bus`: one RS-485 bus of 32 simulated meters at 9600 baud 8E1, paced
+//! like the real line, read by the collector's own bus task. Compares the measured live-sweep
+//! cycle with the floor no master can beat: for every request the sweep makes, the request
+//! and reply characters × 11 bits / 9600 baud, a t3.5 silence after each frame, and the
+//! simulated meters' configured turnaround (`protocol::rtu::exchange_floor`).
+//!
+//! Ends with `bus cycle: measured=Xms floor=Yms ratio=R` (goal R ≤ 1.15).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use voltvend::auth::roles::{Actor, Role};
+use voltvend::field::charge::LedgerCharger;
+use voltvend::field::collector::{Collector, CollectorConfig};
+use voltvend::field::transport::rtu_len;
+use voltvend::protocol::profile::{self, Group, ProfileSet, ReadRequest};
+use voltvend::protocol::rtu;
+use voltvend::sim::{Building, SimConfig, SimProtocol};
+use voltvend::site::model::{
+    BillingMode, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases, Protocol,
+};
+use voltvend::site::{GatewayId, MeterId};
+use voltvend::store::Store;
+
+const METERS: u32 = 32;
+const BAUD: u32 = 9600;
+const TURNAROUND_MS: u64 = 5;
+const SWEEPS: usize = 5;
+
+fn main() {
+    // `cargo bench` passes --bench; nothing to parse.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(bench());
+}
+
+async fn bench() {
+    let mut cfg = SimConfig::quick(METERS, SimProtocol::Modbus, "pty", BAUD);
+    cfg.buses[0].turnaround_ms = TURNAROUND_MS;
+    cfg.buses[0].framing = "8E1".into();
+    let sim = Building::spawn(cfg).await.expect("simulator");
+    let link = sim.bus(0).expect("bus").link();
+
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(&dir.path().join("bench.redb")).expect("store");
+    let admin = Actor::operator("admin", Role::Admin);
+    {
+        let txn = store.db().begin_write().expect("txn");
+        let gid = GatewayId::new("GW1");
+        let g = Gateway {
+            id: gid.clone(),
+            name: "bench bus".into(),
+            link: GatewayLink::parse(&link).expect("link"),
+            buses: vec![Bus {
+                gateway: gid.clone(),
+                index: 1,
+                baud: BAUD,
+                framing: Framing::E81,
+            }],
+        };
+        voltvend::site::repo::upsert_gateway(&txn, &admin, &g).expect("gateway");
+        for a in 1..=METERS {
+            let m = Meter {
+                id: MeterId::new(format!("M{a:02}")),
+                address: MeterAddress::Modbus(a as u8),
+                protocol: Protocol::Modbus,
+                profile: profile::DEFAULT_MODBUS_1P.into(),
+                phases: Phases::One,
+                gateway: gid.clone(),
+                bus: 1,
+                unit: None,
+                billing: BillingMode::Host,
+                tariff: None,
+                power_limit_w: None,
+                alarm1: None,
+                alarm2: None,
+            };
+            voltvend::site::repo::upsert_meter(&txn, &admin, &m).expect("meter");
+        }
+        txn.commit().expect("commit");
+    }
+
+    // The floor of one live sweep, from the profile's plan and the wire arithmetic.
+    let profiles = ProfileSet::builtin();
+    let p = profiles.get(profile::DEFAULT_MODBUS_1P).expect("profile");
+    let plan = p.plan_reads(Group::Live, 125);
+    let turnaround = Duration::from_millis(TURNAROUND_MS);
+    let per_meter: Duration = plan
+        .iter()
+        .map(|b| match b.request {
+            ReadRequest::Holding { count, .. } => rtu::exchange_floor(
+                BAUD,
+                rtu::Framing::E1,
+                rtu_len::READ_REQUEST,
+                rtu_len::read_reply(count),
+                turnaround,
+            ),
+            ReadRequest::Dlt645 { .. } => Duration::ZERO,
+        })
+        .sum();
+    let floor = per_meter * METERS;
+    println!(
+        "live sweep plan: {} request(s) per meter: {}",
+        plan.len(),
+        plan.iter()
+            .map(|b| format!("{:?} {:?}", b.request, b.registers))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+
+    let ledger = voltvend::ledger::Ledger::open(store.clone()).expect("ledger");
+    let charger = Arc::new(LedgerCharger::new(store.clone(), ledger));
+    let config = CollectorConfig {
+        collection_interval: Duration::from_secs(3600),
+        live_floor: Duration::ZERO,
+        ..CollectorConfig::default()
+    };
+    let mut handle = Collector::spawn(store, charger, &profiles, config).expect("collector");
+    let mut measured = Vec::new();
+    let mut warmup = 1;
+    while measured.len() < SWEEPS {
+        let c = handle.next_cycle().await.expect("cycle");
+        if c.group != "live" {
+            continue;
+        }
+        assert_eq!(c.read, METERS as usize, "every meter answers: {c:?}");
+        if warmup > 0 {
+            warmup -= 1;
+            continue;
+        }
+        println!(
+            "live sweep: {} ms, {} requests ({} per meter), wire floor without turnaround {} ms",
+            c.elapsed.as_millis(),
+            c.requests,
+            c.requests as f64 / f64::from(METERS),
+            c.wire_floor.as_millis()
+        );
+        measured.push(c.elapsed);
+    }
+    handle.shutdown().await;
+    measured.sort();
+    let median = measured[measured.len() / 2];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "bus cycle: measured={:.1}ms floor={:.1}ms ratio={:.3}",
+        ms(median),
+        ms(floor),
+        median.as_secs_f64() / floor.as_secs_f64()
+    );
+}

@@ -1,0 +1,188 @@
+//! Shared pieces of the field end-to-end tests: the real `voltvend` binary as a child process
+//! with its output captured line by line, and a site database built through the library.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use voltvend::auth::roles::{Actor, Role};
+use voltvend::ledger::{Ledger, MeterAccountInit, OpenAccount};
+use voltvend::site::model::{
+    BillingMode, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases, Protocol,
+};
+use voltvend::site::{GatewayId, MeterId};
+use voltvend::store::Store;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_voltvend");
+
+/// Runs the binary to completion: (exit success, stdout, stderr).
+pub fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run voltvend");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running `voltvend` whose stderr lines are collected as they come.
+pub struct Daemon {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Daemon {
+    pub fn start(args: &[&str]) -> Daemon {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start voltvend");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let err = child.stderr.take().expect("stderr");
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Daemon { child, lines }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until a line satisfies `pred` (checked from line `from` on); returns its index.
+    pub fn wait_for(&self, from: usize, what: &str, pred: impl Fn(&str) -> bool) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            {
+                let l = self.lines.lock().unwrap();
+                if let Some(i) = l.iter().skip(from).position(|s| pred(s)) {
+                    return from + i;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; output:\n{}",
+                    self.lines().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Counts lines satisfying `pred`.
+    pub fn count(&self, pred: impl Fn(&str) -> bool) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| pred(s))
+            .count()
+    }
+
+    /// Stops with SIGTERM (clean) or SIGKILL (a crash) and waits.
+    pub fn stop(mut self, kill: bool) -> Vec<String> {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let sig = if kill {
+            nix::sys::signal::Signal::SIGKILL
+        } else {
+            nix::sys::signal::Signal::SIGTERM
+        };
+        let _ = nix::sys::signal::kill(pid, sig);
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(100));
+        self.lines()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A meter of the test site: id, gateway, bus, address, protocol, profile.
+pub struct SiteMeter<'a> {
+    pub id: &'a str,
+    pub gateway: &'a str,
+    pub address: &'a str,
+    pub protocol: Protocol,
+    pub profile: &'a str,
+}
+
+/// Writes a site: gateways (id, link), meters, a flat default tariff at `price` yuan/kWh,
+/// and a ledger account per meter (tenant `T-<meter>`, host billing).
+pub fn build_site(db: &Path, gateways: &[(&str, &str)], meters: &[SiteMeter], price: &str) {
+    let store = Store::open(db).expect("store");
+    let admin = Actor::operator("admin", Role::Admin);
+    let txn = store.db().begin_write().expect("txn");
+    let tariff = serde_json::json!({ "kind": "flat", "price": price });
+    voltvend::site::repo::set_tariff(&txn, &admin, "default", &tariff).expect("tariff");
+    for (id, link) in gateways {
+        let gid = GatewayId::new(*id);
+        let g = Gateway {
+            id: gid.clone(),
+            name: format!("gateway {id}"),
+            link: GatewayLink::parse(link).expect("link"),
+            buses: vec![Bus {
+                gateway: gid,
+                index: 1,
+                baud: 9600,
+                framing: Framing::E81,
+            }],
+        };
+        voltvend::site::repo::upsert_gateway(&txn, &admin, &g).expect("gateway");
+    }
+    for m in meters {
+        let meter = Meter {
+            id: MeterId::new(m.id),
+            address: MeterAddress::parse(m.address, m.protocol).expect("address"),
+            protocol: m.protocol,
+            profile: m.profile.to_string(),
+            phases: Phases::One,
+            gateway: GatewayId::new(m.gateway),
+            bus: 1,
+            unit: None,
+            billing: BillingMode::Host,
+            tariff: None,
+            power_limit_w: None,
+            alarm1: None,
+            alarm2: None,
+        };
+        voltvend::site::repo::upsert_meter(&txn, &admin, &meter).expect("meter");
+    }
+    txn.commit().expect("commit");
+    let ledger = Ledger::open(store.clone()).expect("ledger");
+    for m in meters {
+        ledger
+            .open_account(
+                &admin,
+                &format!("open-{}", m.id),
+                OpenAccount {
+                    tenant: format!("T-{}", m.id).as_str().into(),
+                    meters: vec![MeterAccountInit {
+                        meter: m.id.into(),
+                        billing: BillingMode::Host,
+                    }],
+                    transfer_in: None,
+                },
+            )
+            .expect("account");
+    }
+}
