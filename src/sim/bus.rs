@@ -6,7 +6,7 @@ use super::clock::SimClock;
 use super::faults::{Faults, Outcome};
 use super::load::{LoadModel, SimRng, mix};
 use super::meter::{CreditVerifier, MeterInit, MeterState, Refused, SimMeter, VerifiedCredit};
-use super::pacing::{bits_per_char, char_time, wire_time, write_paced};
+use super::pacing::{bits_per_char, char_time, wire_time, write_paced_from};
 use super::tou::TouSchedule;
 use super::{dlt645, modbus};
 use crate::protocol::profile::{Profile, ProfileSet};
@@ -754,22 +754,20 @@ where
             };
             let Some(frame) = frame else { break };
             let bytes_on_wire = frame.wire_len;
-            let reply = {
-                let _line = shared.line.lock().await;
-                // The request took its wire time to arrive on a real bus.
-                tokio::time::sleep_until(
-                    rx_start + wire_time(bytes_on_wire, shared.timing.char_time()),
-                )
-                .await;
-                let t = match shared.protocol {
-                    SimProtocol::Modbus => rtu_transaction(&shared, &frame.body),
-                    SimProtocol::Dlt645 => dlt645::transaction(&shared, &frame.body),
-                };
-                reply_bytes(&shared, t)
+            let _line = shared.line.lock().await;
+            // The request took its wire time to arrive on a real bus.
+            let request_end = rx_start + wire_time(bytes_on_wire, shared.timing.char_time());
+            tokio::time::sleep_until(request_end).await;
+            let t = match shared.protocol {
+                SimProtocol::Modbus => rtu_transaction(&shared, &frame.body),
+                SimProtocol::Dlt645 => dlt645::transaction(&shared, &frame.body),
             };
-            if let Some((delay, bytes)) = reply {
-                tokio::time::sleep(delay).await;
-                write_paced(&mut stream, &bytes, shared.timing.char_time()).await?;
+            if let Some((delay, bytes)) = reply_bytes(&shared, t) {
+                // Reply slots are counted from the end of the request, so a late wake-up
+                // does not stretch the exchange beyond what the line takes.
+                let now_less = Instant::now().checked_sub(delay).unwrap_or(request_end);
+                let start = request_end.max(now_less) + delay;
+                write_paced_from(&mut stream, &bytes, shared.timing.char_time(), start).await?;
             }
             rx_start = Instant::now();
         }
