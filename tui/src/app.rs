@@ -802,7 +802,8 @@ impl App {
         v.sort_by(|a, b| {
             let (x, y) = (&rows[*a], &rows[*b]);
             let o = match key {
-                SortKey::Unit => x.unit.cmp(&y.unit),
+                // Meters without a unit (spares, common areas) go last.
+                SortKey::Unit => (x.unit.is_none(), &x.unit).cmp(&(y.unit.is_none(), &y.unit)),
                 SortKey::Meter => x.meter.cmp(&y.meter),
                 SortKey::Status => x.status().cmp(&y.status()),
                 SortKey::Power => x.power_w.cmp(&y.power_w),
