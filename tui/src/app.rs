@@ -63,6 +63,9 @@ pub struct MeterRow {
     pub balance_fen: Option<i64>,
     #[serde(skip)]
     pub status: Option<Status>,
+    /// Lower-case text the `/` filter searches (meter, unit, tenant id and name, status).
+    #[serde(skip)]
+    pub search: String,
 }
 
 impl MeterRow {
@@ -743,11 +746,14 @@ impl App {
 
     /// Replaces the meter rows, joining tenant names/balances and statuses.
     pub fn set_meters(&mut self, mut rows: Vec<MeterRow>) {
+        // A map, not a scan per meter: sites have thousands of meters and tenants.
+        let by_id: std::collections::HashMap<&str, &TenantRow> = self
+            .tenants
+            .iter()
+            .map(|t| (t.tenant.as_str(), t))
+            .collect();
         for r in &mut rows {
-            let t = r
-                .tenant
-                .as_ref()
-                .and_then(|id| self.tenants.iter().find(|t| &t.tenant == id));
+            let t = r.tenant.as_deref().and_then(|id| by_id.get(id).copied());
             r.tenant_name = t.map(|t| t.name.clone()).unwrap_or_default();
             r.balance_fen = t.filter(|t| t.has_account).map(|t| t.balance_fen);
             r.status = Some(meter_status(
@@ -756,6 +762,15 @@ impl App {
                 self.alarm1_fen,
                 self.alarm2_fen,
             ));
+            r.search = format!(
+                "{} {} {} {} {}",
+                r.meter,
+                r.unit.as_deref().unwrap_or(""),
+                r.tenant.as_deref().unwrap_or(""),
+                r.tenant_name,
+                r.status().label()
+            )
+            .to_lowercase();
         }
         let keep = self
             .meters
@@ -786,16 +801,7 @@ impl App {
                     return true;
                 }
                 let r = &rows[*i];
-                r.meter.to_lowercase().contains(&f)
-                    || r.unit.as_deref().unwrap_or("").to_lowercase().contains(&f)
-                    || r.tenant
-                        .as_deref()
-                        .unwrap_or("")
-                        .to_lowercase()
-                        .contains(&f)
-                    || r.tenant_name.to_lowercase().contains(&f)
-                    || r.status().label().contains(&f)
-                    || r.gateway.to_lowercase() == f
+                r.search.contains(&f) || r.gateway.eq_ignore_ascii_case(&f)
             })
             .collect();
         let key = self.meters.sort;
