@@ -134,8 +134,7 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
     // M2 goes on keep-power (保电) as an operator would queue it.
     {
         let txn = store.db().begin_write().expect("txn");
-        outbox::push_in(&txn, &MeterId::new("M2"), MeterCommand::KeepPower(true), 0)
-            .expect("push");
+        outbox::push_in(&txn, &MeterId::new("M2"), MeterCommand::KeepPower(true), 0).expect("push");
         txn.commit().expect("commit");
     }
 
@@ -186,7 +185,11 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
     assert_eq!(trip.sends, 1);
     assert_eq!(trip.actor, "system:control");
     let m1 = sim.meter(0, "1").expect("sim meter 1");
-    assert_eq!(m1.value(names::RELAY_OPEN), Some(1), "the sim meter tripped");
+    assert_eq!(
+        m1.value(names::RELAY_OPEN),
+        Some(1),
+        "the sim meter tripped"
+    );
     assert!(
         ledger
             .meter_account(&MeterId::new("M1"))
@@ -206,7 +209,11 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(record_for(&store, "M2", &MeterCommand::Trip, 0).is_none());
     let m2 = sim.meter(0, "2").expect("sim meter 2");
-    assert_eq!(m2.value(names::RELAY_OPEN), Some(0), "keep-power never trips");
+    assert_eq!(
+        m2.value(names::RELAY_OPEN),
+        Some(0),
+        "keep-power never trips"
+    );
 
     // A sale above zero: the ledger queues the close, the queue confirms it by read-back.
     sell(&ledger, "T-M1", 500, "sale-3");
@@ -229,7 +236,11 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
         id
     };
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(m1.value(names::RELAY_OPEN), Some(0), "nothing sent while down");
+    assert_eq!(
+        m1.value(names::RELAY_OPEN),
+        Some(0),
+        "nothing sent while down"
+    );
     let mut daemon = Daemon::start_with(cfg(&db), store.clone(), ledger.clone(), LiveState::new())
         .await
         .expect("daemon again");
