@@ -6,7 +6,7 @@ use super::clock::SimClock;
 use super::faults::{Faults, Outcome};
 use super::load::{LoadModel, SimRng, mix};
 use super::meter::{CreditVerifier, MeterInit, MeterState, Refused, SimMeter, VerifiedCredit};
-use super::pacing::{bits_per_char, char_time, wire_time, write_paced};
+use super::pacing::{bits_per_char, char_time, wire_time, write_paced_from};
 use super::tou::TouSchedule;
 use super::{dlt645, modbus};
 use crate::protocol::profile::{Profile, ProfileSet};
@@ -647,6 +647,20 @@ impl MeterHandle {
             .unwrap_or_default()
     }
 
+    /// Replaces the meter's load with a constant one in W (`None`: back to its profile), e.g.
+    /// to drive it into overload. Energy up to now is booked at the old load first.
+    pub fn set_load_w(&self, watts: Option<i64>) {
+        self.with(|m| m.load.fixed_w = watts);
+    }
+
+    /// Sets the meter's own balance (tests of drift between meter and ledger).
+    pub fn set_balance(&self, balance: crate::units::Fen) {
+        self.with(|m| {
+            m.state.balance = crate::units::SubFen::from_fen(balance);
+            m.enforce();
+        });
+    }
+
     /// The tenant presses the meter's button (closes a relay whose closing was permitted
     /// with DL/T 645 N1 = 1BH). Returns whether the relay is closed now.
     pub fn press_button(&self) -> bool {
@@ -754,22 +768,20 @@ where
             };
             let Some(frame) = frame else { break };
             let bytes_on_wire = frame.wire_len;
-            let reply = {
-                let _line = shared.line.lock().await;
-                // The request took its wire time to arrive on a real bus.
-                tokio::time::sleep_until(
-                    rx_start + wire_time(bytes_on_wire, shared.timing.char_time()),
-                )
-                .await;
-                let t = match shared.protocol {
-                    SimProtocol::Modbus => rtu_transaction(&shared, &frame.body),
-                    SimProtocol::Dlt645 => dlt645::transaction(&shared, &frame.body),
-                };
-                reply_bytes(&shared, t)
+            let _line = shared.line.lock().await;
+            // The request took its wire time to arrive on a real bus.
+            let request_end = rx_start + wire_time(bytes_on_wire, shared.timing.char_time());
+            tokio::time::sleep_until(request_end).await;
+            let t = match shared.protocol {
+                SimProtocol::Modbus => rtu_transaction(&shared, &frame.body),
+                SimProtocol::Dlt645 => dlt645::transaction(&shared, &frame.body),
             };
-            if let Some((delay, bytes)) = reply {
-                tokio::time::sleep(delay).await;
-                write_paced(&mut stream, &bytes, shared.timing.char_time()).await?;
+            if let Some((delay, bytes)) = reply_bytes(&shared, t) {
+                // Reply slots are counted from the end of the request, so a late wake-up
+                // does not stretch the exchange beyond what the line takes.
+                let now_less = Instant::now().checked_sub(delay).unwrap_or(request_end);
+                let start = request_end.max(now_less) + delay;
+                write_paced_from(&mut stream, &bytes, shared.timing.char_time(), start).await?;
             }
             rx_start = Instant::now();
         }
