@@ -150,7 +150,15 @@ pub fn seed_demo_days(
                 BillingMode::Host => {
                     let a = next_addr[slot];
                     next_addr[slot] += 1;
-                    (Protocol::Modbus, MeterAddress::Modbus(a), if three { "acrel-dtsy1352-nk" } else { "acrel-ddsy1352-nk" })
+                    (
+                        Protocol::Modbus,
+                        MeterAddress::Modbus(a),
+                        if three {
+                            "acrel-dtsy1352-nk"
+                        } else {
+                            "acrel-ddsy1352-nk"
+                        },
+                    )
                 }
             };
             meters.push(Meter {
