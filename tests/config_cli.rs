@@ -29,16 +29,36 @@ fn init_creates_config_and_store_then_check_passes_and_import_finds_the_store() 
         data.canonicalize().unwrap().display()
     )));
     assert!(data.join("voltvend.redb").is_file());
+    // The first admin, with a password printed once that logs in and must be changed.
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = stdout
+        .split("created the admin operator 'admin' with the password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no admin password in: {stdout}"))
+        .to_string();
+    {
+        let store = voltvend::store::Store::open(&data.join("voltvend.redb")).unwrap();
+        let session =
+            voltvend::auth::operators::login(&store, "admin", &password, jiff::Timestamp::now())
+                .unwrap();
+        assert!(session.must_change_password);
+    }
     let dump = || {
         let store = voltvend::store::Store::open(&data.join("voltvend.redb")).unwrap();
         voltvend::import::dump(&store).unwrap()
     };
     let store_before = dump();
-    assert_eq!(
-        store_before.len(),
-        3,
-        "defaults and two audit entries: {store_before:?}"
-    );
+    let actions = [
+        "site.defaults.set",
+        "site.init",
+        "operator.add",
+        "operator.login",
+    ];
+    for (row, action) in store_before.iter().skip(1).zip(actions) {
+        assert!(row.contains(&format!("\"action\":\"{action}\"")), "{row}");
+    }
+    assert_eq!(store_before.len(), 5, "{store_before:?}");
 
     // Again: keeps both.
     let out = voltvend(&["init", "--dir", data_s]);
@@ -46,6 +66,7 @@ fn init_creates_config_and_store_then_check_passes_and_import_finds_the_store() 
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("kept the existing config"), "{stdout}");
     assert!(stdout.contains("kept the store"), "{stdout}");
+    assert!(!stdout.contains("password"), "{stdout}");
     assert!(dump() == store_before, "a second init changed the store");
 
     let out = voltvend(&["check", "--config", config.to_str().unwrap()]);

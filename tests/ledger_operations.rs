@@ -575,3 +575,26 @@ fn a_refused_request_does_not_spoil_its_batch() {
     assert_eq!(balance(&l, "T1"), Fen(160));
     assert_sound(&l);
 }
+
+#[test]
+fn committed_operations_are_announced_once_after_commit() {
+    let f = fixture();
+    let l = &f.ledger;
+    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
+    let mut rx = l.subscribe();
+    let r = l.sale(&cashier(), "s1", sale("T1", 100)).unwrap();
+    // The retry and the refused refund are not announced.
+    l.sale(&cashier(), "s1", sale("T1", 100)).unwrap();
+    l.refund(
+        &cashier(),
+        "r1",
+        Refund {
+            tenant: "T1".into(),
+            amount: Fen(1_000),
+            reason: String::new(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(rx.try_recv().unwrap(), r);
+    assert!(rx.try_recv().is_err());
+}

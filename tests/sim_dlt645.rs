@@ -142,6 +142,23 @@ async fn dlt645_dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin
     let m = b.meter(0, ADDR).expect("meter");
     assert_eq!(m.value(names::RELAY_OPEN), Some(1));
     assert_eq!(m.value(names::POWER), Some(0));
+    // Close permitted (1B): the relay stays open, status word 3 shows relay open (bit 4)
+    // with no trip command in force (bit 6 clear), until the tenant presses the button.
+    ctl[8] = 0x1B;
+    let r = parse(&exchange(s, &frame(ADDR_WIRE, 0x1C, &ctl)).await).expect("valid reply");
+    assert_eq!(r.1, 0x9C);
+    let r = parse(&exchange(s, &read_req(0x0400_0503)).await).expect("valid reply");
+    let sw3 = u16::from_le_bytes([r.2[4], r.2[5]]);
+    assert_eq!(sw3 & 0x0050, 0x0010, "open, close permitted: {sw3:04x}");
+    assert!(m.press_button(), "the tenant closes it");
+    assert_eq!(m.value(names::RELAY_OPEN), Some(0));
+    ctl[8] = 0x1A;
+    let r = parse(&exchange(s, &frame(ADDR_WIRE, 0x1C, &ctl)).await).expect("valid reply");
+    assert_eq!(r.1, 0x9C);
+    let r = parse(&exchange(s, &read_req(0x0400_0503)).await).expect("valid reply");
+    let sw3 = u16::from_le_bytes([r.2[4], r.2[5]]);
+    assert_eq!(sw3 & 0x0050, 0x0050, "open by command: {sw3:04x}");
+    assert!(!m.press_button(), "the button cannot undo a trip command");
     // Direct close (1C).
     ctl[8] = 0x1C;
     let r = parse(&exchange(s, &frame(ADDR_WIRE, 0x1C, &ctl)).await).expect("valid reply");

@@ -57,8 +57,8 @@ async fn replies_are_paced_at_the_baud_rate() {
     req.extend(c);
     let char_time = Duration::from_nanos(11 * 1_000_000_000 / 9600);
     for _ in 0..2 {
-        port.write_all(&req).await.expect("write");
         let sent = Instant::now();
+        port.write_all(&req).await.expect("write");
         let mut reply = Vec::new();
         let mut first_at = None;
         let mut buf = [0u8; 64];

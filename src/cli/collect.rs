@@ -9,16 +9,19 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use voltvend::field::charge::LedgerCharger;
 use voltvend::field::collector::{Collector, CollectorConfig};
-use voltvend::field::transport::RetryPolicy;
 use voltvend::protocol::profile::ProfileSet;
 use voltvend::store::Store;
 
 /// Run the collector on the site database until Ctrl-C / SIGTERM (or one cycle with --once).
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The site database (redb file).
+    /// The site database (redb file); default: the store named by the config file.
     #[arg(long)]
-    pub db: std::path::PathBuf,
+    pub db: Option<std::path::PathBuf>,
+    /// The config file (its `[collector]` section); default: $VOLTVEND_CONFIG or the usual
+    /// places, else built-in defaults. The options below override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// One full read of every bus, print the figures, exit.
     #[arg(long)]
     pub once: bool,
@@ -26,20 +29,20 @@ pub struct Args {
     #[arg(long)]
     pub interval_s: Option<u64>,
     /// Shortest time between two live sweeps of a bus, in ms.
-    #[arg(long, default_value_t = 2000)]
-    pub live_floor_ms: u64,
+    #[arg(long)]
+    pub live_floor_ms: Option<u64>,
     /// No live sweeps, full reads only.
     #[arg(long)]
     pub no_live: bool,
     /// Consecutive failed reads after which a meter is offline.
-    #[arg(long, default_value_t = 3)]
-    pub offline_after: u32,
+    #[arg(long)]
+    pub offline_after: Option<u32>,
     /// Attempts per request.
-    #[arg(long, default_value_t = 3)]
-    pub tries: u32,
+    #[arg(long)]
+    pub tries: Option<u32>,
     /// How long a meter may take to start answering, in ms.
-    #[arg(long, default_value_t = 50)]
-    pub turnaround_ms: u64,
+    #[arg(long)]
+    pub turnaround_ms: Option<u64>,
     /// A directory of extra meter profiles (*.toml).
     #[arg(long, value_name = "DIR")]
     pub profiles: Option<std::path::PathBuf>,
@@ -55,30 +58,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn collect(args: Args) -> anyhow::Result<()> {
-    let store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
-    let defaults = voltvend::site::repo::defaults(&store)?;
+    let (file, _) = voltvend::config::Config::load_or_default(args.config.as_deref())?;
+    let db = args.db.clone().unwrap_or_else(|| file.store_path());
+    let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let defaults = file.apply_to(voltvend::site::repo::defaults(&store)?);
     let ledger = voltvend::ledger::Ledger::open(store.clone())?;
     ledger.set_hoarding_cap(defaults.hoarding_cap);
     let mut profiles = ProfileSet::builtin();
     if let Some(dir) = &args.profiles {
         profiles.load_dir(dir)?;
     }
-    let config = CollectorConfig {
-        collection_interval: Duration::from_secs(
-            args.interval_s
-                .unwrap_or(u64::from(defaults.collection_interval_s))
-                .max(1),
-        ),
-        live_floor: Duration::from_millis(args.live_floor_ms),
-        live_sweeps: !args.no_live && !args.once,
-        offline_after: args.offline_after.max(1),
-        retry: RetryPolicy {
-            tries: args.tries.max(1),
-            turnaround: Duration::from_millis(args.turnaround_ms),
-            ..RetryPolicy::default()
-        },
-        ..CollectorConfig::default()
-    };
+    let mut config = CollectorConfig::from_config(&file.collector, &defaults);
+    if let Some(s) = args.interval_s {
+        config.collection_interval = Duration::from_secs(s.max(1));
+    }
+    if let Some(ms) = args.live_floor_ms {
+        config.live_floor = Duration::from_millis(ms);
+    }
+    config.live_sweeps = !args.no_live && !args.once;
+    if let Some(n) = args.offline_after {
+        config.offline_after = n.max(1);
+    }
+    if let Some(n) = args.tries {
+        config.retry.tries = n.max(1);
+    }
+    if let Some(ms) = args.turnaround_ms {
+        config.retry.turnaround = Duration::from_millis(ms);
+    }
     let charger = Arc::new(LedgerCharger::new(store.clone(), ledger.clone()));
     let started = Instant::now();
     let mut handle = Collector::spawn(store, charger, &profiles, config)?;

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use voltvend::auth::audit;
+use voltvend::auth::{Role, audit, operators};
 use voltvend::config::{self, Config};
 use voltvend::site::repo;
 use voltvend::store::Store;
@@ -10,7 +10,9 @@ use voltvend::store::Store;
 /// Create the data directory, a commented default config and the store.
 ///
 /// Writes DIR/voltvend.toml (every key with its default and a comment; `paths.data_dir`
-/// set to DIR) unless it exists, creates the store it names and stores the site defaults.
+/// set to DIR) unless it exists, creates the store it names, stores the site defaults and,
+/// if the store has no operator yet, creates the first admin with a generated password
+/// that is printed once and must be changed at the first login.
 /// Running it again keeps the existing config and store. Point the other commands at
 /// the config with --config or VOLTVEND_CONFIG, or copy it to /etc/voltvend/voltvend.toml.
 #[derive(clap::Args)]
@@ -18,6 +20,10 @@ pub struct Args {
     /// The data directory to create.
     #[arg(long, value_name = "DIR", default_value = "/var/lib/voltvend")]
     dir: PathBuf,
+    /// Name of the first admin operator, created (with a generated password printed
+    /// once) when the store has no operator yet.
+    #[arg(long, value_name = "NAME", default_value = "admin")]
+    admin: String,
 }
 
 /// The default config text with `paths.data_dir` set to `dir`.
@@ -77,8 +83,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if existed { "kept" } else { "created" },
         store_path.display()
     );
-    // TODO(auth::operators): create the first admin operator with a generated first-login
-    // password printed once, when auth::operators is on main.
+    // The first admin: only while there is no operator at all, with a random password
+    // shown this once (the store keeps only its argon2id hash) and changed at first login.
+    if operators::list(&store)?.is_empty() {
+        let password = operators::generate_password();
+        operators::add(&store, &actor, &args.admin, Role::Admin, &password)?;
+        println!(
+            "created the admin operator '{}' with the password {password}\n  (shown only \
+             now; it must be changed at the first login)",
+            args.admin
+        );
+    }
     println!(
         "next: export VOLTVEND_CONFIG={} and import the site (voltvend import --help)",
         config_path.display()

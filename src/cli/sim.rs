@@ -36,7 +36,7 @@ pub struct Args {
     /// Reply turnaround in ms.
     #[arg(long, default_value_t = 20)]
     pub turnaround_ms: u64,
-    /// Simulated seconds per real second.
+    /// Simulated seconds per real second (0 = simulated time stands still).
     #[arg(long)]
     pub accel: Option<u64>,
     /// Seed (printed when drawn at random).

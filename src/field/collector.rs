@@ -74,6 +74,32 @@ pub enum CollectorError {
     Stopped(MeterId),
 }
 
+impl CollectorConfig {
+    /// From the config file's `[collector]` section and the site defaults (whose
+    /// `collection_interval_s` already carries `collector.interval`, see
+    /// `config::Config::apply_to`).
+    pub fn from_config(
+        section: &crate::config::CollectorSection,
+        defaults: &crate::site::model::SiteDefaults,
+    ) -> CollectorConfig {
+        CollectorConfig {
+            collection_interval: Duration::from_secs(u64::from(
+                defaults.collection_interval_s.max(1),
+            )),
+            live_floor: section.live_sweep_floor.0,
+            live_sweeps: true,
+            offline_after: section.offline_after.max(1),
+            retry: RetryPolicy {
+                tries: section.retries.saturating_add(1),
+                turnaround: section.answer_slack.0,
+                connect_timeout: section.connect_timeout.0,
+                ..RetryPolicy::default()
+            },
+            max_registers: 125,
+        }
+    }
+}
+
 /// A bus: a gateway and its port number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BusKey {
@@ -148,6 +174,11 @@ impl CollectorHandle {
     /// The next cycle report of any bus (`None` once every bus task stopped).
     pub async fn next_cycle(&mut self) -> Option<CycleReport> {
         self.cycles.recv().await
+    }
+
+    /// A cycle report if one is waiting (never blocks).
+    pub fn try_next_cycle(&mut self) -> Option<CycleReport> {
+        self.cycles.try_recv().ok()
     }
 
     pub fn bus_count(&self) -> usize {

@@ -67,18 +67,20 @@ pub(crate) fn fingerprint(req: &Request) -> String {
     hex::encode(Sha256::digest(encode(req)))
 }
 
+/// Runs one request; the flag says whether it was newly carried out (false = the answer
+/// of an earlier identical request).
 pub(crate) fn run(
     tx: &mut Tx<'_>,
     actor: &Actor,
     key: &str,
     req: &Request,
-) -> Result<OpReceipt, LedgerError> {
+) -> Result<(OpReceipt, bool), LedgerError> {
     check_permission(actor, req)?;
     check_key(key)?;
     let fp = fingerprint(req);
     if let Some(rec) = tx.key(key)? {
         return if rec.fingerprint == fp {
-            Ok(rec.receipt)
+            Ok((rec.receipt, false))
         } else {
             Err(LedgerError::KeyReused {
                 key: key.to_string(),
@@ -96,8 +98,8 @@ pub(crate) fn run(
         Request::ChargeConsumption(r) => plan_charge(tx, r)?,
     };
     match outcome {
-        Outcome::Replay(receipt) => Ok(receipt),
-        Outcome::Apply(plan) => apply(tx, actor, key, fp, *plan),
+        Outcome::Replay(receipt) => Ok((receipt, false)),
+        Outcome::Apply(plan) => Ok((apply(tx, actor, key, fp, *plan)?, true)),
     }
 }
 

@@ -71,6 +71,7 @@ struct Inner {
     jobs: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     cap: Arc<AtomicI64>,
+    committed: tokio::sync::broadcast::Sender<OpReceipt>,
 }
 
 impl Drop for Inner {
@@ -96,12 +97,14 @@ impl Ledger {
         }
         let (send, recv) = mpsc::channel();
         let cap = Arc::new(AtomicI64::new(writer::NO_CAP));
+        let (committed, _) = tokio::sync::broadcast::channel(1024);
         let writer = {
             let store = store.clone();
             let cap = cap.clone();
+            let committed = committed.clone();
             std::thread::Builder::new()
                 .name("ledger-writer".into())
-                .spawn(move || writer::run(store, recv, cap))
+                .spawn(move || writer::run(store, recv, cap, committed))
                 .map_err(|e| LedgerError::BatchFailed(format!("cannot start the writer: {e}")))?
         };
         Ok(Ledger {
@@ -110,12 +113,21 @@ impl Ledger {
                 jobs: Some(send),
                 writer: Some(writer),
                 cap,
+                committed,
             }),
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Receipts of newly committed operations, in commit order, sent after their commit
+    /// (replayed retries are not sent again). For the control queue (trip a host-mode meter
+    /// whose balance reached zero) and alarms (balance thresholds). A receiver that falls
+    /// more than 1024 behind gets `Lagged` and should re-read balances.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<OpReceipt> {
+        self.inner.committed.subscribe()
     }
 
     /// Sets the hoarding cap (囤积金额上限): no sale may take a balance above it.

@@ -25,6 +25,9 @@ pub const MAX_BATCH: usize = 512;
 
 pub(crate) type Answer = Result<OpReceipt, LedgerError>;
 
+/// A request's answer and whether it was newly committed (not a replay).
+type Outcome = Result<(OpReceipt, bool), LedgerError>;
+
 pub(crate) enum Reply {
     Blocking(SyncSender<Answer>),
     Async(tokio::sync::oneshot::Sender<Answer>),
@@ -61,7 +64,12 @@ pub(crate) fn cap_of(cap: &AtomicI64) -> Option<Fen> {
     }
 }
 
-pub(crate) fn run(store: Store, rx: Receiver<Job>, cap: Arc<AtomicI64>) {
+pub(crate) fn run(
+    store: Store,
+    rx: Receiver<Job>,
+    cap: Arc<AtomicI64>,
+    committed: tokio::sync::broadcast::Sender<OpReceipt>,
+) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -87,6 +95,13 @@ pub(crate) fn run(store: Store, rx: Receiver<Job>, cap: Arc<AtomicI64>) {
             Err(e) => vec![Err(LedgerError::BatchFailed(e.to_string()))],
         };
         for (job, answer) in jobs.into_iter().zip(answers) {
+            let answer = answer.map(|(receipt, fresh)| {
+                if fresh {
+                    // Nobody listening is fine.
+                    let _ = committed.send(receipt.clone());
+                }
+                receipt
+            });
             job.reply.send(answer);
         }
     }
@@ -97,13 +112,13 @@ fn guarded_commit(
     store: &Store,
     jobs: &[Job],
     cap: Option<Fen>,
-) -> Result<Vec<Answer>, LedgerError> {
+) -> Result<Vec<Outcome>, LedgerError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(store, jobs, cap)))
         .unwrap_or_else(|_| Err(LedgerError::Invariant("the ledger writer panicked".into())))
 }
 
 /// Runs `jobs` in one durable transaction; `Err` when nothing was committed.
-fn commit(store: &Store, jobs: &[Job], cap: Option<Fen>) -> Result<Vec<Answer>, LedgerError> {
+fn commit(store: &Store, jobs: &[Job], cap: Option<Fen>) -> Result<Vec<Outcome>, LedgerError> {
     let mut txn = store.db().begin_write()?;
     // redb's default, stated because every acknowledgement relies on it.
     txn.set_durability(redb::Durability::Immediate)

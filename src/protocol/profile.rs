@@ -1475,7 +1475,7 @@ mod tests {
         assert_eq!(count(DEFAULT_MODBUS_3P, Group::Live), 2);
         assert_eq!(count(DEFAULT_MODBUS_3P, Group::Full), 4);
         // DL/T 645: one per DI; the three status-word flags share 04000503.
-        assert_eq!(count(DEFAULT_DLT645, Group::Live), 7);
+        assert_eq!(count(DEFAULT_DLT645, Group::Live), 7); // relay_command shares 04000503 too
     }
 
     #[test]

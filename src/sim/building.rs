@@ -228,6 +228,7 @@ impl Building {
                 .load_dir(dir)
                 .map_err(|e| SimError::Config(e.to_string()))?;
         }
+        let profiles = super::bus::profile_arcs(&profiles);
         let mut buses = Vec::with_capacity(config.buses.len());
         let mut meter_index: u64 = 0;
         for (index, b) in config.buses.iter().enumerate() {

@@ -6,7 +6,7 @@ use super::clock::SimClock;
 use super::faults::{Faults, Outcome};
 use super::load::{LoadModel, SimRng, mix};
 use super::meter::{CreditVerifier, MeterInit, MeterState, Refused, SimMeter, VerifiedCredit};
-use super::pacing::{bits_per_char, char_time, wire_time, write_paced};
+use super::pacing::{bits_per_char, char_time, wire_time, write_paced_from};
 use super::tou::TouSchedule;
 use super::{dlt645, modbus};
 use crate::protocol::profile::{Profile, ProfileSet};
@@ -647,6 +647,12 @@ impl MeterHandle {
             .unwrap_or_default()
     }
 
+    /// The tenant presses the meter's button (closes a relay whose closing was permitted
+    /// with DL/T 645 N1 = 1BH). Returns whether the relay is closed now.
+    pub fn press_button(&self) -> bool {
+        self.with(SimMeter::press_button)
+    }
+
     /// The credit hook (`accept_credit(bytes)`): verifies with the env's verifier.
     pub fn accept_credit(&self, token: &[u8]) -> Result<VerifiedCredit, Refused> {
         let v = self.shared.env.verifier();
@@ -748,22 +754,20 @@ where
             };
             let Some(frame) = frame else { break };
             let bytes_on_wire = frame.wire_len;
-            let reply = {
-                let _line = shared.line.lock().await;
-                // The request took its wire time to arrive on a real bus.
-                tokio::time::sleep_until(
-                    rx_start + wire_time(bytes_on_wire, shared.timing.char_time()),
-                )
-                .await;
-                let t = match shared.protocol {
-                    SimProtocol::Modbus => rtu_transaction(&shared, &frame.body),
-                    SimProtocol::Dlt645 => dlt645::transaction(&shared, &frame.body),
-                };
-                reply_bytes(&shared, t)
+            let _line = shared.line.lock().await;
+            // The request took its wire time to arrive on a real bus.
+            let request_end = rx_start + wire_time(bytes_on_wire, shared.timing.char_time());
+            tokio::time::sleep_until(request_end).await;
+            let t = match shared.protocol {
+                SimProtocol::Modbus => rtu_transaction(&shared, &frame.body),
+                SimProtocol::Dlt645 => dlt645::transaction(&shared, &frame.body),
             };
-            if let Some((delay, bytes)) = reply {
-                tokio::time::sleep(delay).await;
-                write_paced(&mut stream, &bytes, shared.timing.char_time()).await?;
+            if let Some((delay, bytes)) = reply_bytes(&shared, t) {
+                // Reply slots are counted from the end of the request, so a late wake-up
+                // does not stretch the exchange beyond what the line takes.
+                let now_less = Instant::now().checked_sub(delay).unwrap_or(request_end);
+                let start = request_end.max(now_less) + delay;
+                write_paced_from(&mut stream, &bytes, shared.timing.char_time(), start).await?;
             }
             rx_start = Instant::now();
         }
@@ -899,11 +903,21 @@ async fn serve_modbus_tcp(shared: Arc<BusShared>, mut stream: TcpStream) -> std:
     }
 }
 
+/// Profiles by name, shared: thousands of meters hold one copy of each profile.
+pub type ProfileArcs = std::collections::BTreeMap<String, Arc<Profile>>;
+
+/// Shares the profiles of a set.
+pub fn profile_arcs(set: &ProfileSet) -> ProfileArcs {
+    set.iter()
+        .map(|p| (p.name.clone(), Arc::new(p.clone())))
+        .collect()
+}
+
 /// Builds a bus's meters from a simple description (used by the CLI and `Building`).
 pub fn default_meter_setup(
     protocol: SimProtocol,
     address: SimAddress,
-    profiles: &ProfileSet,
+    profiles: &ProfileArcs,
     profile: Option<&str>,
     seed: u64,
     index: u64,
@@ -920,7 +934,7 @@ pub fn default_meter_setup(
     let peak = category.typical_peak_w() * (700 + (key >> 8) as i64 % 600) / 1000;
     Ok(MeterSetup {
         address,
-        profile: Arc::new(p.clone()),
+        profile: p.clone(),
         load: LoadModel {
             category,
             peak_w: if p.phases == 3 { peak * 3 } else { peak },

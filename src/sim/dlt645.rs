@@ -154,7 +154,11 @@ fn handle(m: &mut SimMeter, req: &Decoded, v: Option<&dyn CreditVerifier>) -> Op
                 N1_KEEP_POWER => Some(CommandKind::KeepPowerOn),
                 N1_KEEP_POWER_RELEASE => Some(CommandKind::PrepaidOn),
                 // Close permitted: the tenant must press the button; the relay stays open.
-                N1_CLOSE_PERMITTED | N1_ALARM | N1_ALARM_CLEAR => None,
+                N1_CLOSE_PERMITTED => {
+                    m.permit_close();
+                    None
+                }
+                N1_ALARM | N1_ALARM_CLEAR => None,
                 _ => return abnormal(ERR_OTHER),
             };
             match kind.map(|k| m.command(k)) {

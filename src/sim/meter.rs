@@ -124,6 +124,8 @@ pub struct MeterState {
     pub prepaid_mode: bool,
     pub relay_open: bool,
     pub trip_reason: Option<TripReason>,
+    /// DL/T 645 N1 = 1BH: closing is permitted but waits for the tenant's button.
+    pub close_permitted: bool,
     pub user_code: i64,
     pub ct_ratio: i64,
     /// Instantaneous values at `last_update`.
@@ -170,6 +172,7 @@ impl SimMeter {
                 prepaid_mode: init.prepaid_mode,
                 relay_open: false,
                 trip_reason: None,
+                close_permitted: false,
                 user_code: 0,
                 ct_ratio: 1,
                 power_w: 0,
@@ -329,6 +332,8 @@ impl SimMeter {
             "overdraft" => (-bal).max(0),
             names::PURCHASE_COUNT => i64::from(s.purchase_count),
             names::RELAY_OPEN => i64::from(s.relay_open),
+            // Status word 3 bit 6: the last relay command was a trip still in force.
+            "relay_command" => i64::from(s.relay_open && !s.close_permitted),
             names::KEEP_POWER => i64::from(s.keep_power),
             names::PREPAID_MODE => i64::from(s.prepaid_mode),
             names::ALARM1 => s.alarm1.0,
@@ -414,12 +419,14 @@ impl SimMeter {
         let s = &mut self.state;
         match kind {
             CommandKind::RelayTrip => {
+                s.close_permitted = false;
                 s.relay_open = true;
                 s.trip_reason = Some(TripReason::Remote);
                 s.power_w = 0;
             }
             CommandKind::RelayClose => {
                 s.relay_open = false;
+                s.close_permitted = false;
                 s.trip_reason = None;
             }
             CommandKind::KeepPowerOn => s.keep_power = true,
@@ -438,6 +445,26 @@ impl SimMeter {
         // A close at zero balance in meter mode trips again at once, as the real meter does.
         self.enforce();
         Ok(())
+    }
+
+    /// DL/T 645 N1 = 1BH: permit closing; the relay stays open until the tenant presses the
+    /// meter's button ([`SimMeter::press_button`]).
+    pub fn permit_close(&mut self) {
+        if self.state.relay_open {
+            self.state.close_permitted = true;
+        }
+    }
+
+    /// The tenant presses the button: closes the relay when closing was permitted (and the
+    /// meter's own money rules allow it). Returns whether the relay is now closed.
+    pub fn press_button(&mut self) -> bool {
+        if self.state.close_permitted {
+            self.state.relay_open = false;
+            self.state.close_permitted = false;
+            self.state.trip_reason = None;
+            self.enforce();
+        }
+        !self.state.relay_open
     }
 
     /// The credit hook: verifies token bytes and, if good, adds the amount and moves the

@@ -39,8 +39,9 @@ pub fn wire_time(n: usize, char_time: Option<Duration>) -> Duration {
     char_time.map_or(Duration::ZERO, |c| c * u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// Writes `bytes` paced at `char_time` per byte, starting now. Returns when the last byte
-/// has left the (simulated) line, i.e. no sooner than `len × char_time` after the start.
+/// Writes `bytes` paced at `char_time` per byte, starting now: byte *i* is handed over when
+/// it has fully crossed the line, `(i + 1) × char_time` after the start, so the last byte
+/// arrives no sooner than `len × char_time` after the start.
 /// Deadlines are absolute, so timer lateness never accumulates: bytes whose slot has passed
 /// go out together.
 pub async fn write_paced<W: AsyncWrite + Unpin>(
@@ -48,23 +49,37 @@ pub async fn write_paced<W: AsyncWrite + Unpin>(
     bytes: &[u8],
     char_time: Option<Duration>,
 ) -> std::io::Result<()> {
+    write_paced_from(w, bytes, char_time, Instant::now()).await
+}
+
+/// Like [`write_paced`], with the first byte's slot at `start` (which may lie ahead: the
+/// writer waits; or behind: late bytes go out at once). Scheduling the whole reply from one
+/// absolute start means a late timer wake-up before the reply does not add to its duration.
+pub async fn write_paced_from<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    bytes: &[u8],
+    char_time: Option<Duration>,
+    start: Instant,
+) -> std::io::Result<()> {
+    tokio::time::sleep_until(start).await;
     let Some(ct) = char_time else {
         w.write_all(bytes).await?;
         return w.flush().await;
     };
-    let start = Instant::now();
     let mut sent = 0usize;
     while sent < bytes.len() {
-        // Byte i may start at start + i×ct; send every byte whose slot has come.
-        let elapsed = start.elapsed();
-        let due = ((elapsed.as_nanos() / ct.as_nanos().max(1)) as usize + 1).min(bytes.len());
+        // Byte i has fully arrived (stop bit included) at start + (i+1)×ct, which is when a
+        // UART hands it to the reader: send every byte whose arrival time has come.
+        let elapsed = Instant::now().saturating_duration_since(start);
+        let due = ((elapsed.as_nanos() / ct.as_nanos().max(1)) as usize).min(bytes.len());
         if due > sent {
             w.write_all(&bytes[sent..due]).await?;
             w.flush().await?;
             sent = due;
         }
         if sent < bytes.len() {
-            tokio::time::sleep_until(start + ct * u32::try_from(sent).unwrap_or(u32::MAX)).await;
+            tokio::time::sleep_until(start + ct * u32::try_from(sent + 1).unwrap_or(u32::MAX))
+                .await;
         }
     }
     tokio::time::sleep_until(start + wire_time(bytes.len(), Some(ct))).await;
