@@ -126,6 +126,14 @@ fn every_acknowledged_sale_survives_sigkill_exactly_once() {
     let ledger = Ledger::open(store).unwrap();
     let report = ledger.verify().unwrap();
     assert!(report.is_ok(), "seed {seed}: {:?}", report.problems);
+    // One intact audit entry per operation: none lost or half-written by a kill.
+    let audit = voltvend::auth::audit::verify(ledger.store()).unwrap();
+    assert!(
+        audit.is_intact(),
+        "seed {seed}: audit {:?}",
+        audit.first_problem
+    );
+    assert_eq!(audit.entries, report.operations, "seed {seed}");
     let sales = ledger
         .operations(&OpFilter {
             kind: Some(OpKind::Sale),

@@ -59,8 +59,10 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use writer::{Job, Reply};
 
-/// A handle on the ledger; clone it freely. The writer thread stops when the last handle
-/// is dropped (after finishing the requests already queued).
+/// A handle on the ledger; clone it freely. Open ONE per process and share clones: each
+/// `Ledger::open` starts its own writer, and two writers would split the group commits.
+/// The writer thread stops when the last handle is dropped (after finishing the requests
+/// already queued).
 #[derive(Clone)]
 pub struct Ledger {
     inner: Arc<Inner>,
