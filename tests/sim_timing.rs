@@ -228,3 +228,35 @@ async fn meter_mode_trips_at_zero_balance_with_accelerated_time() {
         "runs into overdraft"
     );
 }
+
+/// Test helpers on the meter handle: a fixed load for overload tests, a balance override
+/// that the meter's own rules act on at once.
+#[tokio::test]
+async fn handle_overrides_load_and_balance() {
+    let t0: jiff::Timestamp = "2026-06-01T04:00:00Z".parse().expect("ts");
+    let clock = SimClock::manual(t0);
+    let mut b = BusConfig::quick(0, SimProtocol::Modbus, "tcp:127.0.0.1:0", 0);
+    b.meter.push(MeterConfig {
+        address: "1".into(),
+        billing: Some(SimBilling::Meter),
+        ..MeterConfig::default()
+    });
+    let cfg = SimConfig {
+        buses: vec![b],
+        ..SimConfig::default()
+    };
+    let building = Building::spawn_in(cfg, SimEnv::new(clock.clone(), tz(), 5))
+        .await
+        .expect("building");
+    let m = building.meter(0, "1").expect("meter");
+    m.set_load_w(Some(9_000));
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(m.value(names::POWER), Some(9_000));
+    m.set_balance(voltvend::units::Fen(0));
+    assert_eq!(
+        m.value(names::RELAY_OPEN),
+        Some(1),
+        "meter mode trips at zero"
+    );
+    assert_eq!(m.value(names::POWER), Some(0));
+}

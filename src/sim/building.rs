@@ -421,4 +421,24 @@ faults = { slow_reply_ms = 300 }
         let e = SimConfig::from_toml_str(&bad, "sim.toml").expect_err("bad");
         assert!(e.to_string().contains("sim.toml:9"), "{e}");
     }
+
+    /// The sim.toml shown in docs/simulator.md parses and starts (the docs do not lie).
+    #[tokio::test]
+    async fn documented_sim_toml_starts() {
+        let doc = include_str!("../../docs/simulator.md");
+        let after = doc.split("## sim.toml").nth(1).expect("section");
+        let block = after
+            .split("```toml")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .expect("toml block");
+        let cfg = SimConfig::from_toml_str(block, "docs/simulator.md").expect("parses");
+        assert_eq!(cfg.buses[0].faults.permille, Some(5));
+        let b = Building::spawn(cfg).await.expect("starts");
+        assert_eq!(b.seed(), 42);
+        let m = b.meter(0, "20").expect("meter 20");
+        assert_eq!(m.snapshot().serial, "240000000020");
+        assert_eq!(m.faults().slow_reply_ms, 300);
+        assert_eq!(b.bus(0).expect("bus").addresses().len(), 9);
+    }
 }

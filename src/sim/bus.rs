@@ -647,6 +647,20 @@ impl MeterHandle {
             .unwrap_or_default()
     }
 
+    /// Replaces the meter's load with a constant one in W (`None`: back to its profile), e.g.
+    /// to drive it into overload. Energy up to now is booked at the old load first.
+    pub fn set_load_w(&self, watts: Option<i64>) {
+        self.with(|m| m.load.fixed_w = watts);
+    }
+
+    /// Sets the meter's own balance (tests of drift between meter and ledger).
+    pub fn set_balance(&self, balance: crate::units::Fen) {
+        self.with(|m| {
+            m.state.balance = crate::units::SubFen::from_fen(balance);
+            m.enforce();
+        });
+    }
+
     /// The tenant presses the meter's button (closes a relay whose closing was permitted
     /// with DL/T 645 N1 = 1BH). Returns whether the relay is closed now.
     pub fn press_button(&self) -> bool {

@@ -266,7 +266,7 @@ impl SimMeter {
 
     /// Meter-mode rules: trip at zero balance unless keep-power; close again when credit
     /// brings the balance above zero after an arrears trip.
-    fn enforce(&mut self) {
+    pub fn enforce(&mut self) {
         let s = &mut self.state;
         let local_control = s.billing == SimBilling::Meter && s.prepaid_mode;
         if local_control && !s.keep_power && s.balance.0 <= 0 && !s.relay_open {
