@@ -147,7 +147,8 @@ fn unknown_references_are_reported() {
     let text = format!(
         "{METER_HEADER}\
          M1,5,modbus,generic-modbus,1,GW9,1,A-101,host,,,,\n\
-         M2,6,modbus,generic-modbus,1,GW1,3,A-999,host,night,,,\n"
+         M2,6,modbus,generic-modbus,1,GW1,3,A-999,host,night,,,\n\
+         M3,300,modbus,generic-modbus,1,GW8,1,A-998,host,,,,\n"
     );
     assert_eq!(
         rejected(&store, dir.path(), Kind::Meters, &text),
@@ -158,6 +159,12 @@ fn unknown_references_are_reported() {
             "DIR/meters.csv:3: column 'unit': unit 'A-999' does not exist; import it first \
              (voltvend import units)",
             "DIR/meters.csv:3: column 'tariff': tariff 'night' does not exist",
+            // A row with a bad cell still has its references checked.
+            "DIR/meters.csv:4: column 'address': '300' is not a valid address (1-247)",
+            "DIR/meters.csv:4: column 'gateway': gateway 'GW8' does not exist; import it \
+             first (voltvend import gateways)",
+            "DIR/meters.csv:4: column 'unit': unit 'A-998' does not exist; import it first \
+             (voltvend import units)",
         ]
     );
     let units = "unit,building,floor\nC-1,C,1\nA-1301,A,13\n";

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use voltvend::protocol::dlt645;
 use voltvend::protocol::profile::names;
 use voltvend::sim::{
     Building, BusConfig, Endpoint, Faults, MeterConfig, SimClock, SimConfig, SimEnv, SimProtocol,
@@ -61,8 +62,16 @@ async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     s.write_all(req).await.expect("write");
     let mut out = Vec::new();
     let mut buf = [0u8; 256];
+    // Read until the bytes form a whole frame (or a definite error), not until a pause:
+    // a loaded CI machine can stall the reader longer than any inter-byte gap we'd pick.
     loop {
-        let wait = if out.is_empty() { 400 } else { 60 };
+        let started = out.contains(&0x68);
+        let wait = match dlt645::decode(&out) {
+            Ok(_) => return out,
+            Err(e) if !started || e.is_incomplete() => 2000,
+            // A definite error (e.g. the checksum fault): take what else arrives promptly.
+            Err(_) => 300,
+        };
         match tokio::time::timeout(Duration::from_millis(wait), s.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => out.extend_from_slice(&buf[..n]),
             _ => return out,
@@ -113,7 +122,8 @@ async fn dlt645_dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin
         ]
     );
     // Forward active energy rate 4 (valley) 00010400: XXXXXX.XX kWh, BCD, low byte first.
-    let r = parse(&exchange(s, &read_req(0x0001_0400)).await).expect("valid reply");
+    let raw = exchange(s, &read_req(0x0001_0400)).await;
+    let r = parse(&raw).unwrap_or_else(|| panic!("valid reply: {raw:02x?}"));
     assert_eq!(r.0, ADDR_WIRE);
     assert_eq!(r.1, 0x91, "normal read reply");
     assert_eq!(r.2[..4], 0x0001_0400u32.to_le_bytes());

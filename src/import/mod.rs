@@ -182,6 +182,11 @@ trait Importable: Record {
     fn from_row(r: &RowView, existing: &BTreeMap<String, Self>) -> Result<Self, Vec<FieldProblem>>;
     /// Problems with what the record refers to, judged against the whole site after import.
     fn references(&self, state: &State) -> Vec<FieldProblem>;
+    /// The same reference checks for a row that has bad cells (so no record), from the
+    /// cells that are themselves valid: every problem is reported in one pass.
+    fn raw_references(_r: &RowView, _state: &State) -> Vec<FieldProblem> {
+        Vec::new()
+    }
     /// Problems between records (two meters on one address, a unit held twice), as
     /// (line, problem), judged against the whole site after import.
     fn clashes(_rows: &[(usize, Self)], _state: &State) -> Vec<(usize, FieldProblem)> {
@@ -245,6 +250,14 @@ impl Importable for Unit {
                 .map(|why| problem("floor", why))
                 .into_iter()
                 .collect(),
+        }
+    }
+    fn raw_references(r: &RowView, s: &State) -> Vec<FieldProblem> {
+        match records::row_key(r, "building") {
+            Some(b) if !s.buildings.contains_key(&b) => {
+                vec![problem("building", missing("building", &b, "buildings"))]
+            }
+            _ => Vec::new(),
         }
     }
     fn upsert(&self, txn: &WriteTransaction, actor: &Actor) -> Result<Change, SiteError> {
@@ -344,6 +357,33 @@ impl Importable for Meter {
         }
         out
     }
+    fn raw_references(r: &RowView, s: &State) -> Vec<FieldProblem> {
+        let mut out = Vec::new();
+        if let Some(g) = records::row_key(r, "gateway") {
+            match s.gateways.get(&g) {
+                None => out.push(problem("gateway", missing("gateway", &g, "gateways"))),
+                Some(gw) => {
+                    if let Some(bus) = r.get("bus").and_then(|b| b.parse::<u8>().ok())
+                        && bus >= 1
+                        && gw.bus(bus).is_none()
+                    {
+                        out.push(problem("bus", repo::no_such_bus(gw, bus)));
+                    }
+                }
+            }
+        }
+        if let Some(u) = records::row_key(r, "unit")
+            && !s.units.contains_key(&u)
+        {
+            out.push(problem("unit", missing("unit", &u, "units")));
+        }
+        if let Some(t) = records::row_key(r, "tariff")
+            && !s.tariffs.contains(&t)
+        {
+            out.push(problem("tariff", format!("tariff '{t}' does not exist")));
+        }
+        out
+    }
     fn upsert(&self, txn: &WriteTransaction, actor: &Actor) -> Result<Change, SiteError> {
         repo::upsert_meter(txn, actor, self)
     }
@@ -397,6 +437,14 @@ impl Importable for Tenant {
             }
         }
         out
+    }
+    fn raw_references(r: &RowView, s: &State) -> Vec<FieldProblem> {
+        let cell = r.get("units").unwrap_or("");
+        cell.split([';', ',', '、', '；', '，'])
+            .map(str::trim)
+            .filter(|u| !u.is_empty() && !s.units.contains_key(*u))
+            .map(|u| problem("units", missing("unit", u, "units")))
+            .collect()
     }
     fn upsert(&self, txn: &WriteTransaction, actor: &Actor) -> Result<Change, SiteError> {
         repo::upsert_tenant(txn, actor, self)
@@ -453,6 +501,7 @@ fn run<R: Importable>(
     let mut problems: Vec<Problem> = Vec::new();
     let mut rows: Vec<(usize, R)> = Vec::new();
     let mut first_line: BTreeMap<String, usize> = BTreeMap::new();
+    let mut bad_rows = Vec::new();
     for row in &sheet.rows {
         let extra = row.cells.len().saturating_sub(layout.width());
         if row.cells[layout.width().min(row.cells.len())..]
@@ -501,6 +550,7 @@ fn run<R: Importable>(
                     fps.into_iter()
                         .map(|fp| at(row.line, Some(fp.column), fp.why)),
                 );
+                bad_rows.push(row);
             }
         }
     }
@@ -510,6 +560,11 @@ fn run<R: Importable>(
     for (line, rec) in &rows {
         for fp in rec.references(&state) {
             problems.push(at(*line, Some(fp.column), fp.why));
+        }
+    }
+    for row in bad_rows {
+        for fp in R::raw_references(&layout.view(row), &state) {
+            problems.push(at(row.line, Some(fp.column), fp.why));
         }
     }
     for (line, fp) in R::clashes(&rows, &state) {

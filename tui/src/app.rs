@@ -1,0 +1,1212 @@
+//! Console state and what keys do to it. Drawing (`ui`) only reads this; the API is
+//! reached through a `Transport` passed in, so state changes are testable.
+
+use crate::api::{ApiErr, Transport};
+use crate::keys::{self, Action, Context};
+use crate::widgets::{Status, meter_status, money, parse_money};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Login,
+    ChangePassword,
+    Dashboard,
+    Meters,
+    Sales,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SiteStatus {
+    pub site_name: String,
+    pub meters: usize,
+    pub meters_offline: usize,
+    pub tenants: usize,
+    pub tenants_in_arrears: usize,
+    pub outbox_pending: usize,
+    pub receipts_failed: usize,
+    pub topups_needing_refund: usize,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Gateway {
+    pub gateway: String,
+    pub name: String,
+    pub buses: usize,
+    pub online: bool,
+    pub last_error: Option<String>,
+    pub last_cycle_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MeterRow {
+    pub meter: String,
+    pub unit: Option<String>,
+    pub tenant: Option<String>,
+    pub gateway: String,
+    pub bus: u8,
+    pub protocol: String,
+    pub billing: String,
+    pub online: Option<bool>,
+    pub last_ok: Option<String>,
+    pub last_error: Option<String>,
+    pub power_w: Option<i64>,
+    pub total_wh: Option<i64>,
+    pub relay: String,
+    pub meter_balance_fen: Option<i64>,
+    pub lock: Option<Value>,
+    /// Filled in from the tenant list.
+    #[serde(skip)]
+    pub tenant_name: String,
+    #[serde(skip)]
+    pub balance_fen: Option<i64>,
+    #[serde(skip)]
+    pub status: Option<Status>,
+}
+
+impl MeterRow {
+    pub fn status(&self) -> Status {
+        self.status.unwrap_or(Status::Unopened)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TenantRow {
+    pub tenant: String,
+    pub name: String,
+    pub units: Vec<String>,
+    pub has_account: bool,
+    pub balance_fen: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TenantMeter {
+    pub meter: String,
+    pub unit: Option<String>,
+    pub online: Option<bool>,
+    pub power_w: Option<i64>,
+    pub relay: String,
+    pub total_wh: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TenantView {
+    pub tenant: String,
+    pub name: String,
+    pub units: Vec<String>,
+    pub balance_fen: i64,
+    pub status: String,
+    pub max_topup_fen: i64,
+    pub meters: Vec<TenantMeter>,
+}
+
+/// One ledger operation as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpLine {
+    pub id: u64,
+    pub at: String,
+    pub kind: String,
+    pub amount_fen: Option<i64>,
+    pub balance_after_fen: Option<i64>,
+}
+
+impl OpLine {
+    pub fn from_json(v: &Value) -> Option<OpLine> {
+        let detail = v.get("detail")?.as_object()?;
+        let (kind, body) = detail.iter().next()?;
+        Some(OpLine {
+            id: v.get("id")?.as_u64()?,
+            at: v
+                .get("at")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .chars()
+                .take(16)
+                .collect::<String>()
+                .replace('T', " "),
+            kind: kind.clone(),
+            amount_fen: body.get("amount").and_then(Value::as_i64),
+            balance_after_fen: v.get("balance_after").and_then(Value::as_i64),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Unit,
+    Meter,
+    Status,
+    Power,
+    Balance,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Unit => SortKey::Meter,
+            SortKey::Meter => SortKey::Status,
+            SortKey::Status => SortKey::Power,
+            SortKey::Power => SortKey::Balance,
+            SortKey::Balance => SortKey::Unit,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Unit => "unit",
+            SortKey::Meter => "meter",
+            SortKey::Status => "status",
+            SortKey::Power => "power",
+            SortKey::Balance => "balance",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    pub name: String,
+    pub password: String,
+    pub new_password: String,
+    pub repeat: String,
+    pub focus: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetersState {
+    pub rows: Vec<MeterRow>,
+    /// Indices into `rows` after filter and sort (recomputed on change, not per frame).
+    pub view: Vec<usize>,
+    pub filter: String,
+    pub filtering: bool,
+    pub sort: SortKey,
+    pub desc: bool,
+    pub selected: usize,
+    pub detail: Option<MeterDetail>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MeterDetail {
+    pub meter: String,
+    /// Recent power readings (W), oldest first, for the sparkline.
+    pub power: Vec<u64>,
+    pub energy_wh: Vec<i64>,
+    /// Commands sent from this console session: (outbox id, command).
+    pub history: Vec<(u64, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalesField {
+    None,
+    Lookup,
+    Amount,
+    Reason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoneyOp {
+    Sale,
+    Refund,
+    Reverse,
+}
+
+pub const METHODS: [&str; 5] = ["cash", "wechat", "alipay", "unionpay", "card"];
+
+#[derive(Debug, Clone)]
+pub struct SalesState {
+    pub lookup: String,
+    pub field: SalesField,
+    pub op: MoneyOp,
+    pub amount: String,
+    pub method: usize,
+    pub reason: String,
+    pub tenant: Option<TenantView>,
+    pub ops: Vec<OpLine>,
+    pub selected_op: usize,
+    /// The last completed sale/refund/reversal, shown large so the cashier can read it out.
+    pub last_result: Option<String>,
+}
+
+/// What a confirmation dialog will do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    Sale {
+        tenant: String,
+        amount_fen: i64,
+        method: String,
+    },
+    Refund {
+        tenant: String,
+        amount_fen: i64,
+        reason: String,
+    },
+    Reverse {
+        op: u64,
+        reason: String,
+    },
+    Command {
+        meter: String,
+        command: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub pending: Pending,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub colors256: bool,
+    pub token: Option<String>,
+    pub operator: Option<(String, String)>,
+    pub form: Form,
+    pub status: Option<SiteStatus>,
+    pub gateways: Vec<Gateway>,
+    pub tenants: Vec<TenantRow>,
+    /// (count, total fen) of sales today (UTC day) among the latest operations.
+    pub sales_today: (usize, i64),
+    pub alarm1_fen: i64,
+    pub alarm2_fen: i64,
+    pub meters: MetersState,
+    pub sales: SalesState,
+    pub confirm: Option<Confirm>,
+    pub help: bool,
+    pub message: Option<(Level, String)>,
+    pub quit: bool,
+    /// Today's date "YYYY-MM-DD" (UTC), injected so drawing and tests are deterministic.
+    pub today: String,
+    seq: u64,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App::new()
+    }
+}
+
+impl App {
+    pub fn new() -> App {
+        App {
+            screen: Screen::Login,
+            colors256: true,
+            token: None,
+            operator: None,
+            form: Form::default(),
+            status: None,
+            gateways: Vec::new(),
+            tenants: Vec::new(),
+            sales_today: (0, 0),
+            alarm1_fen: 10_000,
+            alarm2_fen: 3_000,
+            meters: MetersState {
+                rows: Vec::new(),
+                view: Vec::new(),
+                filter: String::new(),
+                filtering: false,
+                sort: SortKey::Unit,
+                desc: false,
+                selected: 0,
+                detail: None,
+            },
+            sales: SalesState {
+                lookup: String::new(),
+                field: SalesField::Lookup,
+                op: MoneyOp::Sale,
+                amount: String::new(),
+                method: 0,
+                reason: String::new(),
+                tenant: None,
+                ops: Vec::new(),
+                selected_op: 0,
+                last_result: None,
+            },
+            confirm: None,
+            help: false,
+            message: None,
+            quit: false,
+            today: today_utc(),
+            seq: 0,
+        }
+    }
+
+    /// Which key table applies now.
+    pub fn context(&self) -> Context {
+        if self.confirm.is_some() {
+            return Context::Confirm;
+        }
+        match self.screen {
+            Screen::Login | Screen::ChangePassword => Context::Typing,
+            Screen::Dashboard => Context::Global,
+            Screen::Meters if self.meters.filtering => Context::Typing,
+            Screen::Meters if self.meters.detail.is_some() => Context::MeterDetail,
+            Screen::Meters => Context::Meters,
+            Screen::Sales if self.sales.field != SalesField::None => Context::Typing,
+            Screen::Sales => Context::Sales,
+        }
+    }
+
+    pub fn info(&mut self, m: impl Into<String>) {
+        self.message = Some((Level::Info, m.into()));
+    }
+    pub fn error(&mut self, m: impl Into<String>) {
+        self.message = Some((Level::Error, m.into()));
+    }
+
+    /// One key press.
+    pub fn on_key(&mut self, key: KeyEvent, api: &mut dyn Transport) {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return;
+        }
+        if self.help {
+            // Any key closes help; it never acts on the screen underneath.
+            self.help = false;
+            return;
+        }
+        let ctx = self.context();
+        let action = keys::lookup(ctx, key.code).or_else(|| {
+            if matches!(ctx, Context::Meters | Context::MeterDetail | Context::Sales) {
+                keys::lookup(Context::Global, key.code)
+            } else {
+                None
+            }
+        });
+        match (ctx, action) {
+            (_, Some(Action::Help)) => self.help = true,
+            (Context::Typing, None) => {
+                if let KeyCode::Char(c) = key.code {
+                    self.type_char(c, api);
+                }
+            }
+            (Context::Typing, Some(a)) => self.typing_action(a, api),
+            (Context::Confirm, Some(Action::Confirm)) => self.run_confirmed(api),
+            (Context::Confirm, Some(_)) => {
+                self.confirm = None;
+                self.info("cancelled: nothing was changed");
+            }
+            (_, Some(a)) => self.act(a, api),
+            _ => {}
+        }
+    }
+
+    fn field_mut(&mut self) -> Option<&mut String> {
+        Some(match self.screen {
+            Screen::Login => match self.form.focus {
+                0 => &mut self.form.name,
+                _ => &mut self.form.password,
+            },
+            Screen::ChangePassword => match self.form.focus {
+                0 => &mut self.form.new_password,
+                _ => &mut self.form.repeat,
+            },
+            Screen::Meters => &mut self.meters.filter,
+            Screen::Sales => match self.sales.field {
+                SalesField::Lookup => &mut self.sales.lookup,
+                SalesField::Amount => &mut self.sales.amount,
+                SalesField::Reason => &mut self.sales.reason,
+                SalesField::None => return None,
+            },
+            Screen::Dashboard => return None,
+        })
+    }
+
+    fn type_char(&mut self, c: char, _api: &mut dyn Transport) {
+        if let Some(f) = self.field_mut()
+            && f.chars().count() < 64
+        {
+            f.push(c);
+        }
+        if self.screen == Screen::Meters {
+            self.apply_view();
+        }
+    }
+
+    fn typing_action(&mut self, a: Action, api: &mut dyn Transport) {
+        match a {
+            Action::Backspace => {
+                if let Some(f) = self.field_mut() {
+                    f.pop();
+                }
+                if self.screen == Screen::Meters {
+                    self.apply_view();
+                }
+            }
+            Action::NextField => match self.screen {
+                Screen::Login | Screen::ChangePassword => {
+                    self.form.focus = (self.form.focus + 1) % 2
+                }
+                Screen::Sales
+                    if self.sales.field == SalesField::Amount && self.sales.op == MoneyOp::Sale =>
+                {
+                    self.sales.method = (self.sales.method + 1) % METHODS.len()
+                }
+                _ => {}
+            },
+            Action::Back => match self.screen {
+                Screen::Login => self.quit = true,
+                Screen::ChangePassword => {
+                    self.screen = Screen::Login;
+                    self.token = None;
+                }
+                Screen::Meters => {
+                    self.meters.filtering = false;
+                    self.meters.filter.clear();
+                    self.apply_view();
+                }
+                Screen::Sales => {
+                    self.sales.field = SalesField::None;
+                    self.info("cancelled");
+                }
+                Screen::Dashboard => {}
+            },
+            Action::Submit => self.submit(api),
+            _ => {}
+        }
+    }
+
+    fn submit(&mut self, api: &mut dyn Transport) {
+        match self.screen {
+            Screen::Login => {
+                if self.form.focus == 0 {
+                    self.form.focus = 1;
+                } else {
+                    self.login(api);
+                }
+            }
+            Screen::ChangePassword => {
+                if self.form.focus == 0 {
+                    self.form.focus = 1;
+                } else {
+                    self.change_password(api);
+                }
+            }
+            Screen::Meters => self.meters.filtering = false,
+            Screen::Sales => match self.sales.field {
+                SalesField::Lookup => self.find_tenant(api),
+                SalesField::Amount => self.amount_entered(),
+                SalesField::Reason => self.reason_entered(),
+                SalesField::None => {}
+            },
+            Screen::Dashboard => {}
+        }
+    }
+
+    fn act(&mut self, a: Action, api: &mut dyn Transport) {
+        match a {
+            Action::Quit => self.quit = true,
+            Action::GoDashboard => {
+                self.screen = Screen::Dashboard;
+            }
+            Action::GoMeters => self.screen = Screen::Meters,
+            Action::GoSales => {
+                self.screen = Screen::Sales;
+                if self.sales.tenant.is_none() {
+                    self.sales.field = SalesField::Lookup;
+                }
+            }
+            Action::Refresh => {
+                self.refresh(api);
+                if let Some(t) = self.sales.tenant.as_ref().map(|t| t.tenant.clone()) {
+                    self.load_tenant(&t, api);
+                }
+            }
+            Action::Logout => {
+                if let Some(t) = self.token.take() {
+                    let _ = api.request("POST", "/api/v1/logout", Some(&t), None);
+                }
+                self.screen = Screen::Login;
+                self.form = Form::default();
+                self.info("logged out");
+            }
+            Action::ChangePassword => {
+                self.form.new_password.clear();
+                self.form.repeat.clear();
+                self.form.focus = 0;
+                self.screen = Screen::ChangePassword;
+                self.info("current password is the one you logged in with; type the new one twice");
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => self.move_cursor(a),
+            Action::StartFilter => {
+                self.meters.filtering = true;
+                self.meters.detail = None;
+            }
+            Action::CycleSort => {
+                self.meters.sort = self.meters.sort.next();
+                self.apply_view();
+            }
+            Action::ReverseSort => {
+                self.meters.desc = !self.meters.desc;
+                self.apply_view();
+            }
+            Action::Open => self.open_meter(api),
+            Action::Back => match self.screen {
+                Screen::Meters if self.meters.detail.is_some() => self.meters.detail = None,
+                Screen::Meters => {
+                    self.meters.filter.clear();
+                    self.apply_view();
+                }
+                Screen::Sales => {
+                    self.sales.tenant = None;
+                    self.sales.ops.clear();
+                    self.sales.field = SalesField::Lookup;
+                    self.sales.lookup.clear();
+                }
+                _ => {}
+            },
+            Action::Lookup => {
+                self.sales.lookup.clear();
+                self.sales.field = SalesField::Lookup;
+            }
+            Action::Sell | Action::Refund | Action::Reverse => self.start_money(a),
+            Action::Command(c) => self.ask_command(c),
+            _ => {}
+        }
+    }
+
+    fn move_cursor(&mut self, a: Action) {
+        let (len, cur) = match self.screen {
+            Screen::Meters => (self.meters.view.len(), &mut self.meters.selected),
+            Screen::Sales => (self.sales.ops.len(), &mut self.sales.selected_op),
+            _ => return,
+        };
+        if len == 0 {
+            *cur = 0;
+            return;
+        }
+        let page = 20;
+        *cur = match a {
+            Action::Up => cur.saturating_sub(1),
+            Action::Down => (*cur + 1).min(len - 1),
+            Action::PageUp => cur.saturating_sub(page),
+            Action::PageDown => (*cur + page).min(len - 1),
+            Action::Top => 0,
+            _ => len - 1,
+        };
+    }
+
+    // ---------- session ----------
+
+    fn login(&mut self, api: &mut dyn Transport) {
+        let body = json!({"name": self.form.name.trim(), "password": self.form.password});
+        match api.request("POST", "/api/v1/login", None, Some(&body)) {
+            Ok(v) => {
+                self.token = v.get("token").and_then(Value::as_str).map(String::from);
+                let name = v
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let role = v
+                    .get("role")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                self.operator = Some((name, role));
+                if v.get("must_change_password").and_then(Value::as_bool) == Some(true) {
+                    self.form.focus = 0;
+                    self.screen = Screen::ChangePassword;
+                    self.info("first login: choose a new password before you continue");
+                } else {
+                    self.form.password.clear();
+                    self.screen = Screen::Dashboard;
+                    self.info("logged in");
+                    self.refresh(api);
+                }
+            }
+            Err(e) => {
+                self.form.password.clear();
+                self.error(format!("login refused: {}", e.message));
+            }
+        }
+    }
+
+    fn change_password(&mut self, api: &mut dyn Transport) {
+        if self.form.new_password != self.form.repeat {
+            self.form.repeat.clear();
+            self.form.focus = 1;
+            self.error("the two new passwords differ: type it again");
+            return;
+        }
+        let body =
+            json!({"old_password": self.form.password, "new_password": self.form.new_password});
+        match api.request(
+            "POST",
+            "/api/v1/password",
+            self.token.as_deref(),
+            Some(&body),
+        ) {
+            Ok(_) => {
+                // The daemon ends every session of the operator on a change: log in again.
+                self.form.password = std::mem::take(&mut self.form.new_password);
+                self.form.repeat.clear();
+                self.form.focus = 1;
+                self.screen = Screen::Login;
+                self.login(api);
+                if self.screen == Screen::Dashboard {
+                    self.info("password changed");
+                }
+            }
+            Err(e) => {
+                self.form.new_password.clear();
+                self.form.repeat.clear();
+                self.form.focus = 0;
+                self.error(format!("password not changed: {}", e.message));
+            }
+        }
+    }
+
+    /// A call with the session token; 401 sends the operator back to the login screen.
+    fn call(
+        &mut self,
+        api: &mut dyn Transport,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiErr> {
+        let r = api.request(method, path, self.token.as_deref(), body);
+        if let Err(e) = &r {
+            if e.status == 401 {
+                self.token = None;
+                self.screen = Screen::Login;
+                self.form.password.clear();
+                self.form.focus = 1;
+                self.error(format!("{} — log in again", e.message));
+            } else if e.code == "must_change_password" {
+                self.screen = Screen::ChangePassword;
+                self.form.focus = 0;
+                self.error(e.message.clone());
+            }
+        }
+        r
+    }
+
+    // ---------- data ----------
+
+    /// Reloads everything the dashboard and tables show.
+    pub fn refresh(&mut self, api: &mut dyn Transport) {
+        if self.token.is_none() {
+            return;
+        }
+        let r = (|| -> Result<(), ApiErr> {
+            let s = self.call(api, "GET", "/api/v1/site/settings", None)?;
+            self.alarm1_fen = s
+                .get("alarm1")
+                .and_then(Value::as_i64)
+                .unwrap_or(self.alarm1_fen);
+            self.alarm2_fen = s
+                .get("alarm2")
+                .and_then(Value::as_i64)
+                .unwrap_or(self.alarm2_fen);
+            let st = self.call(api, "GET", "/api/v1/status", None)?;
+            self.status = serde_json::from_value(st).ok();
+            let g = self.call(api, "GET", "/api/v1/gateways", None)?;
+            self.gateways = serde_json::from_value(g).unwrap_or_default();
+            let t = self.call(api, "GET", "/api/v1/tenants", None)?;
+            self.tenants = serde_json::from_value(t).unwrap_or_default();
+            let m = self.call(api, "GET", "/api/v1/meters", None)?;
+            let rows: Vec<MeterRow> = serde_json::from_value(m).unwrap_or_default();
+            let ops = self.call(api, "GET", "/api/v1/operations?limit=500", None)?;
+            self.sales_today = sales_on(&ops, &self.today);
+            self.set_meters(rows);
+            Ok(())
+        })();
+        if let Err(e) = r
+            && e.status != 401
+        {
+            self.error(format!("refresh failed: {}", e.message));
+        }
+    }
+
+    /// Replaces the meter rows, joining tenant names/balances and statuses.
+    pub fn set_meters(&mut self, mut rows: Vec<MeterRow>) {
+        for r in &mut rows {
+            let t = r
+                .tenant
+                .as_ref()
+                .and_then(|id| self.tenants.iter().find(|t| &t.tenant == id));
+            r.tenant_name = t.map(|t| t.name.clone()).unwrap_or_default();
+            r.balance_fen = t.filter(|t| t.has_account).map(|t| t.balance_fen);
+            r.status = Some(meter_status(
+                r.online,
+                r.balance_fen,
+                self.alarm1_fen,
+                self.alarm2_fen,
+            ));
+        }
+        let keep = self
+            .meters
+            .view
+            .get(self.meters.selected)
+            .and_then(|i| self.meters.rows.get(*i))
+            .map(|r| r.meter.clone());
+        self.meters.rows = rows;
+        self.apply_view();
+        if let Some(k) = keep
+            && let Some(p) = self
+                .meters
+                .view
+                .iter()
+                .position(|i| self.meters.rows[*i].meter == k)
+        {
+            self.meters.selected = p;
+        }
+    }
+
+    /// Recomputes the filtered, sorted index list.
+    pub fn apply_view(&mut self) {
+        let f = self.meters.filter.to_lowercase();
+        let rows = &self.meters.rows;
+        let mut v: Vec<usize> = (0..rows.len())
+            .filter(|i| {
+                if f.is_empty() {
+                    return true;
+                }
+                let r = &rows[*i];
+                r.meter.to_lowercase().contains(&f)
+                    || r.unit.as_deref().unwrap_or("").to_lowercase().contains(&f)
+                    || r.tenant
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(&f)
+                    || r.tenant_name.to_lowercase().contains(&f)
+                    || r.status().label().contains(&f)
+                    || r.gateway.to_lowercase() == f
+            })
+            .collect();
+        let key = self.meters.sort;
+        v.sort_by(|a, b| {
+            let (x, y) = (&rows[*a], &rows[*b]);
+            let o = match key {
+                SortKey::Unit => x.unit.cmp(&y.unit),
+                SortKey::Meter => x.meter.cmp(&y.meter),
+                SortKey::Status => x.status().cmp(&y.status()),
+                SortKey::Power => x.power_w.cmp(&y.power_w),
+                SortKey::Balance => x.balance_fen.cmp(&y.balance_fen),
+            };
+            o.then_with(|| x.meter.cmp(&y.meter))
+        });
+        if self.meters.desc {
+            v.reverse();
+        }
+        self.meters.view = v;
+        self.meters.selected = self
+            .meters
+            .selected
+            .min(self.meters.view.len().saturating_sub(1));
+    }
+
+    pub fn selected_meter(&self) -> Option<&MeterRow> {
+        self.meters
+            .view
+            .get(self.meters.selected)
+            .map(|i| &self.meters.rows[*i])
+    }
+
+    fn open_meter(&mut self, api: &mut dyn Transport) {
+        let Some(id) = self.selected_meter().map(|m| m.meter.clone()) else {
+            return;
+        };
+        let mut d = MeterDetail {
+            meter: id.clone(),
+            ..Default::default()
+        };
+        match self.call(api, "GET", &format!("/api/v1/meters/{id}/readings"), None) {
+            Ok(Value::Array(list)) => {
+                for r in list.iter().rev().take(60).rev() {
+                    d.power
+                        .push(r.get("power_w").and_then(Value::as_i64).unwrap_or(0).max(0) as u64);
+                    d.energy_wh
+                        .push(r.get("total_wh").and_then(Value::as_i64).unwrap_or(0));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => self.error(format!("readings: {}", e.message)),
+        }
+        self.meters.detail = Some(d);
+    }
+
+    fn ask_command(&mut self, command: &'static str) {
+        let Some(m) = self.selected_meter() else {
+            return;
+        };
+        let what = keys::METER_DETAIL
+            .iter()
+            .find(|b| b.action == Action::Command(command))
+            .map(|b| b.help)
+            .unwrap_or(command);
+        self.confirm = Some(Confirm {
+            title: "Send meter command".into(),
+            lines: vec![
+                format!("{what} on meter {}", m.meter),
+                format!(
+                    "unit {}  tenant {}",
+                    m.unit.as_deref().unwrap_or("-"),
+                    m.tenant_name
+                ),
+            ],
+            pending: Pending::Command {
+                meter: m.meter.clone(),
+                command: command.to_string(),
+            },
+        });
+    }
+
+    // ---------- tenants & money ----------
+
+    fn find_tenant(&mut self, api: &mut dyn Transport) {
+        let q = self.sales.lookup.trim().to_string();
+        if q.is_empty() {
+            return;
+        }
+        if self.tenants.is_empty()
+            && let Ok(t) = self.call(api, "GET", "/api/v1/tenants", None)
+        {
+            self.tenants = serde_json::from_value(t).unwrap_or_default();
+        }
+        let ql = q.to_lowercase();
+        let hit = self
+            .tenants
+            .iter()
+            .find(|t| {
+                t.units.iter().any(|u| u.eq_ignore_ascii_case(&q))
+                    || t.tenant.eq_ignore_ascii_case(&q)
+            })
+            .or_else(|| {
+                self.tenants
+                    .iter()
+                    .find(|t| t.name.to_lowercase().contains(&ql))
+            })
+            .map(|t| t.tenant.clone());
+        match hit {
+            Some(id) => {
+                self.sales.field = SalesField::None;
+                self.sales.last_result = None;
+                self.load_tenant(&id, api);
+            }
+            None => self.error(format!("no tenant with unit, id or name {q:?}")),
+        }
+    }
+
+    fn load_tenant(&mut self, id: &str, api: &mut dyn Transport) {
+        match self.call(api, "GET", &format!("/api/v1/tenants/{id}"), None) {
+            Ok(v) => match serde_json::from_value::<TenantView>(v) {
+                Ok(t) => self.sales.tenant = Some(t),
+                Err(e) => self.error(format!("tenant {id}: unexpected answer: {e}")),
+            },
+            Err(e) => self.error(format!("tenant {id}: {}", e.message)),
+        }
+        if let Ok(Value::Array(ops)) = self.call(
+            api,
+            "GET",
+            &format!("/api/v1/operations?tenant={id}&limit=20"),
+            None,
+        ) {
+            self.sales.ops = ops.iter().filter_map(OpLine::from_json).collect();
+            self.sales.selected_op = 0;
+        }
+    }
+
+    fn start_money(&mut self, a: Action) {
+        let Some(t) = &self.sales.tenant else {
+            self.error("find a tenant first: press / and type the unit");
+            return;
+        };
+        self.sales.amount.clear();
+        self.sales.reason.clear();
+        match a {
+            Action::Sell => {
+                self.sales.op = MoneyOp::Sale;
+                self.sales.field = SalesField::Amount;
+                self.info(format!(
+                    "amount to sell to {} (at most {}); Tab changes the payment method",
+                    t.name,
+                    money(t.max_topup_fen)
+                ));
+            }
+            Action::Refund => {
+                self.sales.op = MoneyOp::Refund;
+                self.sales.field = SalesField::Amount;
+                self.info(format!(
+                    "amount to refund (at most {})",
+                    money(t.balance_fen.max(0))
+                ));
+            }
+            _ => {
+                let Some(op) = self.sales.ops.get(self.sales.selected_op) else {
+                    self.error("no operation selected to reverse");
+                    return;
+                };
+                if !matches!(op.kind.as_str(), "sale" | "refund") {
+                    self.error(format!(
+                        "operation #{} is a {}; only sales and refunds can be reversed",
+                        op.id, op.kind
+                    ));
+                    return;
+                }
+                self.sales.op = MoneyOp::Reverse;
+                self.sales.field = SalesField::Reason;
+                self.info(format!("reason for reversing #{}", op.id));
+            }
+        }
+    }
+
+    fn amount_entered(&mut self) {
+        let Some(t) = self.sales.tenant.clone() else {
+            return;
+        };
+        let Some(fen) = parse_money(&self.sales.amount).filter(|f| *f > 0) else {
+            self.error(format!(
+                "{:?} is not an amount: type yuan like 50 or 50.00",
+                self.sales.amount
+            ));
+            return;
+        };
+        match self.sales.op {
+            MoneyOp::Sale => {
+                if fen > t.max_topup_fen {
+                    self.error(format!(
+                        "above the hoarding cap: at most {} now",
+                        money(t.max_topup_fen)
+                    ));
+                    return;
+                }
+                let method = METHODS[self.sales.method].to_string();
+                self.sales.field = SalesField::None;
+                self.confirm = Some(Confirm {
+                    title: "Confirm sale".into(),
+                    lines: vec![
+                        format!("Sell {} ({method}) to {} {}", money(fen), t.tenant, t.name),
+                        format!("units {}", t.units.join(", ")),
+                        format!(
+                            "balance {} → {}",
+                            money(t.balance_fen),
+                            money(t.balance_fen + fen)
+                        ),
+                    ],
+                    pending: Pending::Sale {
+                        tenant: t.tenant.clone(),
+                        amount_fen: fen,
+                        method,
+                    },
+                });
+            }
+            _ => {
+                if fen > t.balance_fen {
+                    self.error(format!(
+                        "a refund is at most the balance, {}",
+                        money(t.balance_fen.max(0))
+                    ));
+                    return;
+                }
+                self.sales.field = SalesField::Reason;
+                self.info("reason for the refund (goes into the audit log)");
+            }
+        }
+    }
+
+    fn reason_entered(&mut self) {
+        let Some(t) = self.sales.tenant.clone() else {
+            return;
+        };
+        let reason = self.sales.reason.trim().to_string();
+        if reason.is_empty() {
+            self.error("a reason is required");
+            return;
+        }
+        self.sales.field = SalesField::None;
+        if self.sales.op == MoneyOp::Refund {
+            let fen = parse_money(&self.sales.amount).unwrap_or(0);
+            self.confirm = Some(Confirm {
+                title: "Confirm refund".into(),
+                lines: vec![
+                    format!("Refund {} to {} {}", money(fen), t.tenant, t.name),
+                    format!("reason: {reason}"),
+                    format!(
+                        "balance {} → {}",
+                        money(t.balance_fen),
+                        money(t.balance_fen - fen)
+                    ),
+                ],
+                pending: Pending::Refund {
+                    tenant: t.tenant.clone(),
+                    amount_fen: fen,
+                    reason,
+                },
+            });
+        } else if let Some(op) = self.sales.ops.get(self.sales.selected_op).cloned() {
+            self.confirm = Some(Confirm {
+                title: "Confirm reversal".into(),
+                lines: vec![
+                    format!(
+                        "Reverse operation #{} ({} {}) of {}",
+                        op.id,
+                        op.kind,
+                        op.amount_fen.map(money).unwrap_or_default(),
+                        t.name
+                    ),
+                    format!("reason: {reason}"),
+                    "a reversal is a new operation and can be done only once".into(),
+                ],
+                pending: Pending::Reverse { op: op.id, reason },
+            });
+        }
+    }
+
+    fn key(&mut self) -> String {
+        self.seq += 1;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("tui-{}-{nanos}-{}", std::process::id(), self.seq)
+    }
+
+    fn run_confirmed(&mut self, api: &mut dyn Transport) {
+        let Some(c) = self.confirm.take() else { return };
+        let key = self.key();
+        match c.pending {
+            Pending::Sale {
+                tenant,
+                amount_fen,
+                method,
+            } => {
+                let body = json!({"tenant": tenant, "amount_fen": amount_fen, "method": method, "idempotency_key": key});
+                match self.call(api, "POST", "/api/v1/sales", Some(&body)) {
+                    Ok(v) => {
+                        let bal = v
+                            .get("balance_after_fen")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0);
+                        let no = v
+                            .get("receipt_no")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_string();
+                        let printed = v
+                            .pointer("/print/state")
+                            .and_then(Value::as_str)
+                            .map(|s| format!(" ({s})"))
+                            .unwrap_or_default();
+                        let msg = format!(
+                            "SOLD {} — new balance {} — receipt {no}{printed}",
+                            money(amount_fen),
+                            money(bal)
+                        );
+                        self.sales.last_result = Some(msg.clone());
+                        self.info(msg);
+                        self.load_tenant(&tenant, api);
+                    }
+                    Err(e) => self.error(format!("sale refused: {}", e.message)),
+                }
+            }
+            Pending::Refund {
+                tenant,
+                amount_fen,
+                reason,
+            } => {
+                let body = json!({"tenant": tenant, "amount_fen": amount_fen, "reason": reason, "idempotency_key": key});
+                match self.call(api, "POST", "/api/v1/refunds", Some(&body)) {
+                    Ok(v) => {
+                        let bal = v.get("balance_after_fen").and_then(Value::as_i64);
+                        let msg = format!(
+                            "REFUNDED {} — new balance {}",
+                            money(amount_fen),
+                            bal.map(money).unwrap_or_else(|| "?".into())
+                        );
+                        self.sales.last_result = Some(msg.clone());
+                        self.info(msg);
+                        self.load_tenant(&tenant, api);
+                    }
+                    Err(e) => self.error(format!("refund refused: {}", e.message)),
+                }
+            }
+            Pending::Reverse { op, reason } => {
+                let body = json!({"op": op, "reason": reason, "idempotency_key": key});
+                match self.call(api, "POST", "/api/v1/reversals", Some(&body)) {
+                    Ok(v) => {
+                        let new = v.get("op").and_then(Value::as_u64).unwrap_or(0);
+                        if let Some(t) = self.sales.tenant.as_ref().map(|t| t.tenant.clone()) {
+                            self.load_tenant(&t, api);
+                        }
+                        let bal = self
+                            .sales
+                            .tenant
+                            .as_ref()
+                            .map(|t| money(t.balance_fen))
+                            .unwrap_or_default();
+                        let msg = format!("REVERSED #{op} as #{new} — new balance {bal}");
+                        self.sales.last_result = Some(msg.clone());
+                        self.info(msg);
+                    }
+                    Err(e) => self.error(format!("reversal refused: {}", e.message)),
+                }
+            }
+            Pending::Command { meter, command } => {
+                let body = json!({"command": command});
+                match self.call(
+                    api,
+                    "POST",
+                    &format!("/api/v1/meters/{meter}/commands"),
+                    Some(&body),
+                ) {
+                    Ok(v) => {
+                        let id = v.get("id").and_then(Value::as_u64).unwrap_or(0);
+                        if let Some(d) = self.meters.detail.as_mut().filter(|d| d.meter == meter) {
+                            d.history.push((id, command.clone()));
+                        }
+                        self.info(format!("{command} queued for meter {meter} (outbox #{id})"));
+                    }
+                    Err(e) => self.error(format!("{command} refused: {}", e.message)),
+                }
+            }
+        }
+    }
+}
+
+/// Count and total of sales whose timestamp falls on `day` (UTC).
+pub fn sales_on(ops: &Value, day: &str) -> (usize, i64) {
+    let mut n = 0;
+    let mut total = 0;
+    for o in ops.as_array().into_iter().flatten() {
+        if let Some(l) = OpLine::from_json(o)
+            && l.kind == "sale"
+            && l.at.starts_with(day)
+        {
+            n += 1;
+            total += l.amount_fen.unwrap_or(0);
+        }
+    }
+    (n, total)
+}
+
+/// Today's UTC date as YYYY-MM-DD (civil-from-days, H. Hinnant's algorithm).
+pub fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}

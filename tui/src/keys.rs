@@ -1,0 +1,236 @@
+//! The key table: the input handler looks keys up here and the help overlay is drawn from
+//! the same rows, so help cannot drift from behaviour.
+
+use crossterm::event::KeyCode;
+
+/// What a key does. Text fields receive the characters no row claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    GoDashboard,
+    GoMeters,
+    GoSales,
+    Refresh,
+    Logout,
+    ChangePassword,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    NextField,
+    Submit,
+    Backspace,
+    StartFilter,
+    CycleSort,
+    ReverseSort,
+    Lookup,
+    Sell,
+    Refund,
+    Reverse,
+    Command(&'static str),
+    Confirm,
+    Cancel,
+}
+
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    pub label: &'static str,
+    pub help: &'static str,
+    pub action: Action,
+}
+
+const fn b(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    help: &'static str,
+    action: Action,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        help,
+        action,
+    }
+}
+
+use KeyCode::*;
+
+/// Where the keyboard is: decides which table applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Typing into a form field (login, password, filter, unit, amount, reason).
+    Typing,
+    Global,
+    Meters,
+    MeterDetail,
+    Sales,
+    Confirm,
+}
+
+pub const TYPING: &[Binding] = &[
+    b(&[Enter], "Enter", "submit / accept", Action::Submit),
+    b(
+        &[Tab, BackTab],
+        "Tab",
+        "next field (amount: payment method)",
+        Action::NextField,
+    ),
+    b(&[Esc], "Esc", "cancel", Action::Back),
+    b(
+        &[Backspace],
+        "Bksp",
+        "delete a character",
+        Action::Backspace,
+    ),
+    b(&[F(1)], "F1", "help", Action::Help),
+];
+
+pub const GLOBAL: &[Binding] = &[
+    b(&[Char('1'), F(2)], "1", "dashboard", Action::GoDashboard),
+    b(&[Char('2'), F(3)], "2", "meters", Action::GoMeters),
+    b(&[Char('3'), F(4)], "3", "tenants & sales", Action::GoSales),
+    b(&[Char('R'), F(5)], "R/F5", "refresh now", Action::Refresh),
+    b(&[Char('?'), F(1)], "?", "this help", Action::Help),
+    b(
+        &[Char('P')],
+        "P",
+        "change my password",
+        Action::ChangePassword,
+    ),
+    b(&[Char('L')], "L", "log out", Action::Logout),
+    b(&[Char('q')], "q", "quit (Ctrl-C anywhere)", Action::Quit),
+];
+
+pub const METERS: &[Binding] = &[
+    b(&[Down, Char('j')], "↓/j", "next meter", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous meter", Action::Up),
+    b(
+        &[PageDown, Char('J')],
+        "PgDn",
+        "page down",
+        Action::PageDown,
+    ),
+    b(&[PageUp, Char('K')], "PgUp", "page up", Action::PageUp),
+    b(&[Home, Char('g')], "g", "first", Action::Top),
+    b(&[End, Char('G')], "G", "last", Action::Bottom),
+    b(
+        &[Char('/')],
+        "/",
+        "filter (meter, unit, tenant, status)",
+        Action::StartFilter,
+    ),
+    b(&[Char('s')], "s", "sort by next column", Action::CycleSort),
+    b(&[Char('S')], "S", "reverse sort", Action::ReverseSort),
+    b(
+        &[Enter, Char('l'), Right],
+        "Enter",
+        "meter detail",
+        Action::Open,
+    ),
+    b(&[Esc], "Esc", "clear filter", Action::Back),
+];
+
+pub const METER_DETAIL: &[Binding] = &[
+    b(
+        &[Esc, Char('h'), Left],
+        "Esc",
+        "back to the table",
+        Action::Back,
+    ),
+    b(
+        &[Char('t')],
+        "t",
+        "trip (cut power)",
+        Action::Command("trip"),
+    ),
+    b(
+        &[Char('c')],
+        "c",
+        "close (restore power)",
+        Action::Command("close"),
+    ),
+    b(
+        &[Char('k')],
+        "k",
+        "keep power on",
+        Action::Command("keep_power_on"),
+    ),
+    b(
+        &[Char('K')],
+        "K",
+        "end keep power",
+        Action::Command("keep_power_off"),
+    ),
+    b(
+        &[Char('r')],
+        "r",
+        "restore prepaid mode",
+        Action::Command("restore_prepaid"),
+    ),
+    b(
+        &[Char('p')],
+        "p",
+        "push prices",
+        Action::Command("push_prices"),
+    ),
+    b(
+        &[Char('x')],
+        "x",
+        "push settings",
+        Action::Command("push_settings"),
+    ),
+];
+
+pub const SALES: &[Binding] = &[
+    b(
+        &[Char('/'), Char('u')],
+        "/",
+        "find tenant by unit, id or name",
+        Action::Lookup,
+    ),
+    b(&[Char('s')], "s", "sell (top up)", Action::Sell),
+    b(
+        &[Char('f')],
+        "f",
+        "refund part of the balance",
+        Action::Refund,
+    ),
+    b(
+        &[Char('v')],
+        "v",
+        "reverse the selected operation",
+        Action::Reverse,
+    ),
+    b(&[Down, Char('j')], "↓/j", "next operation", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous operation", Action::Up),
+    b(&[Esc], "Esc", "clear tenant", Action::Back),
+];
+
+pub const CONFIRM: &[Binding] = &[
+    b(&[Char('y'), Enter], "y/Enter", "confirm", Action::Confirm),
+    b(&[Char('n'), Esc], "n/Esc", "cancel", Action::Cancel),
+];
+
+pub fn table(ctx: Context) -> &'static [Binding] {
+    match ctx {
+        Context::Typing => TYPING,
+        Context::Global => GLOBAL,
+        Context::Meters => METERS,
+        Context::MeterDetail => METER_DETAIL,
+        Context::Sales => SALES,
+        Context::Confirm => CONFIRM,
+    }
+}
+
+/// The action of `code` in `ctx`, if a row claims it.
+pub fn lookup(ctx: Context, code: KeyCode) -> Option<Action> {
+    table(ctx)
+        .iter()
+        .find(|r| r.keys.contains(&code))
+        .map(|r| r.action)
+}

@@ -1,0 +1,5 @@
+//! One module per screen; each exposes `draw(frame, area, app)`.
+pub mod dashboard;
+pub mod login;
+pub mod meters;
+pub mod sales;
