@@ -135,6 +135,8 @@ pub enum AuthError {
     BadToken,
     #[error("password hashing failed: {0}")]
     Hash(String),
+    #[error("time out of range: {0}")]
+    Time(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -532,7 +534,7 @@ pub fn login(
         if rec.failed_logins >= MAX_FAILED_LOGINS {
             let until = now
                 .checked_add(LOCKOUT)
-                .map_err(|e| AuthError::Hash(e.to_string()))?;
+                .map_err(|e| AuthError::Time(e.to_string()))?;
             rec.failed_logins = 0;
             rec.locked_until = Some(until);
             append_in(
@@ -596,7 +598,7 @@ pub fn issue_token(
     let token = hex::encode(bytes);
     let expires_at = now
         .checked_add(ttl)
-        .map_err(|e| AuthError::Hash(e.to_string()))?;
+        .map_err(|e| AuthError::Time(e.to_string()))?;
     let rec = SessionRecord {
         name: session.name.clone(),
         issued_at: now,

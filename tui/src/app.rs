@@ -207,6 +207,7 @@ pub enum MoneyOp {
     Sale,
     Refund,
     Reverse,
+    Close,
 }
 
 pub const METHODS: [&str; 5] = ["cash", "wechat", "alipay", "unionpay", "card"];
@@ -242,6 +243,13 @@ pub enum Pending {
     Reverse {
         op: u64,
         reason: String,
+    },
+    Open {
+        tenant: String,
+    },
+    Close {
+        tenant: String,
+        final_charge_fen: i64,
     },
     Command {
         meter: String,
@@ -570,7 +578,10 @@ impl App {
                 self.sales.lookup.clear();
                 self.sales.field = SalesField::Lookup;
             }
-            Action::Sell | Action::Refund | Action::Reverse => self.start_money(a),
+            Action::Sell | Action::Refund | Action::Reverse | Action::CloseAccount => {
+                self.start_money(a)
+            }
+            Action::OpenAccount => self.ask_open(),
             Action::Command(c) => self.ask_command(c),
             _ => {}
         }
@@ -791,7 +802,8 @@ impl App {
         v.sort_by(|a, b| {
             let (x, y) = (&rows[*a], &rows[*b]);
             let o = match key {
-                SortKey::Unit => x.unit.cmp(&y.unit),
+                // Meters without a unit (spares, common areas) go last.
+                SortKey::Unit => (x.unit.is_none(), &x.unit).cmp(&(y.unit.is_none(), &y.unit)),
                 SortKey::Meter => x.meter.cmp(&y.meter),
                 SortKey::Status => x.status().cmp(&y.status()),
                 SortKey::Power => x.power_w.cmp(&y.power_w),
@@ -909,6 +921,10 @@ impl App {
             },
             Err(e) => self.error(format!("tenant {id}: {}", e.message)),
         }
+        // The tenant list carries `has_account`; reload it so open/close show at once.
+        if let Ok(t) = self.call(api, "GET", "/api/v1/tenants", None) {
+            self.tenants = serde_json::from_value(t).unwrap_or_default();
+        }
         if let Ok(Value::Array(ops)) = self.call(
             api,
             "GET",
@@ -918,6 +934,36 @@ impl App {
             self.sales.ops = ops.iter().filter_map(OpLine::from_json).collect();
             self.sales.selected_op = 0;
         }
+    }
+
+    /// Whether the shown tenant has an open account (from the tenant list).
+    pub fn has_account(&self) -> Option<bool> {
+        let t = self.sales.tenant.as_ref()?;
+        self.tenants
+            .iter()
+            .find(|r| r.tenant == t.tenant)
+            .map(|r| r.has_account)
+    }
+
+    fn ask_open(&mut self) {
+        let Some(t) = self.sales.tenant.clone() else {
+            self.error("find a tenant first: press / and type the unit");
+            return;
+        };
+        if self.has_account() == Some(true) {
+            self.error(format!("{} already has an account", t.tenant));
+            return;
+        }
+        let meters: Vec<String> = t.meters.iter().map(|m| m.meter.clone()).collect();
+        self.confirm = Some(Confirm {
+            title: "Open account".into(),
+            lines: vec![
+                format!("Open the account of {} {}", t.tenant, t.name),
+                format!("units {}", t.units.join(", ")),
+                format!("meters {}", meters.join(", ")),
+            ],
+            pending: Pending::Open { tenant: t.tenant },
+        });
     }
 
     fn start_money(&mut self, a: Action) {
@@ -945,6 +991,14 @@ impl App {
                     money(t.balance_fen.max(0))
                 ));
             }
+            Action::CloseAccount => {
+                self.sales.op = MoneyOp::Close;
+                self.sales.field = SalesField::Amount;
+                self.info(format!(
+                    "final charge for {} in yuan (0 if none); the settlement is shown before anything happens",
+                    t.name
+                ));
+            }
             _ => {
                 let Some(op) = self.sales.ops.get(self.sales.selected_op) else {
                     self.error("no operation selected to reverse");
@@ -968,6 +1022,40 @@ impl App {
         let Some(t) = self.sales.tenant.clone() else {
             return;
         };
+        if self.sales.op == MoneyOp::Close {
+            let Some(charge) = parse_money(&self.sales.amount) else {
+                self.error(format!(
+                    "{:?} is not an amount: type yuan like 0 or 12.50",
+                    self.sales.amount
+                ));
+                return;
+            };
+            let left = t.balance_fen - charge;
+            let settle = if left >= 0 {
+                format!("pay back to the tenant: {}", money(left))
+            } else {
+                format!("collect from the tenant: {}", money(-left))
+            };
+            self.sales.field = SalesField::None;
+            self.confirm = Some(Confirm {
+                title: "Close account — settlement".into(),
+                lines: vec![
+                    format!("Close the account of {} {}", t.tenant, t.name),
+                    format!(
+                        "balance {}  − final charge {}",
+                        money(t.balance_fen),
+                        money(charge)
+                    ),
+                    settle,
+                    "every meter of the account is closed; the balance ends at 0.00".into(),
+                ],
+                pending: Pending::Close {
+                    tenant: t.tenant,
+                    final_charge_fen: charge,
+                },
+            });
+            return;
+        }
         let Some(fen) = parse_money(&self.sales.amount).filter(|f| *f > 0) else {
             self.error(format!(
                 "{:?} is not an amount: type yuan like 50 or 50.00",
@@ -1132,6 +1220,45 @@ impl App {
                         self.load_tenant(&tenant, api);
                     }
                     Err(e) => self.error(format!("refund refused: {}", e.message)),
+                }
+            }
+            Pending::Open { tenant } => {
+                let body = json!({"tenant": tenant, "idempotency_key": key});
+                match self.call(api, "POST", "/api/v1/accounts", Some(&body)) {
+                    Ok(v) => {
+                        let bal = v
+                            .get("balance_after_fen")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0);
+                        let msg = format!("OPENED account of {tenant} — balance {}", money(bal));
+                        self.sales.last_result = Some(msg.clone());
+                        self.info(msg);
+                        self.load_tenant(&tenant, api);
+                    }
+                    Err(e) => self.error(format!("open refused: {}", e.message)),
+                }
+            }
+            Pending::Close {
+                tenant,
+                final_charge_fen,
+            } => {
+                let body = json!({"final_charge_fen": final_charge_fen, "idempotency_key": key});
+                match self.call(
+                    api,
+                    "POST",
+                    &format!("/api/v1/accounts/{tenant}/close"),
+                    Some(&body),
+                ) {
+                    Ok(_) => {
+                        let msg = format!(
+                            "CLOSED account of {tenant} — final charge {} — balance 0.00",
+                            money(final_charge_fen)
+                        );
+                        self.sales.last_result = Some(msg.clone());
+                        self.info(msg);
+                        self.load_tenant(&tenant, api);
+                    }
+                    Err(e) => self.error(format!("close refused: {}", e.message)),
                 }
             }
             Pending::Reverse { op, reason } => {

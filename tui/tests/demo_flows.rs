@@ -136,4 +136,41 @@ fn first_login_sale_refund_reversal_and_command_against_the_demo() {
             .1
             .contains("push_prices queued")
     );
+
+    // Close another tenant's account: the settlement is shown before anything happens.
+    key(&mut app, &mut api, KeyCode::Char('3'));
+    key(&mut app, &mut api, KeyCode::Esc);
+    keys(&mut app, &mut api, "A-102");
+    key(&mut app, &mut api, KeyCode::Enter);
+    let t = app.sales.tenant.clone().expect("A-102");
+    assert_eq!(app.has_account(), Some(true));
+    keys(&mut app, &mut api, "C12");
+    key(&mut app, &mut api, KeyCode::Enter);
+    let c = app.confirm.clone().expect("settlement dialog");
+    let pay_back = format!(
+        "pay back to the tenant: {}",
+        voltvend_tui::widgets::money(t.balance_fen - 1_200)
+    );
+    assert!(c.lines.iter().any(|l| l == &pay_back), "{:?}", c.lines);
+    key(&mut app, &mut api, KeyCode::Char('y'));
+    assert!(
+        app.sales
+            .last_result
+            .as_ref()
+            .unwrap()
+            .starts_with("CLOSED"),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(app.sales.tenant.as_ref().unwrap().balance_fen, 0);
+    // A closed account takes no more sales: the daemon's refusal is shown, nothing changes.
+    keys(&mut app, &mut api, "s10");
+    key(&mut app, &mut api, KeyCode::Enter);
+    key(&mut app, &mut api, KeyCode::Char('y'));
+    assert!(
+        app.message.as_ref().unwrap().1.starts_with("sale refused"),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(app.sales.tenant.as_ref().unwrap().balance_fen, 0);
 }

@@ -97,6 +97,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     al.sort_by_key(|m| (m.status(), m.unit.clone()));
+    // Balance alarms belong to the account: one row per tenant; offline stays per meter.
+    al.dedup_by(|a, b| {
+        a.status() == b.status() && a.status() != Status::Offline && a.tenant == b.tenant
+    });
     let rows: Vec<Row> = al
         .iter()
         .take(alarms.height.saturating_sub(2) as usize)

@@ -203,6 +203,18 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
             Style::default().fg(Color::DarkGray),
         )),
     ];
+    let mut lines = lines;
+    if m.total_wh.is_none()
+        && let Some(last) = d.energy_wh.last()
+    {
+        // No live value yet: show the last stored reading instead.
+        lines[3] = Line::from(format!(
+            "last stored reading {}.{:03} kWh, {} W",
+            last / 1000,
+            last % 1000,
+            d.power.last().copied().unwrap_or(0)
+        ));
+    }
     f.render_widget(Paragraph::new(lines), info);
     let max = d.power.iter().copied().max().unwrap_or(0);
     f.render_widget(

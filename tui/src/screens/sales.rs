@@ -36,10 +36,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::raw(format!("   method: {} (Tab)", METHODS[s.method])));
             l.push(Line::from(spans));
         }
+        (SalesField::Amount, MoneyOp::Close) => l.push(input("Final charge ¥", &s.amount, true)),
         (SalesField::Amount, _) => l.push(input("Refund amount ¥", &s.amount, true)),
         (SalesField::Reason, _) => l.push(input("Reason", &s.reason, true)),
         _ => l.push(Line::from(Span::styled(
-            "/ find   s sell   f refund   v reverse selected   Esc clear",
+            "/ find  s sell  f refund  v reverse  o open  C close account  Esc clear",
             Style::default().fg(Color::DarkGray),
         ))),
     }
@@ -68,7 +69,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             format!("{} {}", t.tenant, t.name),
             Style::default().add_modifier(Modifier::BOLD),
         )),
-        Line::from(format!("units {}", t.units.join(", "))),
+        Line::from(format!(
+            "units {}  account {}",
+            t.units.join(", "),
+            match app.has_account() {
+                Some(true) => "on file",
+                Some(false) => "NOT OPEN (o opens it)",
+                None => "?",
+            }
+        )),
         Line::from(vec![
             Span::raw("balance "),
             Span::styled(
@@ -85,7 +94,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             " {} {} {} {}",
             m.meter,
             m.unit.as_deref().unwrap_or(""),
-            m.relay,
+            // Relay "closed" means power flows; say it the way a cashier would.
+            match m.relay.as_str() {
+                "closed" => "power on",
+                "open" => "POWER OFF",
+                _ => "power ?",
+            },
             match m.online {
                 Some(false) => "OFFLINE",
                 _ => "",
