@@ -49,8 +49,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    // Few blocking threads: they only write readings and post charges, which redb and the
+    // ledger writer serialise anyway; hundreds of buses must not mean hundreds of threads.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(4)
         .enable_all()
         .build()
         .context("starting the runtime")?;

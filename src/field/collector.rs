@@ -213,8 +213,10 @@ struct BusMeter {
     meter: Meter,
     address: String,
     profile: Arc<Profile>,
-    live_blocks: Vec<ReadBlock>,
-    full_blocks: Vec<ReadBlock>,
+    /// The profile's read plans, shared by every meter of the profile (5,000 meters must
+    /// not hold 5,000 copies of the register names).
+    live_blocks: Arc<Vec<ReadBlock>>,
+    full_blocks: Arc<Vec<ReadBlock>>,
 }
 
 struct Shared {
@@ -245,21 +247,29 @@ impl Collector {
             .collect();
         let live = LiveState::new();
         let mut by_bus: BTreeMap<BusKey, Vec<BusMeter>> = BTreeMap::new();
-        let mut profile_cache: HashMap<String, Arc<Profile>> = HashMap::new();
+        type Plans = (Arc<Profile>, Arc<Vec<ReadBlock>>, Arc<Vec<ReadBlock>>);
+        let mut profile_cache: HashMap<String, Plans> = HashMap::new();
+        let max = config.max_registers;
         for m in meters {
-            let Some(profile) = profile_cache.get(&m.profile).cloned().or_else(|| {
-                let p = Arc::new(profiles.get(&m.profile)?.clone());
-                profile_cache.insert(m.profile.clone(), p.clone());
-                Some(p)
-            }) else {
+            let Some((profile, live_blocks, full_blocks)) =
+                profile_cache.get(&m.profile).cloned().or_else(|| {
+                    let p = Arc::new(profiles.get(&m.profile)?.clone());
+                    let plans = (
+                        p.clone(),
+                        Arc::new(p.plan_reads(Group::Live, max)),
+                        Arc::new(p.plan_reads(Group::Full, max)),
+                    );
+                    profile_cache.insert(m.profile.clone(), plans.clone());
+                    Some(plans)
+                })
+            else {
                 tracing::warn!(meter = %m.id, profile = %m.profile, "meter skipped: unknown profile");
                 continue;
             };
-            let max = config.max_registers;
             let bm = BusMeter {
                 address: m.address.to_string(),
-                live_blocks: profile.plan_reads(Group::Live, max),
-                full_blocks: profile.plan_reads(Group::Full, max),
+                live_blocks,
+                full_blocks,
                 profile,
                 meter: m,
             };
