@@ -24,6 +24,10 @@ pub struct Args {
     /// http://LISTEN-ADDRESS.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// Also run the field side: the collector on every configured bus and the control
+    /// queue (meter commands confirmed by read-back, host-mode arrears trips).
+    #[arg(long)]
+    field: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -34,7 +38,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let dc = daemon_config(&cfg, args.listen.as_deref(), args.public_url)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        let d = Daemon::start(dc).await?;
+        let mut d = Daemon::start(dc).await?;
+        if args.field {
+            let store = d.state.store.clone();
+            let defaults = cfg.apply_to(voltvend::site::repo::defaults(&store)?);
+            let charger = std::sync::Arc::new(voltvend::field::charge::LedgerCharger::new(
+                store.clone(),
+                d.state.ledger.clone(),
+            ));
+            let collector = voltvend::field::collector::Collector::spawn(
+                store,
+                charger,
+                &voltvend::protocol::profile::ProfileSet::builtin(),
+                voltvend::field::collector::CollectorConfig::from_config(&cfg.collector, &defaults),
+            )?;
+            d.run_control(
+                std::sync::Arc::new(collector),
+                voltvend::control::ControlConfig::default(),
+            );
+            tracing::info!("collector and control queue running");
+        }
         eprintln!("voltvend serving on http://{} (Ctrl-C to stop)", d.addr);
         shutdown_signal().await;
         d.stop().await;

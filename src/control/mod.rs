@@ -1,1 +1,616 @@
 //! Meter command queue with retry and read-back confirmation.
+//!
+//! The ledger (and the API) write meter commands to the outbox (`ledger::outbox`) in the
+//! transaction of the operation that needs them. This worker sends each one through the
+//! collector ([`CollectorHandle::submit`]: at the next gap of the meter's bus, ahead of
+//! reads) and then READS THE METER BACK; only a read-back that shows the command in force
+//! confirms it. Each command's state (queued → sent → confirmed | failed(reason), or
+//! "close permitted, waiting for the tenant") is kept in redb, so a restart re-confirms a
+//! `sent` command by reading back before sending it again: a command is never carried out
+//! twice because the process stopped between sending and confirming.
+//!
+//! Host-mode enforcement ([`enforce`]) lives here too: a host-billed meter whose tenant's
+//! balance is ≤ 0 is tripped (the trip is queued in the same transaction that marks the
+//! meter tripped in the ledger, so a later sale queues the matching close); a meter the
+//! operator put on keep-power is never tripped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::auth::audit;
+use crate::auth::roles::Actor;
+use crate::field::collector::CollectorHandle;
+use crate::field::meter_io::{MeterRequest, MeterResponse, ReadOutcome};
+use crate::field::readings::Relay;
+use crate::ledger::outbox::{self, MeterCommand, OutboxEntry};
+use crate::ledger::tables::{ACCOUNTS, METERS, tenant_account};
+use crate::ledger::{Ledger, MeterAccountView};
+use crate::protocol::profile::{CommandKind, Group};
+use crate::site::MeterId;
+use crate::site::billing::BillingMode;
+use crate::store::{Store, StoreError, decode, encode};
+
+/// outbox entry id → JSON [`CommandRecord`] (kept after the entry leaves the outbox: history).
+pub const COMMANDS: TableDefinition<u64, &[u8]> = TableDefinition::new("control_commands");
+/// meter id → () while the meter is on keep-power (保电) by a confirmed command.
+pub const KEEP_POWER: TableDefinition<&str, ()> = TableDefinition::new("control_keep_power");
+
+/// Where a command stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "reason")]
+pub enum CommandState {
+    Queued,
+    /// The meter acknowledged the write; not yet confirmed by read-back.
+    Sent,
+    Confirmed,
+    /// A DL/T 645 meter that only permits closing (N1 = 0x1B): the relay stays open until
+    /// the tenant presses the button. Final for the queue.
+    WaitingForTenant,
+    Failed(String),
+}
+
+impl CommandState {
+    pub fn label(&self) -> String {
+        match self {
+            CommandState::Queued => "queued".into(),
+            CommandState::Sent => "sent".into(),
+            CommandState::Confirmed => "confirmed".into(),
+            CommandState::WaitingForTenant => "close permitted, waiting for the tenant".into(),
+            CommandState::Failed(r) => format!("failed: {r}"),
+        }
+    }
+
+    fn is_final(&self) -> bool {
+        matches!(
+            self,
+            CommandState::Confirmed | CommandState::WaitingForTenant | CommandState::Failed(_)
+        )
+    }
+}
+
+/// The control queue's record of one outbox command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    pub id: u64,
+    pub meter: MeterId,
+    pub command: MeterCommand,
+    pub cause_op: u64,
+    /// Who asked for it (label of the actor), as far as the queue knows.
+    pub actor: String,
+    pub state: CommandState,
+    /// Times the command was written to the meter.
+    pub sends: u32,
+    /// Failed attempts so far (send errors and read-backs that did not show the effect).
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// Do not try again before this.
+    pub next_try: Timestamp,
+    pub updated: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
+}
+
+impl From<redb::TransactionError> for ControlError {
+    fn from(e: redb::TransactionError) -> Self {
+        ControlError::Store(e.into())
+    }
+}
+impl From<redb::TableError> for ControlError {
+    fn from(e: redb::TableError) -> Self {
+        ControlError::Store(e.into())
+    }
+}
+impl From<redb::StorageError> for ControlError {
+    fn from(e: redb::StorageError) -> Self {
+        ControlError::Store(e.into())
+    }
+}
+impl From<redb::CommitError> for ControlError {
+    fn from(e: redb::CommitError) -> Self {
+        ControlError::Store(e.into())
+    }
+}
+
+/// Queue settings.
+#[derive(Debug, Clone)]
+pub struct ControlConfig {
+    /// Time between two passes when nothing wakes the queue earlier.
+    pub poll: Duration,
+    /// Attempts before a command is failed.
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; doubles each time.
+    pub backoff: Duration,
+    /// Longest wait for one answer from the collector.
+    pub answer_timeout: Duration,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        ControlConfig {
+            poll: Duration::from_secs(2),
+            max_attempts: 5,
+            backoff: Duration::from_secs(5),
+            answer_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn fixed_kind(c: &MeterCommand) -> Option<CommandKind> {
+    Some(match c {
+        MeterCommand::Trip => CommandKind::RelayTrip,
+        MeterCommand::Close => CommandKind::RelayClose,
+        MeterCommand::KeepPower(true) => CommandKind::KeepPowerOn,
+        MeterCommand::KeepPower(false) => CommandKind::KeepPowerOff,
+        MeterCommand::RestorePrepaid => CommandKind::PrepaidOn,
+        // Credit tokens, prices and thresholds need values this queue does not build yet.
+        MeterCommand::PushCredit { .. } | MeterCommand::PushPrices | MeterCommand::PushSettings => {
+            return None;
+        }
+    })
+}
+
+/// What a read-back says about a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Check {
+    Confirmed,
+    WaitingForTenant,
+    NotYet(String),
+}
+
+fn check(command: &MeterCommand, read: &ReadOutcome) -> Check {
+    let live = read.live_values();
+    match command {
+        MeterCommand::Trip => match live.relay {
+            Some(Relay::Open) => Check::Confirmed,
+            Some(Relay::Closed) => Check::NotYet("the relay still reads closed".into()),
+            None => Check::NotYet("the relay state was not read".into()),
+        },
+        MeterCommand::Close => match live.relay {
+            Some(Relay::Closed) => Check::Confirmed,
+            // Status word 3 bit 6 clear with the relay open: the trip command is no longer
+            // in force, closing is permitted and waits for the tenant's button.
+            Some(Relay::Open) if read.get("relay_command") == Some(0) => Check::WaitingForTenant,
+            Some(Relay::Open) => Check::NotYet("the relay still reads open".into()),
+            None => Check::NotYet("the relay state was not read".into()),
+        },
+        MeterCommand::KeepPower(on) => match read.get("keep_power") {
+            Some(v) if (v != 0) == *on => Check::Confirmed,
+            Some(_) => Check::NotYet("keep-power reads otherwise".into()),
+            // A profile without a readable keep-power flag: the acknowledged write is all
+            // the meter can tell.
+            None => Check::Confirmed,
+        },
+        _ => match live.relay {
+            Some(_) => Check::Confirmed,
+            None => Check::NotYet("the meter did not answer the read-back".into()),
+        },
+    }
+}
+
+/// Every command record, oldest first.
+pub fn commands(store: &Store) -> Result<Vec<CommandRecord>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let table = match txn.open_table(COMMANDS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for row in table.iter()? {
+        let (_, v) = row?;
+        out.push(decode("control_commands", v.value())?);
+    }
+    Ok(out)
+}
+
+/// The record of command `id`.
+pub fn command(store: &Store, id: u64) -> Result<Option<CommandRecord>, StoreError> {
+    Ok(commands(store)?.into_iter().find(|c| c.id == id))
+}
+
+/// Whether `meter` is on keep-power by a confirmed command.
+pub fn keep_power(store: &Store, meter: &MeterId) -> Result<bool, StoreError> {
+    let txn = store.db().begin_read()?;
+    match txn.open_table(KEEP_POWER) {
+        Ok(t) => Ok(t.get(meter.as_str())?.is_some()),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn put_in(txn: &WriteTransaction, rec: &CommandRecord) -> Result<(), StoreError> {
+    txn.open_table(COMMANDS)?
+        .insert(rec.id, encode(rec).as_slice())?;
+    Ok(())
+}
+
+fn get_in(txn: &WriteTransaction, id: u64) -> Result<Option<CommandRecord>, StoreError> {
+    let t = txn.open_table(COMMANDS)?;
+    let v = t.get(id)?;
+    v.map(|v| decode("control_commands", v.value())).transpose()
+}
+
+fn system() -> Actor {
+    Actor::System {
+        component: "control".into(),
+    }
+}
+
+/// Host-mode enforcement: queues a trip for every host-billed meter whose tenant's balance
+/// is ≤ 0, that is not already tripped and not on keep-power. Balance check, the ledger's
+/// `tripped` mark, the outbox entry, the queue record and the audit entry are one
+/// transaction. Returns the outbox ids queued.
+pub fn enforce(store: &Store) -> Result<Vec<u64>, ControlError> {
+    let meters = crate::site::repo::list_meters(store)?;
+    let mut queued = Vec::new();
+    for m in meters.iter().filter(|m| m.billing == BillingMode::Host) {
+        if keep_power(store, &m.id)? {
+            continue;
+        }
+        let txn = store.db().begin_write()?;
+        let trip = {
+            let meters_t = txn.open_table(METERS)?;
+            let view: Option<MeterAccountView> = match meters_t.get(m.id.as_str())? {
+                Some(v) => Some(decode("ledger_meters", v.value())?),
+                None => None,
+            };
+            match view {
+                Some(v) if !v.tripped && !v.closed => {
+                    let acc = txn.open_table(ACCOUNTS)?;
+                    let bal = acc
+                        .get(tenant_account(&v.tenant).as_str())?
+                        .map(|b| b.value());
+                    bal.filter(|b| *b <= 0).map(|b| (v.tenant.clone(), b))
+                }
+                _ => None,
+            }
+        };
+        let Some((tenant, balance)) = trip else {
+            drop(txn);
+            continue;
+        };
+        crate::ledger::set_tripped_in(&txn, &m.id, true)?;
+        let id = outbox::push_in(&txn, &m.id, MeterCommand::Trip, 0)?;
+        let now = Timestamp::now();
+        put_in(
+            &txn,
+            &CommandRecord {
+                id,
+                meter: m.id.clone(),
+                command: MeterCommand::Trip,
+                cause_op: 0,
+                actor: system().label(),
+                state: CommandState::Queued,
+                sends: 0,
+                attempts: 0,
+                last_error: None,
+                next_try: now,
+                updated: now,
+            },
+        )?;
+        audit::append_in(
+            &txn,
+            &system(),
+            "control.arrears_trip",
+            serde_json::json!({"meter": m.id.as_str(), "tenant": tenant.as_str(),
+                "balance_fen": balance, "outbox": id}),
+        )?;
+        txn.commit()?;
+        tracing::info!(meter = %m.id, %tenant, balance, outbox = id, "arrears: trip queued");
+        queued.push(id);
+    }
+    Ok(queued)
+}
+
+/// The queue worker.
+#[derive(Clone)]
+pub struct Control {
+    store: Store,
+    ledger: Ledger,
+    collector: Arc<CollectorHandle>,
+    config: ControlConfig,
+}
+
+impl Control {
+    pub fn new(
+        store: Store,
+        ledger: Ledger,
+        collector: Arc<CollectorHandle>,
+        config: ControlConfig,
+    ) -> Control {
+        Control {
+            store,
+            ledger,
+            collector,
+            config,
+        }
+    }
+
+    /// Runs passes until `stop` turns true: on every committed ledger operation and at
+    /// least every `poll`.
+    pub fn spawn(self, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let mut ops = self.ledger.subscribe();
+        tokio::spawn(async move {
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                if let Err(e) = self.pass().await {
+                    tracing::error!(error = %e, "control queue pass failed");
+                }
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    _ = ops.recv() => {}
+                    _ = tokio::time::sleep(self.config.poll) => {}
+                }
+            }
+        })
+    }
+
+    /// One pass: enforcement, then every outbox command that is due. Returns how many
+    /// commands reached a final state in this pass.
+    pub async fn pass(&self) -> Result<usize, ControlError> {
+        enforce(&self.store)?;
+        let mut finished = 0;
+        for entry in outbox::pending(&self.store)? {
+            if self.step(&entry).await? {
+                finished += 1;
+            }
+        }
+        Ok(finished)
+    }
+
+    fn actor_of(&self, entry: &OutboxEntry) -> String {
+        if entry.cause_op > 0
+            && let Ok(Some(op)) = self.ledger.operation(entry.cause_op)
+        {
+            return op.actor.label();
+        }
+        // API commands carry their actor in the audit entry that queued them.
+        format!("see audit entry with outbox {}", entry.id)
+    }
+
+    fn record(&self, entry: &OutboxEntry) -> Result<CommandRecord, ControlError> {
+        let txn = self.store.db().begin_write()?;
+        let rec = match get_in(&txn, entry.id)? {
+            Some(r) => r,
+            None => {
+                let now = Timestamp::now();
+                let r = CommandRecord {
+                    id: entry.id,
+                    meter: entry.meter.clone(),
+                    command: entry.command.clone(),
+                    cause_op: entry.cause_op,
+                    actor: self.actor_of(entry),
+                    state: CommandState::Queued,
+                    sends: 0,
+                    attempts: 0,
+                    last_error: None,
+                    next_try: now,
+                    updated: now,
+                };
+                put_in(&txn, &r)?;
+                r
+            }
+        };
+        txn.commit()?;
+        Ok(rec)
+    }
+
+    fn save(&self, rec: &CommandRecord) -> Result<(), ControlError> {
+        let txn = self.store.db().begin_write()?;
+        put_in(&txn, rec)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Records a final state: the record, the outbox entry taken, keep-power noted and an
+    /// audit entry, in one transaction.
+    fn finish(&self, mut rec: CommandRecord, state: CommandState) -> Result<(), ControlError> {
+        rec.state = state;
+        rec.updated = Timestamp::now();
+        let txn = self.store.db().begin_write()?;
+        put_in(&txn, &rec)?;
+        outbox::take_in(&txn, rec.id)?;
+        if matches!(rec.state, CommandState::Confirmed)
+            && let MeterCommand::KeepPower(on) = rec.command
+        {
+            let mut t = txn.open_table(KEEP_POWER)?;
+            if on {
+                t.insert(rec.meter.as_str(), ())?;
+            } else {
+                t.remove(rec.meter.as_str())?;
+            }
+        }
+        audit::append_in(
+            &txn,
+            &system(),
+            "control.command",
+            serde_json::json!({"outbox": rec.id, "meter": rec.meter.as_str(),
+                "command": rec.command, "requested_by": rec.actor,
+                "state": rec.state.label(), "sends": rec.sends}),
+        )?;
+        txn.commit()?;
+        tracing::info!(meter = %rec.meter, outbox = rec.id, state = %rec.state.label(),
+            "meter command finished");
+        Ok(())
+    }
+
+    async fn ask(&self, meter: &MeterId, req: MeterRequest) -> Result<MeterResponse, String> {
+        let rx = self
+            .collector
+            .submit(meter, req)
+            .await
+            .map_err(|e| e.to_string())?;
+        match tokio::time::timeout(self.config.answer_timeout, rx).await {
+            Err(_) => Err("no answer in time".into()),
+            Ok(Err(_)) => Err("the bus task dropped the request".into()),
+            Ok(Ok(r)) => r.map_err(|e| e.to_string()),
+        }
+    }
+
+    async fn read_back(&self, meter: &MeterId) -> Result<ReadOutcome, String> {
+        match self.ask(meter, MeterRequest::Read(Group::Live)).await? {
+            MeterResponse::Values(v) => Ok(v),
+            MeterResponse::Done => Err("read-back answered without values".into()),
+        }
+    }
+
+    /// Advances one command; true when it reached a final state.
+    async fn step(&self, entry: &OutboxEntry) -> Result<bool, ControlError> {
+        let mut rec = self.record(entry)?;
+        if rec.state.is_final() {
+            // Finished but the outbox entry survived (stopped between the two): take it.
+            let state = rec.state.clone();
+            self.finish(rec, state)?;
+            return Ok(true);
+        }
+        if rec.next_try > Timestamp::now() {
+            return Ok(false);
+        }
+        let Some(kind) = fixed_kind(&rec.command) else {
+            return Ok(false);
+        };
+        // A command already sent (before a restart, or last pass) is first re-confirmed by
+        // reading back, not blindly sent again.
+        if rec.state == CommandState::Sent {
+            match self.read_back(&rec.meter).await {
+                Ok(read) => match check(&rec.command, &read) {
+                    Check::Confirmed => {
+                        self.finish(rec, CommandState::Confirmed)?;
+                        return Ok(true);
+                    }
+                    Check::WaitingForTenant => {
+                        self.finish(rec, CommandState::WaitingForTenant)?;
+                        return Ok(true);
+                    }
+                    Check::NotYet(_) => {}
+                },
+                Err(e) => return self.failed_attempt(rec, e),
+            }
+        }
+        match self
+            .ask(
+                &rec.meter,
+                MeterRequest::Command {
+                    kind,
+                    values: vec![],
+                },
+            )
+            .await
+        {
+            Ok(_) => {
+                rec.sends += 1;
+                rec.state = CommandState::Sent;
+                rec.updated = Timestamp::now();
+                self.save(&rec)?;
+            }
+            Err(e) => return self.failed_attempt(rec, e),
+        }
+        match self.read_back(&rec.meter).await {
+            Ok(read) => match check(&rec.command, &read) {
+                Check::Confirmed => {
+                    self.finish(rec, CommandState::Confirmed)?;
+                    Ok(true)
+                }
+                Check::WaitingForTenant => {
+                    self.finish(rec, CommandState::WaitingForTenant)?;
+                    Ok(true)
+                }
+                Check::NotYet(why) => self.failed_attempt(rec, why),
+            },
+            Err(e) => self.failed_attempt(rec, e),
+        }
+    }
+
+    fn failed_attempt(&self, mut rec: CommandRecord, why: String) -> Result<bool, ControlError> {
+        rec.attempts += 1;
+        rec.last_error = Some(why.clone());
+        if rec.attempts >= self.config.max_attempts {
+            let reason = format!("{why} (after {} attempts)", rec.attempts);
+            self.finish(rec, CommandState::Failed(reason))?;
+            return Ok(true);
+        }
+        let wait = self
+            .config
+            .backoff
+            .saturating_mul(1u32 << rec.attempts.saturating_sub(1).min(10));
+        rec.next_try = Timestamp::now()
+            .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
+            .unwrap_or_else(|_| Timestamp::now());
+        rec.updated = Timestamp::now();
+        tracing::warn!(meter = %rec.meter, outbox = rec.id, attempt = rec.attempts, %why,
+            "meter command not confirmed; will retry");
+        self.save(&rec)?;
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(pairs: &[(&str, i64)]) -> ReadOutcome {
+        ReadOutcome {
+            values: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            failures: vec![],
+        }
+    }
+
+    #[test]
+    fn read_back_decides_confirmation() {
+        use crate::protocol::profile::names::RELAY_OPEN;
+        assert_eq!(
+            check(&MeterCommand::Trip, &outcome(&[(RELAY_OPEN, 1)])),
+            Check::Confirmed
+        );
+        assert!(matches!(
+            check(&MeterCommand::Trip, &outcome(&[(RELAY_OPEN, 0)])),
+            Check::NotYet(_)
+        ));
+        assert_eq!(
+            check(&MeterCommand::Close, &outcome(&[(RELAY_OPEN, 0)])),
+            Check::Confirmed
+        );
+        assert_eq!(
+            check(
+                &MeterCommand::Close,
+                &outcome(&[(RELAY_OPEN, 1), ("relay_command", 0)])
+            ),
+            Check::WaitingForTenant
+        );
+        assert!(matches!(
+            check(
+                &MeterCommand::Close,
+                &outcome(&[(RELAY_OPEN, 1), ("relay_command", 1)])
+            ),
+            Check::NotYet(_)
+        ));
+        assert!(matches!(
+            check(&MeterCommand::Close, &outcome(&[])),
+            Check::NotYet(_)
+        ));
+    }
+
+    #[test]
+    fn states_read_as_the_operator_sees_them() {
+        assert_eq!(
+            CommandState::WaitingForTenant.label(),
+            "close permitted, waiting for the tenant"
+        );
+        assert_eq!(CommandState::Failed("x".into()).label(), "failed: x");
+    }
+}

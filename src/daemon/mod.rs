@@ -213,6 +213,22 @@ impl Daemon {
         })
     }
 
+    /// Runs the control queue (meter commands from the outbox, host-mode arrears trips)
+    /// through `collector` until the daemon stops.
+    pub fn run_control(
+        &mut self,
+        collector: Arc<crate::field::collector::CollectorHandle>,
+        config: crate::control::ControlConfig,
+    ) {
+        let control = crate::control::Control::new(
+            self.state.store.clone(),
+            self.state.ledger.clone(),
+            collector,
+            config,
+        );
+        self.tasks.push(control.spawn(self.stop.subscribe()));
+    }
+
     /// Stops accepting, lets in-flight requests finish, and releases the store.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
