@@ -208,10 +208,12 @@ pub fn view(st: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
     let defaults = repo::defaults(&st.store).map_err(site_err)?;
     let account = st.ledger.account(tenant).map_err(ApiError::internal)?;
     let balance = account.as_ref().map(|a| a.balance).unwrap_or(Fen::ZERO);
-    let mut meters = Vec::new();
-    for unit in &t.units {
-        meters.extend(repo::meters_of_unit(&st.store, unit).map_err(site_err)?);
-    }
+    // One pass over the meter table (not one per unit).
+    let meters: Vec<_> = repo::list_meters(&st.store)
+        .map_err(site_err)?
+        .into_iter()
+        .filter(|m| m.unit.as_ref().is_some_and(|u| t.units.contains(u)))
+        .collect();
     let (mut a1, mut a2) = (defaults.alarm1, defaults.alarm2);
     let mut any_open = false;
     let mut out = Vec::new();
@@ -303,7 +305,12 @@ fn refusal(st: &AppState, meter: &MeterId, balance: Fen) -> ApiResult<Option<Ref
     responses((status = 200, body = TenantView), (status = 401, body = super::ErrorBody)))]
 pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<TenantView>> {
     let (tenant, _) = tenant_of(&st, &headers)?;
-    Ok(Json(view(&st, &tenant)?))
+    // Store reads block: keep them off the async workers.
+    let st2 = st.clone();
+    tokio::task::spawn_blocking(move || view(&st2, &tenant))
+        .await
+        .map_err(ApiError::internal)?
+        .map(Json)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -343,8 +350,9 @@ pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usa
     // One more day back so the first day's first delta has a predecessor.
     let from = start - jiff::SignedDuration::from_hours(48);
     let mut per_day = vec![0i64; days as usize];
+    let meters = repo::list_meters(&st.store).map_err(site_err)?;
     for unit in &t.units {
-        for m in repo::meters_of_unit(&st.store, unit).map_err(site_err)? {
+        for m in meters.iter().filter(|m| m.unit.as_ref() == Some(unit)) {
             let rs = readings::history(
                 &st.store,
                 &m.id,

@@ -145,12 +145,20 @@ pub fn seed_demo_days(
                 BillingMode::Meter => (
                     Protocol::Dlt645,
                     MeterAddress::Dlt645(id.clone()),
-                    "dlt645-prepaid",
+                    "dlt645-2007-prepaid",
                 ),
                 BillingMode::Host => {
                     let a = next_addr[slot];
                     next_addr[slot] += 1;
-                    (Protocol::Modbus, MeterAddress::Modbus(a), "modbus-basic")
+                    (
+                        Protocol::Modbus,
+                        MeterAddress::Modbus(a),
+                        if three {
+                            "acrel-dtsy1352-nk"
+                        } else {
+                            "acrel-ddsy1352-nk"
+                        },
+                    )
                 }
             };
             meters.push(Meter {
