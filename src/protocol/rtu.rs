@@ -64,6 +64,27 @@ pub fn with_crc(mut body: Vec<u8>) -> Vec<u8> {
     body
 }
 
+/// Checks that `frame` is exactly the one whole frame `framing` says it should be, with a
+/// good CRC: the common first step of decoding a request or a response.
+fn check_whole(frame: &[u8], framing: FrameLen) -> Result<(), RtuError> {
+    let len = match framing {
+        FrameLen::Complete(n) => n,
+        FrameLen::NeedMore(n) => {
+            return Err(RtuError::Truncated {
+                needed: n,
+                got: frame.len(),
+            });
+        }
+    };
+    if frame.len() > len {
+        return Err(RtuError::TooLong {
+            len: frame.len(),
+            expected: len,
+        });
+    }
+    check_crc(frame)
+}
+
 /// Checks the trailing CRC of a complete frame.
 pub fn check_crc(frame: &[u8]) -> Result<(), RtuError> {
     if frame.len() < 4 {
@@ -390,22 +411,7 @@ impl Request {
 
     /// Decodes a complete request frame (what a simulated meter receives).
     pub fn decode(frame: &[u8]) -> Result<Request, RtuError> {
-        let len = match request_frame_len(frame)? {
-            FrameLen::Complete(n) => n,
-            FrameLen::NeedMore(n) => {
-                return Err(RtuError::Truncated {
-                    needed: n,
-                    got: frame.len(),
-                });
-            }
-        };
-        if frame.len() > len {
-            return Err(RtuError::TooLong {
-                len: frame.len(),
-                expected: len,
-            });
-        }
-        check_crc(frame)?;
+        check_whole(frame, request_frame_len(frame)?)?;
         let slave = frame[0];
         check_slave(slave, frame[1])?;
         let word = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
@@ -583,22 +589,7 @@ impl Response {
 
     /// Decodes a complete response frame.
     pub fn decode(frame: &[u8]) -> Result<Response, RtuError> {
-        let len = match response_frame_len(frame)? {
-            FrameLen::Complete(n) => n,
-            FrameLen::NeedMore(n) => {
-                return Err(RtuError::Truncated {
-                    needed: n,
-                    got: frame.len(),
-                });
-            }
-        };
-        if frame.len() > len {
-            return Err(RtuError::TooLong {
-                len: frame.len(),
-                expected: len,
-            });
-        }
-        check_crc(frame)?;
+        check_whole(frame, response_frame_len(frame)?)?;
         let slave = frame[0];
         let word = |i: usize| u16::from_be_bytes([frame[i], frame[i + 1]]);
         let function = frame[1];
