@@ -1,5 +1,6 @@
-//! Events the collector raises for the alarm module: an energy register that went backwards,
-//! meters and gateways going offline and coming back.
+//! Facts the field side raises for the alarm module: an energy register that went backwards,
+//! meters and gateways going offline and coming back (collector); overload, credit
+//! mismatch, balance drift and a meter that did not trip itself (control queue).
 //!
 //! Table `alarm_events`: key a sequence number (u64, from 1), value a JSON [`FieldEvent`].
 //! Written in the same transaction as the reading or state change that caused it, so an
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::site::ids::{GatewayId, MeterId};
 use crate::store::{Store, StoreError, decode, encode};
-use crate::units::Wh;
+use crate::units::{Fen, Wh};
 
 pub const ALARM_EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alarm_events");
 
@@ -38,6 +39,41 @@ pub enum FieldEventKind {
     },
     GatewayOnline {
         gateway: GatewayId,
+    },
+    /// Power above the meter's overload limit for the configured number of consecutive
+    /// readings (raised by the control queue, which may also trip the meter).
+    Overload {
+        meter: MeterId,
+        power_w: i64,
+        limit_w: i64,
+    },
+    OverloadCleared {
+        meter: MeterId,
+    },
+    /// After a credit push the meter's purchase count or balance did not match what was
+    /// sent; further credit to the meter is held until an operator resolves it.
+    CreditMismatch {
+        meter: MeterId,
+        why: String,
+    },
+    CreditMismatchResolved {
+        meter: MeterId,
+        by: String,
+    },
+    /// Meter mode: the meter's own balance differs from the ledger by more than the
+    /// configured tolerance.
+    BalanceDrift {
+        meter: MeterId,
+        meter_balance: Fen,
+        ledger_balance: Fen,
+    },
+    BalanceDriftCleared {
+        meter: MeterId,
+    },
+    /// Meter mode: the balance is at or below zero but the meter still reads closed (it
+    /// did not trip itself) and is not on keep-power.
+    NotSelfTripped {
+        meter: MeterId,
     },
 }
 
