@@ -126,6 +126,10 @@ pub struct CollectorSection {
     /// Extra wait for an answer beyond the wire time computed from the baud rate (meters
     /// and serial servers need some time to think).
     pub answer_slack: Dur,
+    /// Master key of the secure gateway link (32 hex digits; the same file is given to
+    /// `voltvend gateway --key-file`); relative to `data_dir`. Only needed with secure
+    /// gateways.
+    pub link_key_file: PathBuf,
 }
 
 impl Default for CollectorSection {
@@ -137,6 +141,7 @@ impl Default for CollectorSection {
             offline_after: 3,
             connect_timeout: Dur::secs(5),
             answer_slack: Dur::millis(300),
+            link_key_file: PathBuf::from("keys/link.key"),
         }
     }
 }
@@ -666,6 +671,11 @@ impl Config {
         self.paths.data_dir.join(&self.paths.store)
     }
 
+    /// The secure gateway link key file.
+    pub fn link_key_path(&self) -> PathBuf {
+        self.paths.data_dir.join(&self.collector.link_key_file)
+    }
+
     /// The directory of site meter profiles.
     pub fn profiles_dir(&self) -> PathBuf {
         self.paths.data_dir.join(&self.paths.profiles_dir)
@@ -745,6 +755,9 @@ offline_after = 3
 connect_timeout = "5s"
 # Extra wait for an answer beyond the wire time computed from the baud rate.
 answer_slack = "300ms"
+# Master key of the secure gateway link (32 hex digits, the file given to
+# `voltvend gateway --key-file`); relative to data_dir. Only needed with secure gateways.
+link_key_file = "keys/link.key"
 
 [alarms]
 # Time between a balance falling below zero and the trip of its meters.

@@ -30,6 +30,8 @@ enum Command {
     Sim(cli::sim::Args),
     /// Run the appliance service (API, kiosk, payments, receipts).
     Serve(cli::serve::Args),
+    /// Bridge a gateway box's RS-485 port to the server over the secured link.
+    Gateway(cli::gateway::Args),
     /// Run a demo site with simulated meters, kiosk, sandbox payments and printer.
     Demo(cli::demo::Args),
     /// Balances, sales, refunds, reversals, history and checks of the ledger.
@@ -62,6 +64,7 @@ fn main() -> anyhow::Result<()> {
         Command::Init(args) => cli::init::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Demo(args) => cli::demo::run(args),
+        Command::Gateway(args) => cli::gateway::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),
         Command::Operator(args) => cli::operator::run(args),

@@ -115,7 +115,7 @@ fn check_reports_every_problem_with_line_and_fails() {
                 "{f}:5:11: collector.retries: invalid value: integer '-1', expected u32; see docs/config.md#collector"
             ),
             format!(
-                "{f}:6:1: collector.ofline_after: unknown field 'ofline_after', expected one of 'interval', 'live_sweep_floor', 'retries', 'offline_after', 'connect_timeout', 'answer_slack'; remove it or check the spelling (see docs/config.md#collector)"
+                "{f}:6:1: collector.ofline_after: unknown field 'ofline_after', expected one of 'interval', 'live_sweep_floor', 'retries', 'offline_after', 'connect_timeout', 'answer_slack', 'link_key_file'; remove it or check the spelling (see docs/config.md#collector)"
             ),
         ]
     );

@@ -46,6 +46,10 @@ pub struct Args {
     /// A directory of extra meter profiles (*.toml).
     #[arg(long, value_name = "DIR")]
     pub profiles: Option<std::path::PathBuf>,
+    /// The secure gateway link key (32 hex digits); default: `collector.link_key_file`
+    /// of the config when that file exists.
+    #[arg(long, value_name = "FILE")]
+    pub link_key_file: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -87,6 +91,16 @@ async fn collect(args: Args) -> anyhow::Result<()> {
     }
     if let Some(ms) = args.turnaround_ms {
         config.retry.turnaround = Duration::from_millis(ms);
+    }
+    let key_file = args
+        .link_key_file
+        .clone()
+        .or_else(|| Some(file.link_key_path()).filter(|p| p.exists()));
+    if let Some(k) = key_file {
+        config.link_key = Some(
+            voltvend::field::secure::read_key_file(&k)
+                .map_err(|e| anyhow::anyhow!("link key: {e}"))?,
+        );
     }
     let charger = Arc::new(LedgerCharger::new(store.clone(), ledger.clone()));
     let started = Instant::now();

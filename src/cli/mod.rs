@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod collect;
 pub mod demo;
+pub mod gateway;
 pub mod import;
 pub mod init;
 pub mod ledger;

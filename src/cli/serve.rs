@@ -46,11 +46,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 store.clone(),
                 d.state.ledger.clone(),
             ));
-            let collector = voltvend::field::collector::Collector::spawn(
+            let mut collector_cfg =
+                voltvend::field::collector::CollectorConfig::from_config(&cfg.collector, &defaults);
+            let key_path = cfg.link_key_path();
+            if key_path.exists() {
+                collector_cfg.link_key = Some(
+                    voltvend::field::secure::read_key_file(&key_path)
+                        .map_err(|e| anyhow::anyhow!("collector.link_key_file: {e}"))?,
+                );
+            }
+            let collector = voltvend::field::collector::Collector::spawn_with(
                 store,
                 charger,
                 &voltvend::protocol::profile::ProfileSet::builtin(),
-                voltvend::field::collector::CollectorConfig::from_config(&cfg.collector, &defaults),
+                collector_cfg,
+                d.state.live.clone(),
             )?;
             d.run_control(
                 std::sync::Arc::new(collector),

@@ -49,6 +49,8 @@ pub struct CollectorConfig {
     pub retry: RetryPolicy,
     /// Largest read request (registers); the profile may lower it.
     pub max_registers: u16,
+    /// Master key of the secure gateway link; without it secure gateways are skipped.
+    pub link_key: Option<[u8; 16]>,
 }
 
 impl Default for CollectorConfig {
@@ -60,6 +62,7 @@ impl Default for CollectorConfig {
             offline_after: 3,
             retry: RetryPolicy::default(),
             max_registers: 125,
+            link_key: None,
         }
     }
 }
@@ -96,6 +99,7 @@ impl CollectorConfig {
                 ..RetryPolicy::default()
             },
             max_registers: 125,
+            link_key: None,
         }
     }
 }
@@ -197,16 +201,39 @@ impl CollectorHandle {
 /// The link that reaches bus `index` of a gateway. A TCP gateway (serial server) exposes
 /// its ports on consecutive TCP ports: bus 1 on the link's port, bus N on port + N - 1
 /// (the convention of common serial servers, e.g. 4001, 4002, …).
-pub fn bus_via(link: &GatewayLink, index: u8) -> Result<Via, super::link::LinkError> {
-    let mut via = Via::try_from(link)?;
+/// A secure gateway's bus is the connection its `voltvend gateway` for that bus makes.
+pub fn bus_via(gateway: &Gateway, index: u8) -> Result<Via, super::link::LinkError> {
+    if let GatewayLink::Secure { host, port } = &gateway.link {
+        return Ok(Via::Secure {
+            host: host.clone(),
+            port: *port,
+            gateway: gateway.id.to_string(),
+            bus: index,
+        });
+    }
+    let mut via = Via::try_from(&gateway.link)?;
     let offset = u16::from(index.saturating_sub(1));
     match &mut via {
         Via::Tcp { port, .. } | Via::RtuOverTcp { port, .. } => {
             *port = port.saturating_add(offset);
         }
-        Via::Serial { .. } => {}
+        Via::Serial { .. } | Via::Secure { .. } => {}
     }
     Ok(via)
+}
+
+/// Starts (once per port) the listener that secure gateways dial.
+fn listen_secure(host: &str, port: u16, key: Option<[u8; 16]>) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let key = key.ok_or("no secure link key is configured (collector.link_key_file)")?;
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("secure:{host}:{port}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("secure:{host}:{port}: no address"))?;
+    super::secure::hub()
+        .listen(addr, key)
+        .map_err(|e| format!("cannot listen on {addr} for secure gateways: {e}"))
 }
 
 struct BusMeter {
@@ -238,6 +265,18 @@ impl Collector {
         profiles: &ProfileSet,
         config: CollectorConfig,
     ) -> Result<CollectorHandle, CollectorError> {
+        Collector::spawn_with(store, charger, profiles, config, LiveState::new())
+    }
+
+    /// As [`Collector::spawn`], keeping live values in `live` (the daemon's, so the API
+    /// shows what the collector reads).
+    pub fn spawn_with(
+        store: Store,
+        charger: Arc<dyn Charger>,
+        profiles: &ProfileSet,
+        config: CollectorConfig,
+        live: LiveState,
+    ) -> Result<CollectorHandle, CollectorError> {
         let meters = crate::site::repo::list_meters(&store)
             .map_err(|e| CollectorError::Site(e.to_string()))?;
         let gateways: BTreeMap<GatewayId, Gateway> = crate::site::repo::list_gateways(&store)
@@ -245,7 +284,6 @@ impl Collector {
             .into_iter()
             .map(|g| (g.id.clone(), g))
             .collect();
-        let live = LiveState::new();
         let mut by_bus: BTreeMap<BusKey, Vec<BusMeter>> = BTreeMap::new();
         type Plans = (Arc<Profile>, Arc<Vec<ReadBlock>>, Arc<Vec<ReadBlock>>);
         let mut profile_cache: HashMap<String, Plans> = HashMap::new();
@@ -299,13 +337,19 @@ impl Collector {
                 tracing::warn!(gateway = %key.gateway, "meters skipped: unknown gateway");
                 continue;
             };
-            let via = match bus_via(&gw.link, key.bus) {
+            let via = match bus_via(gw, key.bus) {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::warn!(gateway = %key.gateway, error = %e, "bus skipped");
                     continue;
                 }
             };
+            if let Via::Secure { host, port, .. } = &via
+                && let Err(why) = listen_secure(host, *port, shared.config.link_key)
+            {
+                tracing::warn!(gateway = %key.gateway, bus = key.bus, %why, "bus skipped");
+                continue;
+            }
             let bus_rec = gw.bus(key.bus);
             let timing =
                 LineTiming::for_via(&via, bus_rec.map(|b| b.baud), bus_rec.map(|b| b.framing));

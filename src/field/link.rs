@@ -22,6 +22,14 @@ pub enum Via {
     Tcp { host: String, port: u16 },
     /// A transparent serial server: raw RTU / DL/T 645 bytes inside a TCP stream.
     RtuOverTcp { host: String, port: u16 },
+    /// Bus `bus` of a `voltvend gateway` box that dials our secure link listener on
+    /// `host:port` (see `field::secure`); raw bus bytes inside sealed frames.
+    Secure {
+        host: String,
+        port: u16,
+        gateway: String,
+        bus: u8,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,6 +116,12 @@ impl fmt::Display for Via {
             Via::Serial { path, baud, .. } => write!(f, "serial:{path}@{baud}"),
             Via::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
             Via::RtuOverTcp { host, port } => write!(f, "rtu-over-tcp:{host}:{port}"),
+            Via::Secure {
+                host,
+                port,
+                gateway,
+                bus,
+            } => write!(f, "secure:{host}:{port} ({gateway} bus {bus})"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Transports, bus tasks and the collector.
 //!
-//! - [`link`]: where a bus is (`serial:`, `tcp:`, `rtu-over-tcp:`);
+//! - [`link`]: where a bus is (`serial:`, `tcp:`, `rtu-over-tcp:`, secure gateways);
+//! - [`secure`], [`gateway`]: the two ends of the 3DES-secured gateway link;
 //! - [`wire`]: wire-time arithmetic for timeouts, silences and the bus floor;
 //! - [`transport`]: Modbus through `tokio-modbus` with timeouts, retries and precise errors;
 //! - [`error`]: what went wrong, worded for the installer.
@@ -18,6 +19,8 @@ pub mod charge;
 pub mod collector;
 pub mod events;
 pub mod format;
+pub mod gateway;
 pub mod live;
 pub mod meter_io;
 pub mod readings;
+pub mod secure;

@@ -215,6 +215,19 @@ impl ModbusBus {
                 };
                 Conn { ctx, tap: state }
             }
+            Via::Secure {
+                port, gateway, bus, ..
+            } => {
+                let pipe = super::secure::hub()
+                    .take(*port, gateway, *bus, self.policy.connect_timeout)
+                    .await
+                    .map_err(fail)?;
+                let (tap, state) = Tap::new(pipe);
+                Conn {
+                    ctx: tokio_modbus::client::rtu::attach(tap),
+                    tap: state,
+                }
+            }
         };
         self.conn = Some(conn);
         Ok(())

@@ -124,6 +124,14 @@ impl Dlt645Bus {
                 let _ = s.set_nodelay(true);
                 Box::new(s)
             }
+            Via::Secure {
+                port, gateway, bus, ..
+            } => Box::new(
+                super::secure::hub()
+                    .take(*port, gateway, *bus, self.policy.connect_timeout)
+                    .await
+                    .map_err(fail)?,
+            ),
         };
         let (stream, tap) = Tap::new(stream);
         self.conn = Some(Conn { stream, tap });
