@@ -988,7 +988,7 @@ pub async fn gateways(
         out.push(GatewayView {
             gateway: g.id.to_string(),
             name: g.name.clone(),
-            link: format!("{:?}", g.link),
+            link: g.link.to_string(),
             buses: g.buses.len(),
             online: live.as_ref().map(|l| l.online).unwrap_or(false),
             last_error: live.as_ref().and_then(|l| l.last_error.clone()),

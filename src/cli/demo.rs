@@ -11,8 +11,10 @@ use voltvend::ledger::Ledger;
 use voltvend::receipt::PrinterTarget;
 use voltvend::store::Store;
 
-/// Run a demo site: 2 buildings, 80 units, ~90 meters with 30 days of history, the
-/// kiosk, the sandbox payment provider and a simulated receipt printer.
+/// Run a demo site: 2 buildings, 80 units, ~90 meters with 30 days of history, a simulated
+/// building behind three gateways (Modbus TCP, a serial server and the secure link) read
+/// by the collector, the control queue, the kiosk, sandbox payments and a simulated
+/// receipt printer.
 ///
 /// Everything lives in the data directory (created if needed; reused if it exists).
 /// Receipts land in DATA/receipts as .bin (ESC/POS bytes) and .txt (what the paper says);
@@ -25,6 +27,16 @@ pub struct Args {
     /// Data directory.
     #[arg(long, value_name = "DIR", default_value = "./voltvend-demo")]
     data: PathBuf,
+    /// Simulated seconds per real second: loads and energy run this much faster, so
+    /// balances visibly fall and alarms come within minutes.
+    #[arg(long, default_value_t = 10)]
+    accel: u64,
+    /// Seconds between two full reads of every meter (readings stored, energy charged).
+    #[arg(long, default_value_t = 60)]
+    interval_s: u64,
+    /// Serve only (no simulator, collector or control queue).
+    #[arg(long)]
+    no_field: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -45,7 +57,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let printer_addr = printer.local_addr()?;
         tokio::spawn(voltvend::receipt::sink::serve(printer, receipts.clone()));
         let socket = data.join("api.sock");
-        let d = Daemon::start_with(
+        let live = LiveState::new();
+        let mut d = Daemon::start_with(
             DaemonConfig {
                 db_path: data.join("voltvend.redb"),
                 listen: ([127, 0, 0, 1], args.port).into(),
@@ -55,11 +68,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 printer: PrinterTarget::Tcp(printer_addr.to_string()),
                 sandbox: true,
             },
-            store,
-            ledger,
-            LiveState::new(),
+            store.clone(),
+            ledger.clone(),
+            live.clone(),
         )
         .await?;
+        let field = if args.no_field {
+            None
+        } else {
+            let f = voltvend::daemon::demo_field::start(
+                &store,
+                &ledger,
+                live,
+                &data.join("keys"),
+                &voltvend::daemon::demo_field::DemoFieldOptions {
+                    accel: args.accel,
+                    collection_interval: std::time::Duration::from_secs(args.interval_s.max(1)),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            d.run_control(f.collector.clone(), voltvend::control::ControlConfig::default());
+            for line in &f.summary {
+                eprintln!("simulated gateway {line}");
+            }
+            Some(f)
+        };
         if facts.created {
             eprintln!(
                 "demo site created: {} tenants, {} meters, {} readings",
@@ -75,6 +109,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         shutdown_signal().await;
         d.stop().await;
+        if let Some(f) = field {
+            f.stop().await;
+        }
         anyhow::Ok(())
     })
 }

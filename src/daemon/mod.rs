@@ -3,6 +3,7 @@
 //! every listener is bound; `stop` ends them gracefully (in-flight requests finish) and
 //! releases the database.
 
+pub mod demo_field;
 pub mod seed;
 
 use crate::api::{self, AppState, Inner, Metrics, Sessions};
@@ -48,6 +49,8 @@ pub enum DaemonError {
     Ledger(#[from] crate::ledger::LedgerError),
     #[error(transparent)]
     Site(#[from] crate::site::SiteError),
+    #[error("demo: {0}")]
+    Demo(String),
     #[error("cannot listen on {what}: {source}")]
     Listen {
         what: String,

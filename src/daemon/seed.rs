@@ -109,49 +109,62 @@ pub fn seed_demo_days(
     let mut units = Vec::new();
     let mut tenants: Vec<Tenant> = Vec::new();
     let mut meters: Vec<Meter> = Vec::new();
-    let gateways = [
+    // (id, name, link, protocol of each bus). A bus carries one protocol: host-billed
+    // meters are Modbus (Acrel), meter-billed ones DL/T 645. The links' ports are
+    // placeholders: `voltvend demo` points them at its simulator when it starts.
+    let gateways: [(&str, &str, &str, &[Protocol]); 3] = [
         (
             "GW1",
             "A座配电间 A tower switch room",
             "tcp:127.0.0.1:15021",
-            3u8,
+            &[Protocol::Modbus, Protocol::Modbus, Protocol::Dlt645],
         ),
         (
             "GW2",
             "B座配电间 B tower switch room",
-            "rtu-over-tcp:127.0.0.1:15022",
-            3,
+            "rtu-over-tcp:127.0.0.1:15031",
+            &[Protocol::Dlt645, Protocol::Dlt645, Protocol::Modbus],
         ),
         (
             "GW3",
             "地下室 Basement (secure link)",
-            "secure:127.0.0.1:15023",
-            2,
+            "secure:127.0.0.1:15041",
+            &[Protocol::Modbus, Protocol::Dlt645],
         ),
     ];
-    let buses: Vec<(GatewayId, u8)> = gateways
+    let buses: Vec<(GatewayId, u8, Protocol)> = gateways
         .iter()
-        .flat_map(|(g, _, _, n)| (1..=*n).map(move |b| (GatewayId::new(*g), b)))
+        .flat_map(|(g, _, _, ps)| {
+            ps.iter()
+                .enumerate()
+                .map(move |(i, p)| (GatewayId::new(*g), i as u8 + 1, *p))
+        })
         .collect();
     let mut next_addr = vec![1u8; buses.len()];
+    let mut next_slot = [0usize; 2];
     let mut meter_no = 0u32;
     let mut add_meter =
         |unit: Option<UnitNo>, three: bool, billing: BillingMode, meters: &mut Vec<Meter>| {
             meter_no += 1;
-            let slot = (meter_no as usize - 1) % buses.len();
-            let (g, b) = buses[slot].clone();
             let id = format!("3100{meter_no:08}");
-            let (protocol, address, profile) = match billing {
-                BillingMode::Meter => (
-                    Protocol::Dlt645,
-                    MeterAddress::Dlt645(id.clone()),
-                    "dlt645-2007-prepaid",
-                ),
-                BillingMode::Host => {
+            let protocol = match billing {
+                BillingMode::Meter => Protocol::Dlt645,
+                BillingMode::Host => Protocol::Modbus,
+            };
+            // Round robin over the buses of the meter's protocol.
+            let kind = usize::from(protocol == Protocol::Dlt645);
+            let of_kind: Vec<usize> = (0..buses.len())
+                .filter(|i| buses[*i].2 == protocol)
+                .collect();
+            let slot = of_kind[next_slot[kind] % of_kind.len()];
+            next_slot[kind] += 1;
+            let (g, b, _) = buses[slot].clone();
+            let (address, profile) = match protocol {
+                Protocol::Dlt645 => (MeterAddress::Dlt645(id.clone()), "dlt645-2007-prepaid"),
+                Protocol::Modbus => {
                     let a = next_addr[slot];
                     next_addr[slot] += 1;
                     (
-                        Protocol::Modbus,
                         MeterAddress::Modbus(a),
                         if three {
                             "acrel-dtsy1352-nk"
@@ -255,7 +268,8 @@ pub fn seed_demo_days(
     for u in &units {
         repo::upsert_unit(&txn, &actor, u)?;
     }
-    for (id, name, link, nbus) in gateways {
+    for (id, name, link, protocols) in gateways {
+        let nbus = protocols.len() as u8;
         let gid = GatewayId::new(id);
         let link = GatewayLink::parse(link)
             .map_err(|why| DaemonError::Store(StoreError::Corrupt { table: "demo", why }))?;
@@ -301,6 +315,11 @@ pub fn seed_demo_days(
     // `days` of readings, every 6 hours, with a daily rhythm and some noise.
     let start = now - SignedDuration::from_hours(24 * days);
     let mut count = 0usize;
+    // The last seeded reading of each meter is charged (as the collector would have),
+    // so the collector's first start finds nothing left to charge.
+    let price = Price::from_fen_per_kwh(120);
+    let mut last_charge: std::collections::HashMap<MeterId, ChargeConsumption> =
+        std::collections::HashMap::new();
     let txn = store.db().begin_write().map_err(StoreError::from)?;
     for m in &meters {
         let category = m
@@ -311,32 +330,42 @@ pub fn seed_demo_days(
             .unwrap_or("service");
         let (lo, hi) = daily_wh(category);
         let base = rng.range(lo, hi);
-        let mut total = rng.range(1_000_000, 20_000_000);
+        // Meters count 0.01 kWh: every seeded total is a whole 10 Wh, so the simulator
+        // (started from the last one) continues exactly where the history ends.
+        let mut total = rng.range(100_000, 2_000_000) * 10;
         for step in 0..=(days * 4) {
             let at = start + SignedDuration::from_hours(6 * step);
             // Share of a day's energy by quarter: night, morning, afternoon, evening.
             let share = [10, 25, 35, 30][(step % 4) as usize];
-            let energy = base * share / 100 * rng.range(80, 120) / 100;
+            let energy = base * share / 100 * rng.range(80, 120) / 100 / 10 * 10;
             total += energy;
-            readings::put_in(
-                &txn,
-                &Reading {
+            let reading = Reading {
+                meter: m.id.clone(),
+                at,
+                total: Wh(total),
+                bands: None,
+                voltage_dv: vec![
+                    2_200 + rng.range(-40, 40);
+                    if m.phases == Phases::Three { 3 } else { 1 }
+                ],
+                current_ma: Vec::new(),
+                power_w: Some(energy / 6),
+                balance: None,
+                purchase_count: None,
+                relay: Some(Relay::Closed),
+                rollback: false,
+            };
+            readings::put_in(&txn, &reading)?;
+            last_charge.insert(
+                m.id.clone(),
+                ChargeConsumption {
                     meter: m.id.clone(),
+                    reading_key: reading.key(),
+                    energy: Wh(energy),
+                    cost: price.cost(Wh(energy)),
                     at,
-                    total: Wh(total),
-                    bands: None,
-                    voltage_dv: vec![
-                        2_200 + rng.range(-40, 40);
-                        if m.phases == Phases::Three { 3 } else { 1 }
-                    ],
-                    current_ma: Vec::new(),
-                    power_w: Some(energy / 6),
-                    balance: None,
-                    purchase_count: None,
-                    relay: Some(Relay::Closed),
-                    rollback: false,
                 },
-            )?;
+            );
             count += 1;
         }
     }
@@ -363,7 +392,19 @@ pub fn seed_demo_days(
                 3 => (1_000, Some(2_500)), // arrears: −25.00
                 _ => (rng.range(150, 1_800) * 100, None),
             };
-            (t.id.clone(), ms, opening, charge)
+            // The opening balance also pays the last seeded charge of each meter, so the
+            // balance after it is the one chosen above.
+            let last: i64 = ms
+                .iter()
+                .filter_map(|m| last_charge.get(&m.meter))
+                .map(|c| c.cost.split().map_or(0, |(fen, _)| fen.0))
+                .sum();
+            (
+                t.id.clone(),
+                ms,
+                opening + last,
+                charge.map(|c| opening + c),
+            )
         })
         .collect();
     let errors = std::sync::Mutex::new(Vec::new());
@@ -371,6 +412,7 @@ pub fn seed_demo_days(
         for chunk in plans.chunks(plans.len().div_ceil(8).max(1)) {
             let errors = &errors;
             let actor = &actor;
+            let last_charge = &last_charge;
             s.spawn(move || {
                 for (tenant, ms, opening, charge) in chunk {
                     let r = ledger.open_account(
@@ -389,6 +431,16 @@ pub fn seed_demo_days(
                         errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
                         continue;
                     }
+                    for m in ms {
+                        if let Some(c) = last_charge.get(&m.meter) {
+                            // The collector's key for this reading: its restart re-post
+                            // is then a no-op.
+                            let r = ledger.charge_consumption(actor, &c.reading_key, c.clone());
+                            if let Err(e) = r {
+                                errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                            }
+                        }
+                    }
                     if let (Some(c), Some(m)) = (charge, ms.first()) {
                         let r = ledger.charge_consumption(
                             actor,
@@ -397,7 +449,7 @@ pub fn seed_demo_days(
                                 meter: m.meter.clone(),
                                 reading_key: format!("demo:{}", m.meter),
                                 energy: Wh(c * 10),
-                                cost: SubFen::from_fen(Fen(*opening + c)),
+                                cost: SubFen::from_fen(Fen(*c)),
                                 at: now,
                             },
                         );
