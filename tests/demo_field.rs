@@ -41,6 +41,16 @@ fn operator_token(a: SocketAddr) -> String {
     r.json()["token"].as_str().expect("token").to_string()
 }
 
+/// Kills the demo if the test fails half way (a leftover demo would run on for ever).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn demo_reads_its_simulated_building_through_all_three_gateway_kinds() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -48,7 +58,7 @@ fn demo_reads_its_simulated_building_through_all_three_gateway_kinds() {
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_voltvend"))
+    let child = Command::new(env!("CARGO_BIN_EXE_voltvend"))
         .args(["demo", "--port", &port.to_string(), "--data"])
         .arg(dir.path())
         .args(["--interval-s", "5"])
@@ -57,6 +67,8 @@ fn demo_reads_its_simulated_building_through_all_three_gateway_kinds() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start demo");
+    let mut guard = KillOnDrop(child);
+    let child = &mut guard.0;
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)

@@ -200,6 +200,18 @@ pub fn status_of(balance: Fen, alarm1: Fen, alarm2: Fen, any_open: bool) -> &'st
     }
 }
 
+/// The meters of the tenant's units (through the unit index: no scan of every meter).
+fn tenant_meters(
+    st: &AppState,
+    t: &crate::site::model::Tenant,
+) -> ApiResult<Vec<crate::site::model::Meter>> {
+    let mut out = Vec::new();
+    for u in &t.units {
+        out.extend(repo::meters_of_unit(&st.store, u).map_err(site_err)?);
+    }
+    Ok(out)
+}
+
 /// Builds the tenant's view (shared with the operator API).
 pub fn view(st: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
     let t = repo::get_tenant(&st.store, tenant)
@@ -208,12 +220,7 @@ pub fn view(st: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
     let defaults = repo::defaults(&st.store).map_err(site_err)?;
     let account = st.ledger.account(tenant).map_err(ApiError::internal)?;
     let balance = account.as_ref().map(|a| a.balance).unwrap_or(Fen::ZERO);
-    // One pass over the meter table (not one per unit).
-    let meters: Vec<_> = repo::list_meters(&st.store)
-        .map_err(site_err)?
-        .into_iter()
-        .filter(|m| m.unit.as_ref().is_some_and(|u| t.units.contains(u)))
-        .collect();
+    let meters = tenant_meters(st, &t)?;
     let (mut a1, mut a2) = (defaults.alarm1, defaults.alarm2);
     let mut any_open = false;
     let mut out = Vec::new();
@@ -350,9 +357,11 @@ pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usa
     // One more day back so the first day's first delta has a predecessor.
     let from = start - jiff::SignedDuration::from_hours(48);
     let mut per_day = vec![0i64; days as usize];
-    let meters = repo::list_meters(&st.store).map_err(site_err)?;
     for unit in &t.units {
-        for m in meters.iter().filter(|m| m.unit.as_ref() == Some(unit)) {
+        for m in repo::meters_of_unit(&st.store, unit)
+            .map_err(site_err)?
+            .iter()
+        {
             let rs = readings::history(
                 &st.store,
                 &m.id,

@@ -32,6 +32,10 @@ pub const METERS: KeyTable = TableDefinition::new("site_meters");
 /// `gateway \t bus \t address` → meter id: one meter per address on a bus.
 pub const METER_ADDRESSES: TableDefinition<'static, &'static str, &'static str> =
     TableDefinition::new("site_meter_addresses");
+/// `unit \t meter id` → (): the meters supplying a unit, found by a range read instead
+/// of decoding every meter (the kiosk asks on every poll).
+pub const UNIT_METERS: TableDefinition<'static, &'static str, ()> =
+    TableDefinition::new("site_unit_meters");
 /// tenant id → JSON [`Tenant`].
 pub const TENANTS: KeyTable = TableDefinition::new("site_tenants");
 /// unit no → tenant id: a unit belongs to at most one tenant.
@@ -302,19 +306,64 @@ pub fn list_tenants(store: &Store) -> Result<Vec<Tenant>, SiteError> {
     list(store)
 }
 
-/// Meters supplying `unit`.
-pub fn meters_of_unit(store: &Store, unit: &UnitNo) -> Result<Vec<Meter>, SiteError> {
-    Ok(list_meters(store)?
-        .into_iter()
-        .filter(|m| m.unit.as_ref() == Some(unit))
-        .collect())
+fn unit_meter_key(unit: &UnitNo, meter: &MeterId) -> String {
+    format!("{unit}\t{meter}")
 }
 
-/// The tenant that holds `unit`, if any.
+/// Meters supplying `unit`, in meter id order.
+pub fn meters_of_unit(store: &Store, unit: &UnitNo) -> Result<Vec<Meter>, SiteError> {
+    let txn = store.db().begin_read()?;
+    let (idx, meters) = match (txn.open_table(UNIT_METERS), txn.open_table(METERS)) {
+        (Ok(i), Ok(m)) => (i, m),
+        (Err(TableError::TableDoesNotExist(_)), _) | (_, Err(TableError::TableDoesNotExist(_))) => {
+            return Ok(Vec::new());
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+    };
+    let from = format!("{unit}\t");
+    let to = format!("{unit}\u{b}");
+    let mut out = Vec::new();
+    for row in idx.range(from.as_str()..to.as_str())? {
+        let (k, _) = row?;
+        let id = k
+            .value()
+            .split_once('\t')
+            .map_or("", |(_, m)| m)
+            .to_string();
+        if let Some(m) = read_one::<Meter>(&meters, "meter", &id)? {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// Rebuilds the unit → meters index from the meter table (schema migration 2).
+pub fn rebuild_unit_meters(txn: &WriteTransaction) -> Result<(), SiteError> {
+    let meters: Vec<Meter> = list_in(txn)?;
+    let mut idx = txn.open_table(UNIT_METERS)?;
+    idx.retain(|_, _| false)?;
+    for m in meters {
+        if let Some(u) = &m.unit {
+            idx.insert(unit_meter_key(u, &m.id).as_str(), ())?;
+        }
+    }
+    Ok(())
+}
+
+/// The tenant that holds `unit`, if any (through the unit → tenant index).
 pub fn tenant_of_unit(store: &Store, unit: &UnitNo) -> Result<Option<Tenant>, SiteError> {
-    Ok(list_tenants(store)?
-        .into_iter()
-        .find(|t| t.units.contains(unit)))
+    let id = {
+        let txn = store.db().begin_read()?;
+        match txn.open_table(UNIT_TENANTS) {
+            Ok(t) => t.get(unit.as_str())?.map(|v| v.value().to_string()),
+            Err(TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    match id {
+        Some(id) => get_tenant(store, &TenantId::new(id)),
+        None => Ok(None),
+    }
 }
 
 // ---- writes ----
@@ -504,10 +553,17 @@ pub fn upsert_meter(txn: &WriteTransaction, actor: &Actor, m: &Meter) -> Result<
     let change = put(txn, actor, m)?;
     if change != Change::Unchanged {
         let mut idx = txn.open_table(METER_ADDRESSES)?;
-        if let Some(b) = before {
-            idx.remove(address_key(&b).as_str())?;
+        let mut units = txn.open_table(UNIT_METERS)?;
+        if let Some(b) = &before {
+            idx.remove(address_key(b).as_str())?;
+            if let Some(u) = &b.unit {
+                units.remove(unit_meter_key(u, &b.id).as_str())?;
+            }
         }
         idx.insert(address_key(m).as_str(), key)?;
+        if let Some(u) = &m.unit {
+            units.insert(unit_meter_key(u, &m.id).as_str(), ())?;
+        }
     }
     Ok(change)
 }
@@ -669,6 +725,10 @@ pub fn remove_meter(
     if let Some(b) = before {
         txn.open_table(METER_ADDRESSES)?
             .remove(address_key(&b).as_str())?;
+        if let Some(u) = &b.unit {
+            txn.open_table(UNIT_METERS)?
+                .remove(unit_meter_key(u, &b.id).as_str())?;
+        }
     }
     delete::<Meter>(txn, actor, id.as_str())
 }
@@ -1013,6 +1073,54 @@ mod tests {
         assert!(remove_meter(&txn, &a, &"M3".into()).unwrap());
         upsert_meter(&txn, &a, &meter("M4", 5)).unwrap();
         txn.commit().unwrap();
+    }
+
+    #[test]
+    fn unit_index_follows_moves_and_removals() {
+        let (_d, store) = store();
+        seed(&store);
+        let a = actor();
+        let txn = store.db().begin_write().unwrap();
+        upsert_unit(
+            &txn,
+            &a,
+            &Unit {
+                no: "A-1010".into(),
+                building: "A".into(),
+                floor: 1,
+                area_m2_x100: None,
+            },
+        )
+        .unwrap();
+        upsert_meter(&txn, &a, &meter("M2", 2)).unwrap();
+        upsert_meter(&txn, &a, &meter("M1", 1)).unwrap();
+        // A-1010 starts with "A-101": the index must not mix the two units.
+        let mut m3 = meter("M3", 3);
+        m3.unit = Some("A-1010".into());
+        upsert_meter(&txn, &a, &m3).unwrap();
+        txn.commit().unwrap();
+        let ids = |u: &str| -> Vec<String> {
+            meters_of_unit(&store, &UnitNo::from(u))
+                .unwrap()
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect()
+        };
+        assert_eq!(ids("A-101"), ["M1", "M2"]);
+        assert_eq!(ids("A-1010"), ["M3"]);
+        let txn = store.db().begin_write().unwrap();
+        let mut m1 = meter("M1", 1);
+        m1.unit = Some("A-1010".into());
+        upsert_meter(&txn, &a, &m1).unwrap();
+        remove_meter(&txn, &a, &"M2".into()).unwrap();
+        txn.commit().unwrap();
+        assert_eq!(ids("A-101"), Vec::<String>::new());
+        assert_eq!(ids("A-1010"), ["M1", "M3"]);
+        // The migration's rebuild gives the same index.
+        let txn = store.db().begin_write().unwrap();
+        rebuild_unit_meters(&txn).unwrap();
+        txn.commit().unwrap();
+        assert_eq!(ids("A-1010"), ["M1", "M3"]);
     }
 
     #[test]

@@ -22,15 +22,27 @@ pub struct Migration {
 }
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Every migration, in version order, ending at [`SCHEMA_VERSION`].
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial tables",
-    // Tables are created on first use; version 1 only starts the record.
-    run: |_| Ok(()),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial tables",
+        // Tables are created on first use; version 1 only starts the record.
+        run: |_| Ok(()),
+    },
+    Migration {
+        version: 2,
+        name: "unit to meters index",
+        run: |txn| {
+            crate::site::repo::rebuild_unit_meters(txn).map_err(|e| StoreError::Corrupt {
+                table: "site_unit_meters",
+                why: e.to_string(),
+            })
+        },
+    },
+];
 
 /// The recorded version; 0 for a new, empty file.
 pub fn version(store: &Store) -> Result<u64, StoreError> {
