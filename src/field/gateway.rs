@@ -34,8 +34,6 @@ pub struct GatewayBridge {
 }
 
 fn open_serial(via: &Via) -> Result<tokio_serial::SerialStream, String> {
-    use super::link::Parity;
-    use tokio_serial::SerialPortBuilderExt;
     let Via::Serial {
         path,
         baud,
@@ -44,19 +42,7 @@ fn open_serial(via: &Via) -> Result<tokio_serial::SerialStream, String> {
     else {
         return Err(format!("{via} is not a serial port"));
     };
-    tokio_serial::new(path.as_str(), *baud)
-        .parity(match framing.parity {
-            Parity::None => tokio_serial::Parity::None,
-            Parity::Even => tokio_serial::Parity::Even,
-            Parity::Odd => tokio_serial::Parity::Odd,
-        })
-        .stop_bits(if framing.stop_bits == 2 {
-            tokio_serial::StopBits::Two
-        } else {
-            tokio_serial::StopBits::One
-        })
-        .open_native_async()
-        .map_err(|e| format!("{via}: {e}"))
+    super::link::open_serial(path, *baud, *framing).map_err(|e| format!("{via}: {e}"))
 }
 
 impl GatewayBridge {

@@ -152,6 +152,32 @@ impl TryFrom<&GatewayLink> for Via {
     }
 }
 
+/// Opens a local serial port (or pty) with the line settings of a link.
+pub fn open_serial(
+    path: &str,
+    baud: u32,
+    framing: Framing,
+) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
+    use tokio_serial::SerialPortBuilderExt;
+    tokio_serial::new(path, baud)
+        .data_bits(if framing.data_bits == 7 {
+            tokio_serial::DataBits::Seven
+        } else {
+            tokio_serial::DataBits::Eight
+        })
+        .parity(match framing.parity {
+            Parity::None => tokio_serial::Parity::None,
+            Parity::Even => tokio_serial::Parity::Even,
+            Parity::Odd => tokio_serial::Parity::Odd,
+        })
+        .stop_bits(if framing.stop_bits == 2 {
+            tokio_serial::StopBits::Two
+        } else {
+            tokio_serial::StopBits::One
+        })
+        .open_native_async()
+}
+
 impl Via {
     /// The baud rate of the RS-485 bus behind this link, if the link says it; for TCP links
     /// the bus record says it (see `Bus::baud`), else [`DEFAULT_BAUD`] is assumed.

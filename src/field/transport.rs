@@ -11,7 +11,7 @@ use tokio_modbus::prelude::SlaveContext;
 use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
 use super::error::FieldError;
-use super::link::{Parity, Via};
+use super::link::Via;
 use super::tap::{SharedTap, Tap};
 use super::wire::LineTiming;
 
@@ -165,27 +165,7 @@ impl ModbusBus {
                 baud,
                 framing,
             } => {
-                use tokio_serial::SerialPortBuilderExt;
-                let parity = match framing.parity {
-                    Parity::None => tokio_serial::Parity::None,
-                    Parity::Even => tokio_serial::Parity::Even,
-                    Parity::Odd => tokio_serial::Parity::Odd,
-                };
-                let data_bits = if framing.data_bits == 7 {
-                    tokio_serial::DataBits::Seven
-                } else {
-                    tokio_serial::DataBits::Eight
-                };
-                let stop_bits = if framing.stop_bits == 2 {
-                    tokio_serial::StopBits::Two
-                } else {
-                    tokio_serial::StopBits::One
-                };
-                let port = tokio_serial::new(path.as_str(), *baud)
-                    .data_bits(data_bits)
-                    .parity(parity)
-                    .stop_bits(stop_bits)
-                    .open_native_async()
+                let port = super::link::open_serial(path, *baud, *framing)
                     .map_err(|e| fail(e.to_string()))?;
                 let (tap, state) = Tap::new(port);
                 Conn {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::error::FieldError;
-use super::link::{Parity, Via};
+use super::link::Via;
 use super::tap::{ClearInput, SharedTap, Tap};
 use super::transport::{BusStats, RetryPolicy};
 use super::wire::LineTiming;
@@ -96,20 +96,7 @@ impl Dlt645Bus {
                 baud,
                 framing,
             } => {
-                use tokio_serial::SerialPortBuilderExt;
-                let parity = match framing.parity {
-                    Parity::None => tokio_serial::Parity::None,
-                    Parity::Even => tokio_serial::Parity::Even,
-                    Parity::Odd => tokio_serial::Parity::Odd,
-                };
-                let port = tokio_serial::new(path.as_str(), *baud)
-                    .parity(parity)
-                    .stop_bits(if framing.stop_bits == 2 {
-                        tokio_serial::StopBits::Two
-                    } else {
-                        tokio_serial::StopBits::One
-                    })
-                    .open_native_async()
+                let port = super::link::open_serial(path, *baud, *framing)
                     .map_err(|e| fail(e.to_string()))?;
                 Box::new(port)
             }
