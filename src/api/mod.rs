@@ -3,6 +3,7 @@
 //! receipt verification, the embedded kiosk files, Prometheus `/metrics` and the OpenAPI
 //! document at `/api/v1/openapi.json`. The same router serves TCP and a Unix socket.
 
+pub mod alarms;
 pub mod error;
 pub mod kiosk;
 pub mod lockout;
@@ -146,6 +147,10 @@ pub fn operator_routes() -> Router<AppState> {
             get(o::get_settings).put(o::put_settings),
         )
         .route("/api/v1/audit", get(o::audit_log))
+        .route("/api/v1/alarms", get(alarms::active))
+        .route("/api/v1/alarms/history", get(alarms::history))
+        .route("/api/v1/alarms/{id}/ack", post(alarms::ack))
+        .route("/api/v1/sms", get(alarms::sms))
 }
 
 /// The whole HTTP surface.

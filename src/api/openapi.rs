@@ -64,7 +64,11 @@ impl Modify for Bearer {
         super::tenant::start_topup,
         super::tenant::topup_status,
         super::tenant::reprint,
-        super::tenant::switch
+        super::tenant::switch,
+        super::alarms::active,
+        super::alarms::history,
+        super::alarms::ack,
+        super::alarms::sms
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

@@ -89,6 +89,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )
             .await?;
             d.run_control(f.collector.clone(), voltvend::control::ControlConfig::default());
+            // The simulated GSM modem: tenants' SMS land in DATA/sms as text files.
+            let modem = voltvend::sim::modem::SimModem::spawn(Some(data.join("sms")))?;
+            d.run_alarms(
+                voltvend::alarm::engine::AlarmConfig {
+                    // A demo shows its SMS at once, day or night.
+                    quiet_hours: None,
+                    ..voltvend::alarm::engine::AlarmConfig::from_config(
+                        &voltvend::config::AlarmsSection::default(),
+                        "星河广场",
+                    )
+                    .map_err(anyhow::Error::msg)?
+                },
+                Some(voltvend::alarm::sms::sender::SenderConfig::new(
+                    &modem.path.display().to_string(),
+                    115_200,
+                    None,
+                )),
+            );
+            eprintln!("simulated GSM modem on {} — SMS to tenants: {}", modem.path.display(), data.join("sms").display());
             for line in &f.summary {
                 eprintln!("simulated gateway {line}");
             }

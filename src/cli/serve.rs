@@ -68,6 +68,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
             tracing::info!("collector and control queue running");
         }
+        let sms = (!cfg.sms.modem.as_os_str().is_empty()).then(|| {
+            voltvend::alarm::sms::sender::SenderConfig::new(
+                &cfg.sms.modem.display().to_string(),
+                cfg.sms.baud,
+                (!cfg.sms.smsc.is_empty()).then(|| cfg.sms.smsc.clone()),
+            )
+        });
+        d.run_alarms(
+            voltvend::alarm::engine::AlarmConfig::from_config(&cfg.alarms, &cfg.site.name)
+                .map_err(anyhow::Error::msg)?,
+            sms,
+        );
         eprintln!("voltvend serving on http://{} (Ctrl-C to stop)", d.addr);
         shutdown_signal().await;
         d.stop().await;

@@ -3,6 +3,7 @@
 //! every listener is bound; `stop` ends them gracefully (in-flight requests finish) and
 //! releases the database.
 
+pub mod alarms;
 pub mod demo_field;
 pub mod seed;
 

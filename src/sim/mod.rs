@@ -29,6 +29,7 @@ pub mod faults;
 pub mod load;
 pub mod meter;
 pub mod modbus;
+pub mod modem;
 pub mod pacing;
 pub mod tou;
 

@@ -1,4 +1,7 @@
-//! SMS to tenants: PDU encoding here; the GSM modem driver (AT commands over a serial port)
-//! is added beside it by the control helper.
+//! SMS to tenants: PDU encoding ([`pdu`]), the GSM modem driver ([`modem`]), the queue in
+//! the store ([`queue`]) and the sender that drains it through the modem ([`sender`]).
 
+pub mod modem;
 pub mod pdu;
+pub mod queue;
+pub mod sender;

@@ -1,0 +1,198 @@
+//! Operator API for alarms and the SMS queue: active alarms, history, acknowledgement.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::operator::operator;
+use crate::alarm::book::{self, AlarmError};
+use crate::alarm::sms::queue;
+use crate::alarm::{Alarm, AlarmKind};
+use crate::auth::Permission;
+
+#[derive(Serialize, ToSchema)]
+pub struct AlarmView {
+    pub id: u64,
+    /// level1, level2, arrears, overload, meter_offline, gateway_offline,
+    /// register_rollback, credit_mismatch, balance_drift, not_self_tripped.
+    pub kind: String,
+    /// `tenant:T0001`, `meter:…`, `gateway:GW1`.
+    pub subject: String,
+    pub raised_at: String,
+    pub value: Option<i64>,
+    pub detail: String,
+    pub acked_by: Option<String>,
+    pub acked_at: Option<String>,
+    pub cleared_at: Option<String>,
+    pub active: bool,
+}
+
+impl From<Alarm> for AlarmView {
+    fn from(a: Alarm) -> Self {
+        AlarmView {
+            id: a.id,
+            kind: a.kind.as_str().to_string(),
+            active: a.is_active(),
+            subject: a.subject,
+            raised_at: a.raised_at.to_string(),
+            value: a.value,
+            detail: a.detail,
+            acked_by: a.acked_by,
+            acked_at: a.acked_at.map(|t| t.to_string()),
+            cleared_at: a.cleared_at.map(|t| t.to_string()),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AlarmQuery {
+    /// Only this kind.
+    pub kind: Option<String>,
+}
+
+fn kind_filter(q: &Option<String>) -> ApiResult<Option<AlarmKind>> {
+    match q.as_deref() {
+        None | Some("") => Ok(None),
+        Some(k) => AlarmKind::parse(k)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request(format!("kind '{k}' is not an alarm kind"))),
+    }
+}
+
+/// The active alarms (real-time alarms), oldest first.
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "operator", security(("bearer" = [])),
+    params(AlarmQuery), responses((status = 200, body = [AlarmView])))]
+pub async fn active(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AlarmQuery>,
+) -> ApiResult<Json<Vec<AlarmView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let kind = kind_filter(&q.kind)?;
+    let all = book::active(&st.store)?;
+    Ok(Json(
+        all.into_iter()
+            .filter(|a| kind.is_none_or(|k| a.kind == k))
+            .map(AlarmView::from)
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// RFC 3339 start (default: 30 days ago).
+    pub from: Option<String>,
+    /// RFC 3339 end (default: now).
+    pub to: Option<String>,
+    pub kind: Option<String>,
+}
+
+fn ts(field: &str, text: &Option<String>, default: Timestamp) -> ApiResult<Timestamp> {
+    match text {
+        None => Ok(default),
+        Some(t) => t
+            .parse()
+            .map_err(|e| ApiError::bad_request(format!("{field} '{t}': {e}"))),
+    }
+}
+
+/// Alarm history: every alarm raised in the range, cleared or not.
+#[utoipa::path(get, path = "/api/v1/alarms/history", tag = "operator", security(("bearer" = [])),
+    params(HistoryQuery), responses((status = 200, body = [AlarmView])))]
+pub async fn history(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Json<Vec<AlarmView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let now = Timestamp::now();
+    let from = ts(
+        "from",
+        &q.from,
+        now - jiff::SignedDuration::from_hours(24 * 30),
+    )?;
+    let to = ts("to", &q.to, now + jiff::SignedDuration::from_secs(1))?;
+    let kind = kind_filter(&q.kind)?;
+    Ok(Json(
+        book::history(&st.store, from, to)?
+            .into_iter()
+            .filter(|a| kind.is_none_or(|k| a.kind == k))
+            .map(AlarmView::from)
+            .collect(),
+    ))
+}
+
+/// Acknowledge an alarm (audited). Cashiers, installers and admins may; viewers may not.
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/ack", tag = "operator", security(("bearer" = [])),
+    params(("id" = u64, Path)), responses((status = 200, body = AlarmView), (status = 404, body = super::ErrorBody)))]
+pub async fn ack(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<AlarmView>> {
+    let actor = operator(&st, &headers, Permission::ReadAll, "read")?;
+    if !(actor.may(Permission::Sell) || actor.may(Permission::CommandMeters)) {
+        return Err(ApiError::forbidden("acknowledge alarms"));
+    }
+    let st2 = st.clone();
+    let r = tokio::task::spawn_blocking(move || book::ack(&st2.store, &actor, id))
+        .await
+        .map_err(ApiError::internal)?;
+    match r {
+        Ok(a) => Ok(Json(a.into())),
+        Err(AlarmError::NotFound(id)) => Err(ApiError::not_found(format!("no alarm {id}"))),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SmsView {
+    pub id: u64,
+    pub to: String,
+    pub text: String,
+    pub alarm: Option<u64>,
+    pub created: String,
+    /// queued, sent or failed.
+    pub state: String,
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub sent_at: Option<String>,
+    pub parts: u32,
+}
+
+/// The SMS queue: every message to tenants and what became of it.
+#[utoipa::path(get, path = "/api/v1/sms", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = [SmsView])))]
+pub async fn sms(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<SmsView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    Ok(Json(
+        queue::list(&st.store)?
+            .into_iter()
+            .rev()
+            .map(|m| {
+                let (state, reason) = match m.state {
+                    queue::SmsState::Queued => ("queued", m.last_error.clone()),
+                    queue::SmsState::Sent => ("sent", None),
+                    queue::SmsState::Failed(why) => ("failed", Some(why)),
+                };
+                SmsView {
+                    id: m.id,
+                    to: m.to,
+                    text: m.text,
+                    alarm: m.alarm,
+                    created: m.created.to_string(),
+                    state: state.into(),
+                    reason,
+                    attempts: m.attempts,
+                    sent_at: m.sent_at.map(|t| t.to_string()),
+                    parts: m.parts,
+                }
+            })
+            .collect(),
+    ))
+}
