@@ -44,6 +44,7 @@ fn quick() -> ControlConfig {
         max_attempts: 5,
         backoff: Duration::from_millis(100),
         answer_timeout: Duration::from_secs(5),
+        credit_key: None,
     }
 }
 

@@ -196,3 +196,34 @@ pub async fn sms(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Js
             .collect(),
     ))
 }
+
+/// Resolve a credit mismatch on a meter (after checking it on site): further credit to it
+/// flows again and the credit-mismatch alarm clears. Audited.
+#[utoipa::path(post, path = "/api/v1/meters/{meter}/credit-hold/resolve", tag = "operator", security(("bearer" = [])),
+    params(("meter" = String, Path)), responses((status = 204), (status = 404, body = super::ErrorBody)))]
+pub async fn resolve_credit_hold(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(meter): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    let actor = operator(
+        &st,
+        &headers,
+        Permission::CommandMeters,
+        "resolve credit holds",
+    )?;
+    let id = crate::site::MeterId::new(meter.clone());
+    let st2 = st.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        crate::control::credit::resolve_credit_hold(&st2.store, &actor, &id)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    if done {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!(
+            "meter {meter} has no credit hold"
+        )))
+    }
+}

@@ -151,6 +151,10 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/alarms/history", get(alarms::history))
         .route("/api/v1/alarms/{id}/ack", post(alarms::ack))
         .route("/api/v1/sms", get(alarms::sms))
+        .route(
+            "/api/v1/meters/{meter}/credit-hold/resolve",
+            post(alarms::resolve_credit_hold),
+        )
 }
 
 /// The whole HTTP surface.

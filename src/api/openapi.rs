@@ -68,7 +68,8 @@ impl Modify for Bearer {
         super::alarms::active,
         super::alarms::history,
         super::alarms::ack,
-        super::alarms::sms
+        super::alarms::sms,
+        super::alarms::resolve_credit_hold
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

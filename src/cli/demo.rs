@@ -88,7 +88,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 },
             )
             .await?;
-            d.run_control(f.collector.clone(), voltvend::control::ControlConfig::default());
+            d.run_control(
+                f.collector.clone(),
+                voltvend::control::ControlConfig {
+                    credit_key: Some(voltvend::daemon::credit_master_key(&store)?),
+                    ..Default::default()
+                },
+            );
             // The simulated GSM modem: tenants' SMS land in DATA/sms as text files.
             let modem = voltvend::sim::modem::SimModem::spawn(Some(data.join("sms")))?;
             d.run_alarms(

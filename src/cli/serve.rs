@@ -64,7 +64,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )?;
             d.run_control(
                 std::sync::Arc::new(collector),
-                voltvend::control::ControlConfig::default(),
+                voltvend::control::ControlConfig {
+                    credit_key: Some(voltvend::daemon::credit_master_key(&d.state.store)?),
+                    ..Default::default()
+                },
             );
             tracing::info!("collector and control queue running");
         }

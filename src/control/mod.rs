@@ -14,6 +14,8 @@
 //! meter tripped in the ledger, so a later sale queues the matching close); a meter the
 //! operator put on keep-power is never tripped.
 
+pub mod credit;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -135,6 +137,8 @@ pub struct ControlConfig {
     pub backoff: Duration,
     /// Longest wait for one answer from the collector.
     pub answer_timeout: Duration,
+    /// Site master key of credit tokens; without it credit pushes fail with that reason.
+    pub credit_key: Option<[u8; 16]>,
 }
 
 impl Default for ControlConfig {
@@ -144,6 +148,7 @@ impl Default for ControlConfig {
             max_attempts: 5,
             backoff: Duration::from_secs(5),
             answer_timeout: Duration::from_secs(30),
+            credit_key: None,
         }
     }
 }
@@ -480,6 +485,13 @@ impl Control {
         }
         if rec.next_try > Timestamp::now() {
             return Ok(false);
+        }
+        if let MeterCommand::PushCredit {
+            amount,
+            purchase_count,
+        } = rec.command
+        {
+            return self.step_credit(rec, amount, purchase_count).await;
         }
         let Some(kind) = fixed_kind(&rec.command) else {
             return Ok(false);

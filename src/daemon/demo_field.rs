@@ -275,9 +275,14 @@ pub async fn start(
             new_links.push((g.clone(), link));
         }
     }
+    let credit: String = super::credit_master_key(store)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let building = Building::spawn(SimConfig {
         seed: Some(opts.seed),
         accel: Some(opts.accel.max(1)),
+        credit_master_key: Some(credit),
         buses: bus_configs,
         ..SimConfig::default()
     })

@@ -102,6 +102,17 @@ pub fn service_key(store: &Store, name: &str) -> Result<Vec<u8>, StoreError> {
     Ok(key)
 }
 
+/// The site master key of credit tokens (generated on first use, kept in the store; the
+/// per-meter keys are diversified from it).
+pub fn credit_master_key(store: &Store) -> Result<[u8; 16], StoreError> {
+    let k = service_key(store, "credit_master")?;
+    let mut key = [0u8; 16];
+    for (d, s) in key.iter_mut().zip(k.iter()) {
+        *d = *s;
+    }
+    Ok(key)
+}
+
 impl Daemon {
     /// Opens the store (or uses `parts`) and starts serving.
     pub async fn start(cfg: DaemonConfig) -> Result<Daemon, DaemonError> {

@@ -157,6 +157,9 @@ pub enum MeterRequest {
     /// Run a profile command; `values` are canonical integers for the registers a
     /// `WriteRegisters` command names, in order (empty for fixed commands such as a trip).
     Command { kind: CommandKind, values: Vec<i64> },
+    /// Write raw bytes to a `bytes` register (the credit token): Modbus as big-endian
+    /// words from the register's address, DL/T 645 as a write (C = 14H) of its item.
+    WriteBytes { register: String, bytes: Vec<u8> },
 }
 
 /// The answer to a [`MeterRequest`].
@@ -328,6 +331,57 @@ impl BusIo {
                 self.command(address, profile, *kind, values).await?;
                 Ok(MeterResponse::Done)
             }
+            MeterRequest::WriteBytes { register, bytes } => {
+                self.write_bytes(address, profile, register, bytes).await?;
+                Ok(MeterResponse::Done)
+            }
+        }
+    }
+
+    async fn write_bytes(
+        &mut self,
+        address: &str,
+        profile: &Profile,
+        register: &str,
+        bytes: &[u8],
+    ) -> Result<(), FieldError> {
+        let reg = profile.register(register).ok_or_else(|| {
+            FieldError::Other(format!(
+                "profile {} has no register {register}",
+                profile.name
+            ))
+        })?;
+        match (self, &reg.location) {
+            (BusIo::Modbus(bus), Location::Holding(a)) => {
+                if !bytes.len().is_multiple_of(2) {
+                    return Err(FieldError::Other(format!(
+                        "{register}: {} bytes do not fill whole registers",
+                        bytes.len()
+                    )));
+                }
+                let words: Vec<u16> = bytes
+                    .chunks(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect();
+                bus.write_registers(modbus_slave(address)?, *a, &words)
+                    .await
+            }
+            (BusIo::Dlt645(bus), Location::Dlt645(di)) => {
+                let addr = dlt645::Address::parse(address)
+                    .map_err(|e| FieldError::Other(e.to_string()))?;
+                let frame = build::write(
+                    addr,
+                    dlt645::di::Di(*di),
+                    build::Password::DEFAULT_LEVEL2,
+                    build::OperatorCode([0; 4]),
+                    bytes,
+                );
+                bus.command(address, &frame).await
+            }
+            _ => Err(FieldError::Other(format!(
+                "{register} of profile {} does not fit this bus's protocol",
+                profile.name
+            ))),
         }
     }
 

@@ -1,0 +1,216 @@
+//! Credit to meter-billed meters end to end, on the demo site with its simulated building
+//! (DL/T 645 prepaid meters that verify tokens with keys diversified from the site master
+//! key): a sale to a tenant whose meter tripped itself in arrears pushes a token, the meter
+//! takes it, the purchase count read back confirms it and the relay closes. A meter whose
+//! purchase count disagrees (比对充值次数) refuses the token: the mismatch is an alarm event,
+//! further credit to that meter is held until an operator resolves it.
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use voltvend::auth::roles::{Actor, Role};
+use voltvend::control::credit::{credit_hold, resolve_credit_hold};
+use voltvend::control::{self, CommandState, ControlConfig};
+use voltvend::daemon::demo_field::{self, DemoFieldOptions};
+use voltvend::daemon::seed::seed_demo_days;
+use voltvend::daemon::{Daemon, DaemonConfig, credit_master_key};
+use voltvend::field::events::{self, FieldEventKind};
+use voltvend::field::live::LiveState;
+use voltvend::ledger::outbox::MeterCommand;
+use voltvend::ledger::{Ledger, Sale};
+use voltvend::receipt::PrinterTarget;
+use voltvend::sim::{SimAddress, SimProtocol};
+use voltvend::site::{MeterId, TenantId};
+use voltvend::store::Store;
+use voltvend::units::Fen;
+
+async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn sell(ledger: &Ledger, tenant: &str, fen: i64, key: &str) {
+    ledger
+        .sale(
+            &Actor::operator("cashier", Role::Cashier),
+            key,
+            Sale {
+                tenant: TenantId::new(tenant),
+                amount: Fen(fen),
+                method: "cash".into(),
+                receipt_no: None,
+                meter: None,
+            },
+        )
+        .expect("sale");
+}
+
+fn credit_state(store: &Store, meter: &str, count: u32) -> Option<CommandState> {
+    control::commands(store)
+        .expect("commands")
+        .into_iter()
+        .find(|c| {
+            c.meter.as_str() == meter
+                && matches!(c.command, MeterCommand::PushCredit { purchase_count, .. } if purchase_count == count)
+        })
+        .map(|c| c.state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_pushes_a_token_the_meter_verifies_and_a_mismatch_holds_credit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("v.redb");
+    let store = Store::open(&db).expect("store");
+    let ledger = Ledger::open(store.clone()).expect("ledger");
+    let (s, l) = (store.clone(), ledger.clone());
+    tokio::task::spawn_blocking(move || seed_demo_days(&s, &l, Timestamp::now(), 1))
+        .await
+        .expect("join")
+        .expect("seed");
+    let live = LiveState::new();
+    let mut daemon = Daemon::start_with(
+        DaemonConfig {
+            db_path: db.clone(),
+            listen: ([127, 0, 0, 1], 0).into(),
+            socket: None,
+            public_url: None,
+            site_name: "test".into(),
+            printer: PrinterTarget::None,
+            sandbox: false,
+        },
+        store.clone(),
+        ledger.clone(),
+        live.clone(),
+    )
+    .await
+    .expect("daemon");
+    let field = demo_field::start(
+        &store,
+        &ledger,
+        live.clone(),
+        &dir.path().join("keys"),
+        &DemoFieldOptions {
+            accel: 1,
+            collection_interval: Duration::from_secs(3600),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("field");
+    let sim_meter = |id: &str| {
+        let a = SimAddress::parse(SimProtocol::Dlt645, id).expect("address");
+        field
+            .building
+            .buses()
+            .iter()
+            .find_map(|b| b.meter(&a))
+            .expect("simulated meter")
+    };
+    // A-102's meter has had 5 purchases the ledger does not know of: its count disagrees.
+    let a102 = "310000000003";
+    sim_meter(a102).with(|m| m.state.purchase_count = 5);
+    daemon.run_control(
+        field.collector.clone(),
+        ControlConfig {
+            poll: Duration::from_millis(200),
+            backoff: Duration::from_millis(300),
+            credit_key: Some(credit_master_key(&store).expect("key")),
+            ..Default::default()
+        },
+    );
+
+    // A-104 is at −25.00 and its meter-billed meter tripped itself.
+    let a104 = "310000000006";
+    until("A-104's meter to trip itself", 60, || {
+        live.meter(&MeterId::new(a104))
+            .is_some_and(|m| m.values.relay == Some(voltvend::field::readings::Relay::Open))
+    })
+    .await;
+    sell(&ledger, "T0004", 10_000, "s-a104");
+    until("the credit to be confirmed", 60, || {
+        credit_state(&store, a104, 1) == Some(CommandState::Confirmed)
+    })
+    .await;
+    let st = sim_meter(a104).snapshot();
+    assert_eq!(st.purchase_count, 1);
+    assert!(!st.relay_open, "the relay stayed open after the credit");
+    // 100.00 credited onto −25.00 (less a few seconds of use).
+    let bal = live
+        .meter(&MeterId::new(a104))
+        .and_then(|m| m.values.balance)
+        .expect("balance");
+    assert!((7_000..=7_500).contains(&bal.0), "meter balance {bal}");
+
+    // the token for purchase 1 is refused (the meter expects 6) → mismatch, hold.
+    sell(&ledger, "T0002", 5_000, "s-a102-1");
+    until("the mismatch", 60, || {
+        matches!(credit_state(&store, a102, 1), Some(CommandState::Failed(_)))
+    })
+    .await;
+    let Some(CommandState::Failed(why)) = credit_state(&store, a102, 1) else {
+        unreachable!()
+    };
+    assert!(
+        why.contains("credit mismatch") && why.contains("purchase count is 5"),
+        "{why}"
+    );
+    assert!(
+        credit_hold(&store, &MeterId::new(a102))
+            .expect("hold")
+            .is_some()
+    );
+    assert!(events::since(&store, 0).expect("events").iter().any(
+        |e| matches!(&e.kind, FieldEventKind::CreditMismatch { meter, .. } if meter.as_str() == a102)
+    ));
+    assert_eq!(
+        sim_meter(a102).snapshot().purchase_count,
+        5,
+        "a refused token changed the meter"
+    );
+    // The next sale's credit waits on the hold, queued and visible.
+    sell(&ledger, "T0002", 5_000, "s-a102-2");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let held = control::commands(&store)
+        .expect("commands")
+        .into_iter()
+        .find(|c| {
+            c.meter.as_str() == a102
+                && matches!(
+                    c.command,
+                    MeterCommand::PushCredit {
+                        purchase_count: 2,
+                        ..
+                    }
+                )
+        })
+        .expect("second credit");
+    assert_eq!(held.state, CommandState::Queued);
+    assert!(
+        held.last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("held:")),
+        "{held:?}"
+    );
+    // An operator resolves it: the hold ends and the resolution is an event for the alarm.
+    assert!(
+        resolve_credit_hold(
+            &store,
+            &Actor::operator("admin", Role::Admin),
+            &MeterId::new(a102)
+        )
+        .expect("resolve")
+    );
+    assert!(
+        credit_hold(&store, &MeterId::new(a102))
+            .expect("hold")
+            .is_none()
+    );
+    assert!(events::since(&store, 0).expect("events").iter().any(
+        |e| matches!(&e.kind, FieldEventKind::CreditMismatchResolved { by, .. } if by == "op:admin")
+    ));
+    daemon.stop().await;
+    field.stop().await;
+}
