@@ -44,6 +44,8 @@ enum Command {
     Import(cli::import::Args),
     /// Manage operators (staff accounts): add, passwd, list, disable, enable.
     Operator(cli::operator::Args),
+    /// Reports (sales, energy, status, offline, alarms, readings, accounts) as text, CSV or XLSX.
+    Report(cli::report::Args),
     /// Check (verify) or read (list) the hash-chained audit log.
     Audit(cli::audit::Args),
 }
@@ -69,5 +71,6 @@ fn main() -> anyhow::Result<()> {
         Command::Import(args) => cli::import::run(args),
         Command::Operator(args) => cli::operator::run(args),
         Command::Audit(args) => cli::audit::run(args),
+        Command::Report(args) => cli::report::run(args),
     }
 }

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod operator;
 pub mod operator_auth;
 pub mod public;
+pub mod reports;
 pub mod session;
 pub mod tenant;
 pub mod views;
@@ -151,6 +152,7 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/alarms/history", get(alarms::history))
         .route("/api/v1/alarms/{id}/ack", post(alarms::ack))
         .route("/api/v1/sms", get(alarms::sms))
+        .route("/api/v1/reports/{name}", get(reports::get_report))
         .route(
             "/api/v1/meters/{meter}/credit-hold/resolve",
             post(alarms::resolve_credit_hold),

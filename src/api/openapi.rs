@@ -69,7 +69,8 @@ impl Modify for Bearer {
         super::alarms::history,
         super::alarms::ack,
         super::alarms::sms,
-        super::alarms::resolve_credit_hold
+        super::alarms::resolve_credit_hold,
+        super::reports::get_report
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

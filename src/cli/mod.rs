@@ -10,6 +10,7 @@ pub mod init;
 pub mod ledger;
 pub mod operator;
 pub mod read;
+pub mod report;
 pub mod scan;
 pub mod serve;
 pub mod sim;

@@ -1,1 +1,10 @@
-//! Reports and their xlsx/csv renderers.
+//! Reports ([`reports`]) as typed tables ([`table`]) and their renderers: terminal text,
+//! CSV with BOM, XLSX ([`export`]). Used by `voltvend report`, the operator API and the
+//! staff console.
+
+pub mod export;
+pub mod reports;
+pub mod table;
+
+pub use reports::{Params, REPORTS, ReportError, run};
+pub use table::Table;

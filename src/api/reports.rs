@@ -1,0 +1,100 @@
+//! Operator API for reports: the table as JSON, or the file as CSV / XLSX.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::operator::operator;
+use crate::auth::Permission;
+use crate::report::{self, Params, ReportError, export};
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// YYYY-MM-DD (site time), default the first of this month.
+    pub from: Option<String>,
+    /// YYYY-MM-DD, included; default today.
+    pub to: Option<String>,
+    /// sales: day, month or year.
+    pub period: Option<String>,
+    /// energy: building, floor, unit or meter.
+    pub group: Option<String>,
+    /// readings: the meter.
+    pub meter: Option<String>,
+    /// json (default), csv or xlsx.
+    pub format: Option<String>,
+}
+
+fn report_err(e: ReportError) -> ApiError {
+    match e {
+        ReportError::Unknown(..) => ApiError::not_found(e.to_string()),
+        ReportError::Param(_) => ApiError::bad_request(e.to_string()),
+        e => ApiError::internal(e),
+    }
+}
+
+/// A report: sales, energy, status, offline-meters, offline-gateways, alarms,
+/// alarm-history, readings, accounts.
+#[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "operator", security(("bearer" = [])),
+    params(("name" = String, Path), ReportQuery),
+    responses((status = 200, description = "JSON table {title, params, columns, rows}; money in fen, energy in Wh; or a CSV / XLSX file"),
+        (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn get_report(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<Response> {
+    operator(&st, &headers, Permission::ReadAll, "read reports")?;
+    let format = q.format.clone().unwrap_or_else(|| "json".into());
+    if !matches!(format.as_str(), "json" | "csv" | "xlsx") {
+        return Err(ApiError::bad_request(format!(
+            "format '{format}': use json, csv or xlsx"
+        )));
+    }
+    let st2 = st.clone();
+    let table = tokio::task::spawn_blocking(move || {
+        let tz = crate::site::repo::defaults(&st2.store)
+            .map_err(|e| ReportError::Other(e.to_string()))?
+            .tz();
+        let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
+        let p = Params::parse(
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.period.as_deref(),
+            q.group.as_deref(),
+            q.meter.as_deref(),
+            today,
+        )?;
+        report::run(&st2.store, &name, &p)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(report_err)?;
+    let file = |bytes: Vec<u8>, mime: &'static str, ext: &str| -> Response {
+        let mut r = bytes.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+        let disp = format!("attachment; filename=\"report.{ext}\"");
+        if let Ok(v) = HeaderValue::from_str(&disp) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        r
+    };
+    Ok(match format.as_str() {
+        "csv" => file(
+            export::csv(&table).map_err(ApiError::internal)?,
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        "xlsx" => file(
+            export::xlsx(&table).map_err(ApiError::internal)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        _ => axum::Json(table).into_response(),
+    })
+}

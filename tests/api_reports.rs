@@ -1,0 +1,92 @@
+//! Reports through the operator API: JSON table, CSV and XLSX downloads, clear errors.
+
+#[path = "kiosk/harness.rs"]
+mod harness;
+
+use harness::*;
+use serde_json::json;
+use voltvend::daemon::seed::{DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_come_as_json_csv_and_xlsx() {
+    let site = start_site().await;
+    let a = site.addr;
+    blocking(move || {
+        let login = |pw: &str| {
+            http(
+                a,
+                "POST",
+                "/api/v1/login",
+                None,
+                Some(&json!({"name": DEMO_OPERATOR, "password": pw})),
+            )
+        };
+        let t = login(DEMO_OPERATOR_PASSWORD).json()["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        let r = http(
+            a,
+            "POST",
+            "/api/v1/password",
+            Some(&t),
+            Some(&json!({"old_password": DEMO_OPERATOR_PASSWORD, "new_password": "reports-pw-1"})),
+        );
+        assert!(r.status < 300, "{}", r.text());
+        let t = login("reports-pw-1").json()["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        let r = http(a, "GET", "/api/v1/reports/status", Some(&t), None);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let j = r.json();
+        assert_eq!(j["columns"][0]["name"], "meter");
+        assert_eq!(j["rows"].as_array().map(|r| r.len()), Some(101));
+        let r = http(
+            a,
+            "GET",
+            "/api/v1/reports/energy?group=building&format=csv",
+            Some(&t),
+            None,
+        );
+        assert_eq!(r.status, 200);
+        assert!(
+            r.head
+                .to_ascii_lowercase()
+                .contains("content-type: text/csv"),
+            "{}",
+            r.head
+        );
+        assert!(r.head.contains("report.csv"));
+        assert_eq!(&r.body[..3], &[0xEF, 0xBB, 0xBF]);
+        let r = http(
+            a,
+            "GET",
+            "/api/v1/reports/sales?period=month&format=xlsx",
+            Some(&t),
+            None,
+        );
+        assert_eq!(r.status, 200);
+        assert_eq!(&r.body[..2], b"PK", "not an xlsx (zip) file");
+        let r = http(a, "GET", "/api/v1/reports/nope", Some(&t), None);
+        assert_eq!(r.status, 404);
+        let r = http(
+            a,
+            "GET",
+            "/api/v1/reports/energy?from=2026-13-01",
+            Some(&t),
+            None,
+        );
+        assert_eq!(r.status, 400);
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("--from '2026-13-01'"))
+        );
+        assert_eq!(
+            http(a, "GET", "/api/v1/reports/status", None, None).status,
+            401
+        );
+    })
+    .await;
+}
