@@ -121,8 +121,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let inner = table_area.width.saturating_sub(2);
     let mut shown = vec![0usize];
     let mut used = widths.first().copied().unwrap_or(0).min(24) + 1;
-    for i in (1 + app.reports.col)..cols.len() {
-        let w = widths[i].min(24) + 1;
+    for (i, width) in widths.iter().enumerate().skip(1 + app.reports.col) {
+        let w = width.min(&24) + 1;
         if used + w > inner && shown.len() > 1 {
             break;
         }
