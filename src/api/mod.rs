@@ -154,6 +154,10 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/sms", get(alarms::sms))
         .route("/api/v1/reports/{name}", get(reports::get_report))
         .route(
+            "/api/v1/reports/{name}/export",
+            post(reports::export_report),
+        )
+        .route(
             "/api/v1/meters/{meter}/credit-hold/resolve",
             post(alarms::resolve_credit_hold),
         )

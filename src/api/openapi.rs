@@ -70,7 +70,8 @@ impl Modify for Bearer {
         super::alarms::ack,
         super::alarms::sms,
         super::alarms::resolve_credit_hold,
-        super::reports::get_report
+        super::reports::get_report,
+        super::reports::export_report
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

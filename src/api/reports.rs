@@ -98,3 +98,72 @@ pub async fn get_report(
         _ => axum::Json(table).into_response(),
     })
 }
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ExportDone {
+    /// Where the file was written on the appliance (DATA/exports).
+    pub path: String,
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+/// Write a report as CSV or XLSX into the appliance's export folder (next to the store,
+/// `exports/`), for staff on the console who cannot download: copy it from there (USB
+/// stick, scp by the installer). Same query as GET; `format` csv or xlsx (default xlsx).
+#[utoipa::path(post, path = "/api/v1/reports/{name}/export", tag = "operator", security(("bearer" = [])),
+    params(("name" = String, Path), ReportQuery),
+    responses((status = 200, body = ExportDone), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn export_report(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<axum::Json<ExportDone>> {
+    let actor = operator(&st, &headers, Permission::ReadAll, "read reports")?;
+    let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
+    if !matches!(format.as_str(), "csv" | "xlsx") {
+        return Err(ApiError::bad_request(format!(
+            "format '{format}': use csv or xlsx"
+        )));
+    }
+    let st2 = st.clone();
+    let n2 = name.clone();
+    let table = tokio::task::spawn_blocking(move || {
+        let tz = crate::site::repo::defaults(&st2.store)
+            .map_err(|e| ReportError::Other(e.to_string()))?
+            .tz();
+        let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
+        let p = Params::parse(
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.period.as_deref(),
+            q.group.as_deref(),
+            q.meter.as_deref(),
+            today,
+        )?;
+        report::run(&st2.store, &n2, &p)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(report_err)?;
+    let bytes = match format.as_str() {
+        "csv" => export::csv(&table).map_err(ApiError::internal)?,
+        _ => export::xlsx(&table).map_err(ApiError::internal)?,
+    };
+    let dir = st
+        .store
+        .path()
+        .parent()
+        .map(|p| p.join("exports"))
+        .unwrap_or_else(|| std::path::PathBuf::from("exports"));
+    std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
+    let path = dir.join(format!("{name}-{stamp}.{format}"));
+    std::fs::write(&path, &bytes).map_err(ApiError::internal)?;
+    tracing::info!(report = %name, path = %path.display(), by = %actor.label(), "report exported");
+    Ok(axum::Json(ExportDone {
+        path: path.display().to_string(),
+        rows: table.rows.len(),
+        bytes: bytes.len(),
+    }))
+}

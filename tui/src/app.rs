@@ -15,6 +15,17 @@ pub enum Screen {
     Dashboard,
     Meters,
     Sales,
+    Reports,
+}
+
+/// The reports screen: which report, its table (the API's JSON), the first row shown.
+#[derive(Debug, Clone, Default)]
+pub struct ReportsState {
+    pub selected: usize,
+    pub table: Option<Value>,
+    pub scroll: usize,
+    /// First column shown (the first column, the row's name, always stays).
+    pub col: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -288,6 +299,7 @@ pub struct App {
     pub alarm2_fen: i64,
     pub meters: MetersState,
     pub sales: SalesState,
+    pub reports: ReportsState,
     pub confirm: Option<Confirm>,
     pub help: bool,
     pub message: Option<(Level, String)>,
@@ -339,6 +351,7 @@ impl App {
                 selected_op: 0,
                 last_result: None,
             },
+            reports: ReportsState::default(),
             confirm: None,
             help: false,
             message: None,
@@ -361,6 +374,7 @@ impl App {
             Screen::Meters => Context::Meters,
             Screen::Sales if self.sales.field != SalesField::None => Context::Typing,
             Screen::Sales => Context::Sales,
+            Screen::Reports => Context::Reports,
         }
     }
 
@@ -384,7 +398,10 @@ impl App {
         }
         let ctx = self.context();
         let action = keys::lookup(ctx, key.code).or_else(|| {
-            if matches!(ctx, Context::Meters | Context::MeterDetail | Context::Sales) {
+            if matches!(
+                ctx,
+                Context::Meters | Context::MeterDetail | Context::Sales | Context::Reports
+            ) {
                 keys::lookup(Context::Global, key.code)
             } else {
                 None
@@ -425,7 +442,7 @@ impl App {
                 SalesField::Reason => &mut self.sales.reason,
                 SalesField::None => return None,
             },
-            Screen::Dashboard => return None,
+            Screen::Dashboard | Screen::Reports => return None,
         })
     }
 
@@ -476,7 +493,7 @@ impl App {
                     self.sales.field = SalesField::None;
                     self.info("cancelled");
                 }
-                Screen::Dashboard => {}
+                Screen::Dashboard | Screen::Reports => {}
             },
             Action::Submit => self.submit(api),
             _ => {}
@@ -506,7 +523,7 @@ impl App {
                 SalesField::Reason => self.reason_entered(),
                 SalesField::None => {}
             },
-            Screen::Dashboard => {}
+            Screen::Dashboard | Screen::Reports => {}
         }
     }
 
@@ -517,6 +534,20 @@ impl App {
                 self.screen = Screen::Dashboard;
             }
             Action::GoMeters => self.screen = Screen::Meters,
+            Action::GoReports => self.screen = Screen::Reports,
+            Action::Run => self.run_report(api),
+            Action::ExportXlsx => self.export_report("xlsx", api),
+            Action::ExportCsv => self.export_report("csv", api),
+            Action::ColumnsRight => {
+                let n = self
+                    .reports
+                    .table
+                    .as_ref()
+                    .and_then(|t| t["columns"].as_array().map(|c| c.len()))
+                    .unwrap_or(1);
+                self.reports.col = (self.reports.col + 1).min(n.saturating_sub(2));
+            }
+            Action::ColumnsLeft => self.reports.col = self.reports.col.saturating_sub(1),
             Action::GoSales => {
                 self.screen = Screen::Sales;
                 if self.sales.tenant.is_none() {
@@ -590,7 +621,61 @@ impl App {
         }
     }
 
+    fn report_name(&self) -> &'static str {
+        crate::screens::reports::REPORTS
+            .get(self.reports.selected)
+            .map_or("sales", |r| r.0)
+    }
+
+    fn run_report(&mut self, api: &mut dyn Transport) {
+        let Some(t) = self.token.clone() else { return };
+        let name = self.report_name();
+        match api.request("GET", &format!("/api/v1/reports/{name}"), Some(&t), None) {
+            Ok(v) => {
+                let n = v["rows"].as_array().map_or(0, |r| r.len());
+                self.reports.table = Some(v);
+                self.reports.scroll = 0;
+                self.reports.col = 0;
+                self.info(format!("{name}: {n} rows (this month so far)"));
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    fn export_report(&mut self, format: &str, api: &mut dyn Transport) {
+        let Some(t) = self.token.clone() else { return };
+        let name = self.report_name();
+        let path = format!("/api/v1/reports/{name}/export?format={format}");
+        match api.request("POST", &path, Some(&t), None) {
+            Ok(v) => self.info(format!(
+                "saved {} rows to {}",
+                v["rows"].as_u64().unwrap_or(0),
+                v["path"].as_str().unwrap_or("?")
+            )),
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
     fn move_cursor(&mut self, a: Action) {
+        if self.screen == Screen::Reports {
+            let n = crate::screens::reports::REPORTS.len();
+            let rows = self
+                .reports
+                .table
+                .as_ref()
+                .and_then(|t| t["rows"].as_array().map(|r| r.len()))
+                .unwrap_or(0);
+            match a {
+                Action::Up => self.reports.selected = self.reports.selected.saturating_sub(1),
+                Action::Down => self.reports.selected = (self.reports.selected + 1).min(n - 1),
+                Action::PageDown => {
+                    self.reports.scroll = (self.reports.scroll + 10).min(rows.saturating_sub(1))
+                }
+                Action::PageUp => self.reports.scroll = self.reports.scroll.saturating_sub(10),
+                _ => {}
+            }
+            return;
+        }
         let (len, cur) = match self.screen {
             Screen::Meters => (self.meters.view.len(), &mut self.meters.selected),
             Screen::Sales => (self.sales.ops.len(), &mut self.sales.selected_op),

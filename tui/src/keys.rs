@@ -11,6 +11,12 @@ pub enum Action {
     GoDashboard,
     GoMeters,
     GoSales,
+    GoReports,
+    Run,
+    ColumnsLeft,
+    ColumnsRight,
+    ExportXlsx,
+    ExportCsv,
     Refresh,
     Logout,
     ChangePassword,
@@ -71,6 +77,7 @@ pub enum Context {
     Meters,
     MeterDetail,
     Sales,
+    Reports,
     Confirm,
 }
 
@@ -96,6 +103,7 @@ pub const GLOBAL: &[Binding] = &[
     b(&[Char('1'), F(2)], "1", "dashboard", Action::GoDashboard),
     b(&[Char('2'), F(3)], "2", "meters", Action::GoMeters),
     b(&[Char('3'), F(4)], "3", "tenants & sales", Action::GoSales),
+    b(&[Char('4'), F(6)], "4", "reports", Action::GoReports),
     b(&[Char('R'), F(5)], "R/F5", "refresh now", Action::Refresh),
     b(&[Char('?'), F(1)], "?", "this help", Action::Help),
     b(
@@ -225,6 +233,48 @@ pub const SALES: &[Binding] = &[
     b(&[Esc], "Esc", "clear tenant", Action::Back),
 ];
 
+pub const REPORTS: &[Binding] = &[
+    b(&[Down, Char('j')], "↓/j", "next report", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous report", Action::Up),
+    b(&[Enter], "Enter", "show the report", Action::Run),
+    b(
+        &[Right, Char('l')],
+        "→",
+        "more columns to the right",
+        Action::ColumnsRight,
+    ),
+    b(
+        &[Left, Char('h')],
+        "←",
+        "columns back to the left",
+        Action::ColumnsLeft,
+    ),
+    b(
+        &[Char('x')],
+        "x",
+        "save as Excel (.xlsx) on the appliance",
+        Action::ExportXlsx,
+    ),
+    b(
+        &[Char('c')],
+        "c",
+        "save as CSV on the appliance",
+        Action::ExportCsv,
+    ),
+    b(
+        &[PageDown, Char('J')],
+        "PgDn",
+        "scroll the table down",
+        Action::PageDown,
+    ),
+    b(
+        &[PageUp, Char('K')],
+        "PgUp",
+        "scroll the table up",
+        Action::PageUp,
+    ),
+];
+
 pub const CONFIRM: &[Binding] = &[
     b(&[Char('y'), Enter], "y/Enter", "confirm", Action::Confirm),
     b(&[Char('n'), Esc], "n/Esc", "cancel", Action::Cancel),
@@ -237,6 +287,7 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::Meters => METERS,
         Context::MeterDetail => METER_DETAIL,
         Context::Sales => SALES,
+        Context::Reports => REPORTS,
         Context::Confirm => CONFIRM,
     }
 }

@@ -23,6 +23,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Screen::Dashboard => screens::dashboard::draw(f, body, app),
         Screen::Meters => screens::meters::draw(f, body, app),
         Screen::Sales => screens::sales::draw(f, body, app),
+        Screen::Reports => screens::reports::draw(f, body, app),
     }
     bottom_bar(f, bottom, app);
     if let Some(c) = &app.confirm {
@@ -54,6 +55,7 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
             (Screen::Dashboard, "Dashboard"),
             (Screen::Meters, "Meters"),
             (Screen::Sales, "Sales"),
+            (Screen::Reports, "Reports"),
         ]
         .iter()
         .enumerate()
