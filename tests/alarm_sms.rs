@@ -336,3 +336,183 @@ async fn a_restart_in_the_middle_of_the_queue_sends_each_message_once() {
         assert_eq!(state(&store, id), SmsState::Sent);
     }
 }
+
+#[test]
+fn a_restart_neither_repeats_nor_loses_alarms_and_a_new_crossing_raises_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("v.redb");
+    let cfg = config();
+    let now = Timestamp::now();
+    let m = MeterId::new("310000000007");
+    let overload = format!("meter:{m}");
+    {
+        let store = Store::open(&db).expect("store");
+        let ledger = Ledger::open(store.clone()).expect("ledger");
+        seed_demo_days(&store, &ledger, now, 1).expect("seed");
+        events::append(
+            &store,
+            now,
+            FieldEventKind::Overload {
+                meter: m.clone(),
+                power_w: 9_000,
+                limit_w: 6_000,
+            },
+        )
+        .expect("event");
+        let r = pass(&store, &cfg, now).expect("pass");
+        assert_eq!(r.sms, 3, "{r:?}");
+        assert!(r.raised.contains(&(AlarmKind::Overload, overload.clone())));
+        // Written after the last pass: the process stops before consuming it.
+        events::append(
+            &store,
+            now,
+            FieldEventKind::OverloadCleared { meter: m.clone() },
+        )
+        .expect("event");
+    }
+    // A new process on the same store: nothing raised or texted twice, nothing lost.
+    let store = Store::open(&db).expect("reopen");
+    let ledger = Ledger::open(store.clone()).expect("ledger");
+    let r = pass(&store, &cfg, now).expect("pass");
+    assert_eq!(r.raised, [], "{r:?}");
+    assert_eq!(r.sms, 0);
+    assert_eq!(r.cleared, [(AlarmKind::Overload, overload.clone())]);
+    assert_eq!(pass(&store, &cfg, now).expect("pass"), Default::default());
+    assert_eq!(queue::list(&store).expect("sms").len(), 3);
+
+    // A-102 (80.00, level 1) buys 50.00: the alarm clears. Then uses 40.00: a new
+    // crossing, a new alarm (new id) and a new SMS.
+    let first = book::active(&store)
+        .expect("active")
+        .into_iter()
+        .find(|a| a.subject == "tenant:T0002")
+        .expect("level 1");
+    ledger
+        .sale(
+            &Actor::operator("cashier", Role::Cashier),
+            "s-t2",
+            Sale {
+                tenant: TenantId::new("T0002"),
+                amount: Fen(5_000),
+                method: "cash".into(),
+                receipt_no: None,
+                meter: None,
+            },
+        )
+        .expect("sale");
+    let r = pass(&store, &cfg, now).expect("pass");
+    assert_eq!(r.cleared, [(AlarmKind::Level1, "tenant:T0002".to_string())]);
+    assert_eq!(kinds(&store, "tenant:T0002"), []);
+    let t2 = repo::get_tenant(&store, &TenantId::new("T0002"))
+        .expect("read")
+        .expect("tenant");
+    let meter = repo::list_meters(&store)
+        .expect("meters")
+        .into_iter()
+        .find(|m| m.unit.as_ref().is_some_and(|u| t2.units.contains(u)))
+        .expect("A-102's meter")
+        .id;
+    charge(&ledger, meter.as_str(), 4_000, "c-t2");
+    let r = pass(&store, &cfg, now).expect("pass");
+    assert_eq!(
+        (r.raised.clone(), r.sms),
+        (vec![(AlarmKind::Level1, "tenant:T0002".to_string())], 1),
+        "{r:?}"
+    );
+    let second = book::active(&store)
+        .expect("active")
+        .into_iter()
+        .find(|a| a.subject == "tenant:T0002")
+        .expect("level 1 again");
+    assert_ne!(second.id, first.id);
+    assert_eq!(second.value, Some(9_000));
+    let sms = queue::list(&store).expect("sms");
+    assert_eq!(sms.len(), 4);
+    assert_eq!(sms[3].alarm, Some(second.id));
+    assert!(sms[3].text.contains("90.00元"), "{}", sms[3].text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_hold_tenant_sms_until_the_window_ends() {
+    let (_d, store, _l) = site();
+    let tz = repo::defaults(&store).expect("defaults").tz();
+    let now = Timestamp::now();
+    let local = now.to_zoned_datetime(tz.clone());
+    let minute =
+        u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).expect("minute");
+    // A two-hour window starting this minute (wrapping midnight if it must).
+    let cfg = AlarmConfig {
+        quiet_hours: Some((minute, (minute + 120) % (24 * 60))),
+        ..config()
+    };
+    let r = pass(&store, &cfg, now).expect("pass");
+    assert_eq!(r.sms, 3);
+    let sms = queue::list(&store).expect("sms");
+    let end = local
+        .with()
+        .second(0)
+        .subsec_nanosecond(0)
+        .build()
+        .expect("minute")
+        .timestamp()
+        + jiff::SignedDuration::from_mins(120);
+    assert!(sms.iter().all(|m| m.not_before == end), "{sms:?}");
+    // The modem is there, but nothing goes during the quiet hours …
+    let modem = SimModem::spawn(None).expect("modem");
+    let mut port = None;
+    assert_eq!(drain_once(&store, &sender(&modem), &mut port).await, 0);
+    assert!(modem.delivered().is_empty());
+    assert!(
+        queue::due(&store, end - jiff::SignedDuration::from_secs(1))
+            .expect("due")
+            .is_empty()
+    );
+    // … and all of it when they end.
+    assert_eq!(queue::due(&store, end).expect("due").len(), 3);
+    // Outside the window the SMS is due at once.
+    let open = AlarmConfig {
+        quiet_hours: Some(((minute + 60) % 1440, (minute + 120) % 1440)),
+        ..config()
+    };
+    let (_d2, store2, _l2) = site();
+    pass(&store2, &open, now).expect("pass");
+    assert!(
+        queue::list(&store2)
+            .expect("sms")
+            .iter()
+            .all(|m| m.not_before == now)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modem_that_does_not_answer_times_out_and_the_message_goes_later() {
+    let (_d, store, _l) = site();
+    let modem = SimModem::spawn(None).expect("modem");
+    let mut cfg = sender(&modem);
+    cfg.timeout = Duration::from_millis(300);
+    modem.set_silent(true);
+    let a = enqueue(&store, "13800138000", "您的电费余额不足");
+    let mut port = None;
+    let started = std::time::Instant::now();
+    assert_eq!(drain_once(&store, &cfg, &mut port).await, 0);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(port.is_none(), "a modem that timed out is reopened");
+    let m = queue::list(&store)
+        .expect("list")
+        .into_iter()
+        .find(|m| m.id == a)
+        .expect("msg");
+    assert_eq!((m.state.clone(), m.attempts), (SmsState::Queued, 1));
+    assert!(
+        m.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("no answer from the modem to AT")),
+        "{m:?}"
+    );
+    modem.set_silent(false);
+    assert_eq!(drain_once(&store, &cfg, &mut port).await, 1);
+    assert_eq!(state(&store, a), SmsState::Sent);
+    let got = modem.delivered();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].text, "您的电费余额不足");
+}

@@ -2,7 +2,7 @@
 //! real modem in PDU mode (echo until `ATE0`, `> ` after `AT+CMGS=<n>`, `+CMGS: <mr>` and
 //! `OK` after the PDU and Ctrl-Z), decodes each PDU with our codec, reassembles
 //! concatenated parts and keeps the delivered messages (number, text); with a folder it
-//! also writes each one there as a text file. Faults: queued `+CMS ERROR` answers, no SIM.
+//! also writes each one there as a text file. Faults: queued `+CMS ERROR` answers, no SIM, no answer at all.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -27,6 +27,8 @@ struct State {
     /// Answers `+CMS ERROR: n` to the next PDUs, one code each.
     fail_next: Vec<u16>,
     no_sim: bool,
+    /// Swallows everything and answers nothing (modem hung or unpowered).
+    silent: bool,
     pdus: usize,
     next_mr: u8,
 }
@@ -85,6 +87,11 @@ impl SimModem {
     pub fn set_no_sim(&self, no_sim: bool) {
         self.with(|s| s.no_sim = no_sim);
     }
+
+    /// A hung modem: every byte is swallowed and nothing is answered until turned off.
+    pub fn set_silent(&self, silent: bool) {
+        self.with(|s| s.silent = silent);
+    }
 }
 
 async fn serve(
@@ -101,6 +108,11 @@ async fn serve(
         let n = port.read(&mut buf).await?;
         if n == 0 {
             return Ok(());
+        }
+        if state.lock().unwrap_or_else(|p| p.into_inner()).silent {
+            line.clear();
+            pdu_len = None;
+            continue;
         }
         for &b in &buf[..n] {
             if let Some(len) = pdu_len {
