@@ -152,6 +152,8 @@ impl Default for CollectorSection {
 pub struct AlarmsSection {
     /// Time between a balance falling below zero and the trip of its meters.
     pub trip_grace: Dur,
+    /// Arrears a host-billed tenant may run up before the trip, in yuan (`0.00` = none).
+    pub trip_grace_amount: Yuan,
     /// A meter or gateway must be unreachable this long before an offline alarm.
     pub offline_grace: Dur,
     /// An alarm still active is sent again after this long.
@@ -165,6 +167,7 @@ impl Default for AlarmsSection {
     fn default() -> Self {
         AlarmsSection {
             trip_grace: Dur::mins(5),
+            trip_grace_amount: Yuan::default(),
             offline_grace: Dur::mins(10),
             repeat_every: Dur::hours(24),
             quiet_hours: "22:00-07:00".to_string(),
@@ -298,6 +301,25 @@ impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
         let s = String::deserialize(d)?;
         Dur::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An amount of money written in yuan, `"12.50"` (exact: parsed to fen, never a float).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Yuan(pub crate::units::Fen);
+
+impl Serialize for Yuan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Yuan {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Yuan, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::units::Fen::parse_signed(&s)
+            .map(Yuan)
+            .map_err(|e| serde::de::Error::custom(format!("'{s}' is not an amount in yuan: {e}")))
     }
 }
 
@@ -762,6 +784,8 @@ link_key_file = "keys/link.key"
 [alarms]
 # Time between a balance falling below zero and the trip of its meters.
 trip_grace = "5m"
+# Arrears a host-billed tenant may run up before the trip, in yuan (0.00 = none).
+trip_grace_amount = "0.00"
 # A meter or gateway must be unreachable this long before an offline alarm.
 offline_grace = "10m"
 # An alarm still active is sent again after this long.

@@ -45,6 +45,7 @@ fn quick() -> ControlConfig {
         backoff: Duration::from_millis(100),
         answer_timeout: Duration::from_secs(5),
         credit_key: None,
+        grace: Default::default(),
     }
 }
 
@@ -259,4 +260,84 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
     assert_eq!(m1.value(names::RELAY_OPEN), Some(1));
     daemon.stop().await;
     drop(collector);
+}
+
+fn charge(ledger: &Ledger, meter: &str, fen: i64, key: &str) {
+    ledger
+        .charge_consumption(
+            &Actor::system("test"),
+            key,
+            voltvend::ledger::ChargeConsumption {
+                meter: MeterId::new(meter),
+                reading_key: key.into(),
+                energy: voltvend::units::Wh(fen * 10),
+                cost: voltvend::units::SubFen::from_fen(Fen(fen)),
+                at: jiff::Timestamp::now(),
+            },
+        )
+        .expect("charge");
+}
+
+#[test]
+fn grace_amount_and_time_delay_the_arrears_trip() {
+    use voltvend::control::{Grace, enforce_with};
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("g.redb");
+    let meters: Vec<SiteMeter> = [("M1", "1"), ("M2", "2")]
+        .iter()
+        .map(|(id, a)| SiteMeter {
+            id,
+            gateway: "GW1",
+            address: a,
+            protocol: Protocol::Modbus,
+            profile: "acrel-ddsy1352-nk",
+        })
+        .collect();
+    build_site(&db, &[("GW1", "tcp:127.0.0.1:1502")], &meters, "1");
+    let store = Store::open(&db).expect("store");
+    let ledger = Ledger::open(store.clone()).expect("ledger");
+    let now = jiff::Timestamp::now();
+    // Grace amount 5.00: −3.00 stays on, −6.00 trips.
+    let amount = Grace {
+        amount: Fen(500),
+        time: Duration::ZERO,
+    };
+    charge(&ledger, "M1", 300, "c1");
+    assert!(
+        enforce_with(&store, &amount, now)
+            .expect("enforce")
+            .is_empty()
+    );
+    charge(&ledger, "M1", 300, "c2");
+    let tripped = enforce_with(&store, &amount, now).expect("enforce");
+    assert_eq!(tripped.len(), 1);
+    // Grace time 5 minutes, counted from the tenant's arrears alarm.
+    charge(&ledger, "M2", 100, "c3");
+    let cfg = voltvend::alarm::engine::AlarmConfig {
+        offline_grace: Duration::from_secs(600),
+        repeat_every: Duration::from_secs(86_400),
+        quiet_hours: None,
+        site_name: "t".into(),
+        poll: Duration::from_secs(1),
+    };
+    voltvend::alarm::engine::pass(&store, &cfg, now).expect("alarm pass");
+    let time = Grace {
+        amount: Fen(0),
+        time: Duration::from_secs(300),
+    };
+    assert!(
+        enforce_with(&store, &time, now + jiff::SignedDuration::from_mins(4))
+            .expect("enforce")
+            .is_empty()
+    );
+    let later =
+        enforce_with(&store, &time, now + jiff::SignedDuration::from_mins(6)).expect("enforce");
+    assert_eq!(later.len(), 1);
+    let rec = control::command(&store, later[0])
+        .expect("read")
+        .expect("record");
+    assert_eq!(
+        (rec.meter.as_str(), &rec.command),
+        ("M2", &MeterCommand::Trip)
+    );
 }

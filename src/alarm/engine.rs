@@ -169,7 +169,22 @@ pub fn pass(store: &Store, cfg: &AlarmConfig, now: Timestamp) -> Result<PassRepo
     let mut changes = Vec::new();
     let mut repeats = Vec::new();
     let levels = unit_levels(&meters, &defaults);
-    for t in &tenants {
+    // Every account, named or not (an account may exist before its tenant record).
+    let by_id: HashMap<String, &Tenant> = tenants.iter().map(|t| (t.id.to_string(), t)).collect();
+    let unnamed: Vec<Tenant> = balances
+        .keys()
+        .filter_map(|k| k.strip_prefix("tenant:"))
+        .filter(|id| !by_id.contains_key(*id))
+        .map(|id| Tenant {
+            id: crate::site::TenantId::new(id),
+            name: id.to_string(),
+            category: String::new(),
+            phone: None,
+            units: Vec::new(),
+            pin_hash: None,
+        })
+        .collect();
+    for t in tenants.iter().chain(unnamed.iter()) {
         let Some(balance) = balances.get(&format!("tenant:{}", t.id)).copied() else {
             continue; // no account: nothing to warn about
         };

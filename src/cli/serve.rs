@@ -66,6 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 std::sync::Arc::new(collector),
                 voltvend::control::ControlConfig {
                     credit_key: Some(voltvend::daemon::credit_master_key(&d.state.store)?),
+                    grace: voltvend::control::Grace {
+                        amount: cfg.alarms.trip_grace_amount.0,
+                        time: cfg.alarms.trip_grace.0,
+                    },
                     ..Default::default()
                 },
             );

@@ -15,6 +15,7 @@
 //! operator put on keep-power is never tripped.
 
 pub mod credit;
+pub mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,6 +140,9 @@ pub struct ControlConfig {
     pub answer_timeout: Duration,
     /// Site master key of credit tokens; without it credit pushes fail with that reason.
     pub credit_key: Option<[u8; 16]>,
+    /// Arrears grace before host-mode trips (config `[alarms] trip_grace`,
+    /// `trip_grace_amount`).
+    pub grace: Grace,
 }
 
 impl Default for ControlConfig {
@@ -149,6 +153,7 @@ impl Default for ControlConfig {
             backoff: Duration::from_secs(5),
             answer_timeout: Duration::from_secs(30),
             credit_key: None,
+            grace: Grace::default(),
         }
     }
 }
@@ -259,7 +264,36 @@ fn system() -> Actor {
 /// `tripped` mark, the outbox entry, the queue record and the audit entry are one
 /// transaction. Returns the outbox ids queued.
 pub fn enforce(store: &Store) -> Result<Vec<u64>, ControlError> {
+    enforce_with(store, &Grace::default(), Timestamp::now())
+}
+
+/// How long and how far a tenant may stay in arrears before host-mode meters trip.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grace {
+    /// Trip only once the balance is at or below minus this amount.
+    pub amount: crate::units::Fen,
+    /// Trip only once the tenant's arrears alarm is this old (needs the alarm engine; without
+    /// an arrears alarm there is no grace time).
+    pub time: Duration,
+}
+
+/// As [`enforce`], with a grace amount and time.
+pub fn enforce_with(
+    store: &Store,
+    grace: &Grace,
+    now: Timestamp,
+) -> Result<Vec<u64>, ControlError> {
     let meters = crate::site::repo::list_meters(store)?;
+    let arrears_since: std::collections::HashMap<String, Timestamp> = if grace.time.is_zero() {
+        Default::default()
+    } else {
+        crate::alarm::book::active(store)?
+            .into_iter()
+            .filter(|a| a.kind == crate::alarm::AlarmKind::Arrears)
+            .map(|a| (a.subject, a.raised_at))
+            .collect()
+    };
+    let grace_time = jiff::SignedDuration::try_from(grace.time).unwrap_or_default();
     let mut queued = Vec::new();
     for m in meters.iter().filter(|m| m.billing == BillingMode::Host) {
         if keep_power(store, &m.id)? {
@@ -278,7 +312,11 @@ pub fn enforce(store: &Store) -> Result<Vec<u64>, ControlError> {
                     let bal = acc
                         .get(tenant_account(&v.tenant).as_str())?
                         .map(|b| b.value());
-                    bal.filter(|b| *b <= 0).map(|b| (v.tenant.clone(), b))
+                    let in_grace_time = arrears_since
+                        .get(&format!("tenant:{}", v.tenant))
+                        .is_some_and(|since| *since + grace_time > now);
+                    bal.filter(|b| *b <= -grace.amount.0 && *b <= 0 && !in_grace_time)
+                        .map(|b| (v.tenant.clone(), b))
                 }
                 _ => None,
             }
@@ -368,7 +406,7 @@ impl Control {
     /// One pass: enforcement, then every outbox command that is due. Returns how many
     /// commands reached a final state in this pass.
     pub async fn pass(&self) -> Result<usize, ControlError> {
-        enforce(&self.store)?;
+        enforce_with(&self.store, &self.config.grace, Timestamp::now())?;
         let mut finished = 0;
         for entry in outbox::pending(&self.store)? {
             if self.step(&entry).await? {
@@ -492,6 +530,17 @@ impl Control {
         } = rec.command
         {
             return self.step_credit(rec, amount, purchase_count).await;
+        }
+        if matches!(
+            rec.command,
+            MeterCommand::PushPrices | MeterCommand::PushSettings
+        ) {
+            let prices = rec.command == MeterCommand::PushPrices;
+            if rec.state == CommandState::Sent {
+                // Values are rebuilt and written again: idempotent, unlike a credit.
+                rec.state = CommandState::Queued;
+            }
+            return self.step_write(rec, prices).await;
         }
         let Some(kind) = fixed_kind(&rec.command) else {
             return Ok(false);

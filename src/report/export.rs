@@ -3,6 +3,8 @@
 //! with the parameters, a bold frozen header with an autofilter, `0.00` number formats for
 //! yuan and kWh (values computed from the integers), and column widths fitted to the text.
 
+// floats-ok: Excel keeps every number as an IEEE double, so the XLSX writer converts exact integers (fen / 100, Wh / 1000) at this one boundary; nothing is computed in floats.
+
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::table::{Cell, Kind, Table, kwh_text};
