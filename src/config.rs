@@ -154,6 +154,12 @@ pub struct AlarmsSection {
     pub trip_grace: Dur,
     /// Arrears a host-billed tenant may run up before the trip, in yuan (`0.00` = none).
     pub trip_grace_amount: Yuan,
+    /// Consecutive readings above a meter's power limit before an overload alarm (0 = off).
+    pub overload_readings: u32,
+    /// Trip an overloaded meter (else the alarm only).
+    pub overload_trip: bool,
+    /// Meter mode: largest accepted difference between a meter's balance and the ledger's.
+    pub drift_tolerance: Yuan,
     /// A meter or gateway must be unreachable this long before an offline alarm.
     pub offline_grace: Dur,
     /// An alarm still active is sent again after this long.
@@ -168,6 +174,9 @@ impl Default for AlarmsSection {
         AlarmsSection {
             trip_grace: Dur::mins(5),
             trip_grace_amount: Yuan::default(),
+            overload_readings: 3,
+            overload_trip: false,
+            drift_tolerance: Yuan(crate::units::Fen(1_000)),
             offline_grace: Dur::mins(10),
             repeat_every: Dur::hours(24),
             quiet_hours: "22:00-07:00".to_string(),
@@ -786,6 +795,12 @@ link_key_file = "keys/link.key"
 trip_grace = "5m"
 # Arrears a host-billed tenant may run up before the trip, in yuan (0.00 = none).
 trip_grace_amount = "0.00"
+# Consecutive readings above a meter's power limit before an overload alarm (0 = off).
+overload_readings = 3
+# Trip an overloaded meter (else the alarm only).
+overload_trip = false
+# Meter mode: largest accepted difference between a meter's balance and the ledger's, yuan.
+drift_tolerance = "10.00"
 # A meter or gateway must be unreachable this long before an offline alarm.
 offline_grace = "10m"
 # An alarm still active is sent again after this long.

@@ -46,6 +46,7 @@ fn quick() -> ControlConfig {
         answer_timeout: Duration::from_secs(5),
         credit_key: None,
         grace: Default::default(),
+        watch: Default::default(),
     }
 }
 

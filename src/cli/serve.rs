@@ -70,6 +70,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         amount: cfg.alarms.trip_grace_amount.0,
                         time: cfg.alarms.trip_grace.0,
                     },
+                    watch: voltvend::control::meter_watch::WatchConfig {
+                        overload_readings: cfg.alarms.overload_readings,
+                        overload_trip: cfg.alarms.overload_trip,
+                        drift_tolerance: cfg.alarms.drift_tolerance.0,
+                    },
                     ..Default::default()
                 },
             );

@@ -15,6 +15,7 @@
 //! operator put on keep-power is never tripped.
 
 pub mod credit;
+pub mod meter_watch;
 pub mod settings;
 
 use std::sync::Arc;
@@ -143,6 +144,8 @@ pub struct ControlConfig {
     /// Arrears grace before host-mode trips (config `[alarms] trip_grace`,
     /// `trip_grace_amount`).
     pub grace: Grace,
+    /// Overload and meter-mode checks on the live values.
+    pub watch: meter_watch::WatchConfig,
 }
 
 impl Default for ControlConfig {
@@ -154,6 +157,7 @@ impl Default for ControlConfig {
             answer_timeout: Duration::from_secs(30),
             credit_key: None,
             grace: Grace::default(),
+            watch: meter_watch::WatchConfig::default(),
         }
     }
 }
@@ -365,6 +369,7 @@ pub struct Control {
     ledger: Ledger,
     collector: Arc<CollectorHandle>,
     config: ControlConfig,
+    watch: Arc<std::sync::Mutex<meter_watch::WatchState>>,
 }
 
 impl Control {
@@ -379,6 +384,7 @@ impl Control {
             ledger,
             collector,
             config,
+            watch: Default::default(),
         }
     }
 
@@ -407,6 +413,7 @@ impl Control {
     /// commands reached a final state in this pass.
     pub async fn pass(&self) -> Result<usize, ControlError> {
         enforce_with(&self.store, &self.config.grace, Timestamp::now())?;
+        self.watch()?;
         let mut finished = 0;
         for entry in outbox::pending(&self.store)? {
             if self.step(&entry).await? {

@@ -1,0 +1,175 @@
+//! The control queue watches live values: power above the limit for three readings raises
+//! an overload event and (when configured) trips the meter, confirmed by read-back; back
+//! under the limit the overload clears. And in meter mode, a meter that does not trip
+//! itself at zero balance is reported (on the demo site's simulated DL/T 645 meters).
+
+mod field_support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use field_support::{SiteMeter, build_site};
+use voltvend::auth::roles::{Actor, Role};
+use voltvend::control::meter_watch::WatchConfig;
+use voltvend::control::{self, CommandState, ControlConfig};
+use voltvend::daemon::{Daemon, DaemonConfig};
+use voltvend::field::charge::LedgerCharger;
+use voltvend::field::collector::{Collector, CollectorConfig};
+use voltvend::field::events::{self, FieldEventKind};
+use voltvend::field::live::LiveState;
+use voltvend::ledger::outbox::MeterCommand;
+use voltvend::ledger::{Ledger, Sale};
+use voltvend::protocol::profile::{ProfileSet, names};
+use voltvend::receipt::PrinterTarget;
+use voltvend::sim::{Building, BusConfig, MeterConfig, SimConfig, SimProtocol};
+use voltvend::site::model::{Protocol, SiteDefaults};
+use voltvend::site::{TenantId, repo};
+use voltvend::store::Store;
+use voltvend::units::Fen;
+
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn has_event(store: &Store, f: impl Fn(&FieldEventKind) -> bool) -> bool {
+    events::since(store, 0)
+        .expect("events")
+        .iter()
+        .any(|e| f(&e.kind))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_for_three_readings_trips_and_clears() {
+    let mut bus = BusConfig::quick(0, SimProtocol::Modbus, "pty", 9600);
+    bus.turnaround_ms = 5;
+    bus.meter.push(MeterConfig {
+        address: "1".into(),
+        fixed_w: Some(5_000),
+        ..MeterConfig::default()
+    });
+    let sim = Building::spawn(SimConfig {
+        buses: vec![bus],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("o.redb");
+    let link = sim.bus(0).expect("bus").link();
+    build_site(
+        &db,
+        &[("GW1", &link)],
+        &[SiteMeter {
+            id: "M1",
+            gateway: "GW1",
+            address: "1",
+            protocol: Protocol::Modbus,
+            profile: "acrel-ddsy1352-nk",
+        }],
+        "1",
+    );
+    let store = Store::open(&db).expect("store");
+    {
+        let txn = store.db().begin_write().expect("txn");
+        repo::set_defaults(
+            &txn,
+            &Actor::system("t"),
+            &SiteDefaults {
+                power_limit_w: 3_000,
+                ..SiteDefaults::default()
+            },
+        )
+        .expect("defaults");
+        txn.commit().expect("commit");
+    }
+    let ledger = Ledger::open(store.clone()).expect("ledger");
+    ledger
+        .sale(
+            &Actor::operator("c", Role::Cashier),
+            "s",
+            Sale {
+                tenant: TenantId::new("T-M1"),
+                amount: Fen(100_000),
+                method: "cash".into(),
+                receipt_no: None,
+                meter: None,
+            },
+        )
+        .expect("sale");
+    let live = LiveState::new();
+    let collector = Arc::new(
+        Collector::spawn_with(
+            store.clone(),
+            Arc::new(LedgerCharger::new(store.clone(), ledger.clone())),
+            &ProfileSet::builtin(),
+            CollectorConfig {
+                collection_interval: Duration::from_secs(3600),
+                live_floor: Duration::from_millis(200),
+                ..CollectorConfig::default()
+            },
+            live.clone(),
+        )
+        .expect("collector"),
+    );
+    let mut daemon = Daemon::start_with(
+        DaemonConfig {
+            db_path: db.clone(),
+            listen: ([127, 0, 0, 1], 0).into(),
+            socket: None,
+            public_url: None,
+            site_name: "t".into(),
+            printer: PrinterTarget::None,
+            sandbox: false,
+        },
+        store.clone(),
+        ledger.clone(),
+        live,
+    )
+    .await
+    .expect("daemon");
+    daemon.run_control(
+        collector.clone(),
+        ControlConfig {
+            poll: Duration::from_millis(100),
+            backoff: Duration::from_millis(100),
+            answer_timeout: Duration::from_secs(5),
+            watch: WatchConfig {
+                overload_readings: 3,
+                overload_trip: true,
+                ..WatchConfig::default()
+            },
+            ..ControlConfig::default()
+        },
+    );
+    until("the overload event", || {
+        has_event(&store, |k| matches!(k, FieldEventKind::Overload { power_w, limit_w: 3_000, .. } if *power_w > 3_000))
+    })
+    .await;
+    until("the overload trip confirmed", || {
+        control::commands(&store)
+            .expect("commands")
+            .iter()
+            .any(|c| c.command == MeterCommand::Trip && c.state == CommandState::Confirmed)
+    })
+    .await;
+    let m = sim.meter(0, "1").expect("sim meter");
+    assert_eq!(m.value(names::RELAY_OPEN), Some(1));
+    // The load drops (the relay is open: no power): the overload clears.
+    until("the overload cleared", || {
+        has_event(&store, |k| {
+            matches!(k, FieldEventKind::OverloadCleared { .. })
+        })
+    })
+    .await;
+    let overloads = events::since(&store, 0)
+        .expect("events")
+        .iter()
+        .filter(|e| matches!(e.kind, FieldEventKind::Overload { .. }))
+        .count();
+    assert_eq!(overloads, 1, "raised once, not once per reading");
+    daemon.stop().await;
+}
