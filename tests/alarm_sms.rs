@@ -516,3 +516,44 @@ async fn a_modem_that_does_not_answer_times_out_and_the_message_goes_later() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].text, "您的电费余额不足");
 }
+
+#[test]
+fn a_meter_override_sets_the_level_and_a_lasting_alarm_is_texted_again() {
+    let (_d, store, _ledger) = site();
+    let cfg = config();
+    let now = Timestamp::now();
+    // A-101 (186.50) is above the site's 100.00 — until its meter warns at 200.00.
+    let t1 = repo::get_tenant(&store, &TenantId::new("T0001"))
+        .expect("read")
+        .expect("tenant");
+    let mut meter = repo::list_meters(&store)
+        .expect("meters")
+        .into_iter()
+        .find(|m| m.unit.as_ref().is_some_and(|u| t1.units.contains(u)))
+        .expect("A-101's meter");
+    meter.alarm1 = Some(Fen(20_000));
+    let txn = store.db().begin_write().expect("txn");
+    repo::upsert_meter(&txn, &Actor::operator("ops", Role::Admin), &meter).expect("meter");
+    txn.commit().expect("commit");
+    let r = pass(&store, &cfg, now).expect("pass");
+    assert_eq!(r.sms, 4, "{r:?}");
+    assert_eq!(kinds(&store, "tenant:T0001"), [AlarmKind::Level1]);
+    let sms = queue::list(&store).expect("sms");
+    let to_t1: Vec<_> = sms
+        .iter()
+        .filter(|m| Some(&m.to) == t1.phone.as_ref())
+        .collect();
+    assert_eq!(to_t1.len(), 1);
+    assert!(to_t1[0].text.contains("200.00元"), "{}", to_t1[0].text);
+    // Still low a day later: every still-active balance alarm is texted again, once.
+    let later = now + jiff::SignedDuration::from_hours(24);
+    assert_eq!(
+        pass(&store, &cfg, later - jiff::SignedDuration::from_secs(1))
+            .expect("pass")
+            .sms,
+        0
+    );
+    assert_eq!(pass(&store, &cfg, later).expect("pass").sms, 4);
+    assert_eq!(pass(&store, &cfg, later).expect("pass").sms, 0);
+    assert_eq!(queue::list(&store).expect("sms").len(), 8);
+}

@@ -51,6 +51,10 @@ pub struct Args {
     /// A faults file watched for changes (run-time fault control, see docs/simulator.md).
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
+    /// Also run a simulated GSM modem on a pty; every SMS it delivers is written to DIR
+    /// as `sms-NNNN.txt` (see docs/alarms.md).
+    #[arg(long, value_name = "DIR")]
+    pub modem: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -96,6 +100,16 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let building = Building::spawn(config).await?;
     println!("seed: {}", building.seed());
     println!("accel: {}", building.clock().accel());
+    // Held to the end: the modem's pty lives as long as the simulator.
+    let _modem = match &args.modem {
+        Some(dir) => {
+            let m = voltvend::sim::modem::SimModem::spawn(Some(dir.clone()))
+                .context("starting the simulated GSM modem")?;
+            println!("modem: pty {} sms {}", m.path.display(), dir.display());
+            Some(m)
+        }
+        None => None,
+    };
     for line in building.describe() {
         println!("{line}");
     }
