@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod operator;
 pub mod operator_auth;
 pub mod public;
+pub mod rationing;
 pub mod reports;
 pub mod session;
 pub mod tenant;
@@ -153,6 +154,11 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/alarms/{id}/ack", post(alarms::ack))
         .route("/api/v1/sms", get(alarms::sms))
         .route("/api/v1/reports/{name}", get(reports::get_report))
+        .route(
+            "/api/v1/rationing",
+            get(rationing::list).post(rationing::create),
+        )
+        .route("/api/v1/rationing/{id}/cancel", post(rationing::cancel))
         .route(
             "/api/v1/reports/{name}/export",
             post(reports::export_report),

@@ -71,7 +71,10 @@ impl Modify for Bearer {
         super::alarms::sms,
         super::alarms::resolve_credit_hold,
         super::reports::get_report,
-        super::reports::export_report
+        super::reports::export_report,
+        super::rationing::create,
+        super::rationing::list,
+        super::rationing::cancel
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

@@ -16,6 +16,7 @@
 
 pub mod credit;
 pub mod meter_watch;
+pub mod rationing;
 pub mod settings;
 
 use std::sync::Arc;
@@ -105,6 +106,8 @@ pub enum ControlError {
     Ledger(#[from] crate::ledger::LedgerError),
     #[error(transparent)]
     Site(#[from] crate::site::SiteError),
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl From<redb::TransactionError> for ControlError {
@@ -413,6 +416,7 @@ impl Control {
     /// commands reached a final state in this pass.
     pub async fn pass(&self) -> Result<usize, ControlError> {
         enforce_with(&self.store, &self.config.grace, Timestamp::now())?;
+        rationing::tick(&self.store, &self.ledger, Timestamp::now())?;
         self.watch()?;
         let mut finished = 0;
         for entry in outbox::pending(&self.store)? {

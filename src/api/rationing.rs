@@ -1,0 +1,155 @@
+//! Operator API for rationing (限电): plan a window for a group of meters, list the windows
+//! with each meter's command state, cancel.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::operator::operator;
+use crate::auth::Permission;
+use crate::control::rationing::{self, Rationing, Selector};
+use crate::control::{self, ControlError};
+
+#[derive(Deserialize, ToSchema)]
+pub struct RationingRequest {
+    /// Tenant category, e.g. `restaurant`.
+    pub category: Option<String>,
+    pub building: Option<String>,
+    pub floor: Option<i32>,
+    /// RFC 3339; default now.
+    pub from: Option<String>,
+    /// RFC 3339; the meters are restored then.
+    pub to: String,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeterResult {
+    pub meter: String,
+    /// trip or close.
+    pub command: String,
+    /// queued, sent, confirmed, close permitted, waiting for the tenant, failed: why.
+    pub state: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RationingView {
+    pub id: u64,
+    pub by: String,
+    pub reason: String,
+    pub from: String,
+    pub to: String,
+    /// scheduled, active, restored, cancelled.
+    pub phase: String,
+    pub results: Vec<MeterResult>,
+    pub skipped_keep_power: Vec<String>,
+    pub left_off_arrears: Vec<String>,
+}
+
+fn view(st: &AppState, r: Rationing) -> ApiResult<RationingView> {
+    let mut results = Vec::new();
+    for (cmd, list) in [("trip", &r.tripped), ("close", &r.restored)] {
+        for (m, id) in list {
+            let state = control::command(&st.store, *id)?
+                .map(|c| c.state.label())
+                .unwrap_or_else(|| "queued".into());
+            results.push(MeterResult {
+                meter: m.to_string(),
+                command: cmd.into(),
+                state,
+            });
+        }
+    }
+    Ok(RationingView {
+        id: r.id,
+        by: r.by,
+        reason: r.reason,
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        phase: serde_json::to_value(r.phase)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        results,
+        skipped_keep_power: r.skipped_keep_power.iter().map(|m| m.to_string()).collect(),
+        left_off_arrears: r.left_off_arrears.iter().map(|m| m.to_string()).collect(),
+    })
+}
+
+fn control_err(e: ControlError) -> ApiError {
+    match e {
+        ControlError::Refused(m) => ApiError::bad_request(m),
+        e => ApiError::internal(e),
+    }
+}
+
+/// Plan a rationing window (audited): the meters are tripped at `from` and restored at `to`.
+#[utoipa::path(post, path = "/api/v1/rationing", tag = "operator", security(("bearer" = [])),
+    request_body = RationingRequest,
+    responses((status = 200, body = RationingView), (status = 400, body = super::ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<RationingRequest>,
+) -> ApiResult<Json<RationingView>> {
+    let actor = operator(&st, &headers, Permission::CommandMeters, "ration meters")?;
+    let ts = |name: &str, t: &str| -> ApiResult<Timestamp> {
+        t.parse().map_err(|e| {
+            ApiError::bad_request(format!("{name} '{t}' is not an RFC 3339 time: {e}"))
+        })
+    };
+    let from = match &req.from {
+        Some(f) => ts("from", f)?,
+        None => Timestamp::now(),
+    };
+    let to = ts("to", &req.to)?;
+    let r = rationing::create(
+        &st.store,
+        &actor,
+        Selector {
+            category: req.category,
+            building: req.building,
+            floor: req.floor,
+        },
+        from,
+        to,
+        &req.reason,
+    )
+    .map_err(control_err)?;
+    Ok(Json(view(&st, r)?))
+}
+
+/// Every rationing window, newest first, with each meter's command state.
+#[utoipa::path(get, path = "/api/v1/rationing", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = [RationingView])))]
+pub async fn list(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<RationingView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let mut out = Vec::new();
+    for r in rationing::list(&st.store)? {
+        out.push(view(&st, r)?);
+    }
+    Ok(Json(out))
+}
+
+/// Cancel: a scheduled window never starts; an active one restores now.
+#[utoipa::path(post, path = "/api/v1/rationing/{id}/cancel", tag = "operator", security(("bearer" = [])),
+    params(("id" = u64, Path)), responses((status = 200, body = RationingView), (status = 404, body = super::ErrorBody)))]
+pub async fn cancel(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<RationingView>> {
+    let actor = operator(&st, &headers, Permission::CommandMeters, "ration meters")?;
+    match rationing::cancel(&st.store, &actor, id).map_err(control_err)? {
+        Some(r) => Ok(Json(view(&st, r)?)),
+        None => Err(ApiError::not_found(format!("no rationing {id}"))),
+    }
+}
