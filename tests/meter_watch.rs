@@ -173,3 +173,86 @@ async fn overload_for_three_readings_trips_and_clears() {
     assert_eq!(overloads, 1, "raised once, not once per reading");
     daemon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meter_mode_checks_report_a_meter_that_stays_on_and_a_drifting_balance() {
+    use voltvend::daemon::demo_field::{self, DemoFieldOptions};
+    use voltvend::daemon::seed::seed_demo_days;
+    use voltvend::sim::{SimAddress, SimProtocol as P};
+    use voltvend::site::MeterId;
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("v.redb");
+    let store = Store::open(&db).expect("store");
+    let ledger = Ledger::open(store.clone()).expect("ledger");
+    let (s, l) = (store.clone(), ledger.clone());
+    tokio::task::spawn_blocking(move || seed_demo_days(&s, &l, jiff::Timestamp::now(), 1))
+        .await
+        .expect("join")
+        .expect("seed");
+    let live = LiveState::new();
+    let mut daemon = Daemon::start_with(
+        DaemonConfig {
+            db_path: db.clone(),
+            listen: ([127, 0, 0, 1], 0).into(),
+            socket: None,
+            public_url: None,
+            site_name: "t".into(),
+            printer: PrinterTarget::None,
+            sandbox: false,
+        },
+        store.clone(),
+        ledger.clone(),
+        live.clone(),
+    )
+    .await
+    .expect("daemon");
+    let field = demo_field::start(
+        &store,
+        &ledger,
+        live,
+        &dir.path().join("keys"),
+        &DemoFieldOptions {
+            accel: 1,
+            collection_interval: Duration::from_secs(3600),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("field");
+    let sim_meter = |id: &str| {
+        let a = SimAddress::parse(P::Dlt645, id).expect("address");
+        field
+            .building
+            .buses()
+            .iter()
+            .find_map(|b| b.meter(&a))
+            .expect("simulated meter")
+    };
+    // A-104 (−25.00): its meter no longer trips itself (prepaid mode off, relay closed).
+    sim_meter("310000000006").with(|m| {
+        m.state.prepaid_mode = false;
+        m.state.relay_open = false;
+    });
+    // A-102 (80.00, its only meter): the meter says 50.00.
+    sim_meter("310000000003").set_balance(Fen(5_000));
+    daemon.run_control(
+        field.collector.clone(),
+        ControlConfig {
+            poll: Duration::from_millis(200),
+            ..Default::default()
+        },
+    );
+    until("not self-tripped", || {
+        has_event(&store, |k| matches!(k, FieldEventKind::NotSelfTripped { meter } if meter == &MeterId::new("310000000006")))
+    })
+    .await;
+    until("balance drift", || {
+        has_event(&store, |k| {
+            matches!(k, FieldEventKind::BalanceDrift { meter, ledger_balance, .. }
+            if meter == &MeterId::new("310000000003") && *ledger_balance == Fen(8_000))
+        })
+    })
+    .await;
+    daemon.stop().await;
+    field.stop().await;
+}

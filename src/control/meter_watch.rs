@@ -113,8 +113,13 @@ impl Control {
                 continue;
             };
             // Did it trip itself?
-            let should_be_off =
-                ledger_balance <= Fen::ZERO && !super::keep_power(&self.store, &m.id)?;
+            // The meter keeps its own balance, which lags or leads the ledger by the use
+            // since the last reading: it must be empty by its own count, or clearly by ours.
+            let empty_by_meter = v.balance.is_some_and(|b| b <= Fen::ZERO);
+            let clearly_empty = ledger_balance.0 <= -cfg.drift_tolerance.0;
+            let should_be_off = ledger_balance <= Fen::ZERO
+                && (empty_by_meter || clearly_empty)
+                && !super::keep_power(&self.store, &m.id)?;
             if should_be_off && v.relay == Some(Relay::Closed) {
                 if st.not_tripped.insert(m.id.clone()) {
                     raise.push(FieldEventKind::NotSelfTripped {

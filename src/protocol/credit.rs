@@ -244,10 +244,15 @@ pub fn kcv(key: &[u8; 16]) -> [u8; 3] {
 
 /// Encryption and MAC keys derived from the meter key by fixed variants (ANSI X9.24-style
 /// key variants) so one key is never used for two purposes.
+/// The token's purpose keys from the meter key DK: a three-key TDEA bundle (keying
+/// option 1: K1 ‖ K2 = DK ⊕ 11…11, K3 = 3DES_ECB(DK, 33…33), three different keys) for
+/// the encryption, and DK ⊕ 22…22 for the retail MAC (which is two-key by definition).
 fn token_keys(meter_key: &[u8; 16]) -> (TdesKey, [u8; 16]) {
-    let enc = meter_key.map(|b| b ^ 0x11);
+    let mut enc = [0u8; 24];
+    enc[..16].copy_from_slice(&meter_key.map(|b| b ^ 0x11));
+    enc[16..].copy_from_slice(&tdes_ecb_encrypt(&TdesKey::Two(*meter_key), [0x33; 8]));
     let mac = meter_key.map(|b| b ^ 0x22);
-    (TdesKey::Two(enc), mac)
+    (TdesKey::Three(enc), mac)
 }
 
 /// Token layout (docs/credit-token.md).
