@@ -52,6 +52,8 @@ pub struct WatchState {
     overloaded: HashSet<MeterId>,
     not_tripped: HashSet<MeterId>,
     drifting: HashSet<MeterId>,
+    /// The prices in force for each meter-billed meter, as last seen.
+    prices: HashMap<MeterId, [i64; 4]>,
 }
 
 impl Control {
@@ -64,6 +66,7 @@ impl Control {
         let mut st = self.watch.lock().unwrap_or_else(|p| p.into_inner());
         let mut raise: Vec<FieldEventKind> = Vec::new();
         let mut trips: Vec<(MeterId, i64, i64)> = Vec::new();
+        let mut price_pushes: Vec<MeterId> = Vec::new();
         for m in &meters {
             let Some(live) = self.collector.live().meter(&m.id) else {
                 continue;
@@ -104,6 +107,14 @@ impl Control {
             }
             if m.billing != BillingMode::Meter {
                 continue;
+            }
+            // The meter charges itself at the prices it holds: when the prices in force
+            // change (a tier crossed this month, a new tariff version), push them.
+            if let Ok(p) = super::settings::prices_now(&self.store, m, at) {
+                let before = st.prices.insert(m.id.clone(), p);
+                if before.is_some_and(|b| b != p) {
+                    price_pushes.push(m.id.clone());
+                }
             }
             let Some(account) = self.ledger.meter_account(&m.id)? else {
                 continue;
@@ -147,7 +158,7 @@ impl Control {
             }
         }
         drop(st);
-        if raise.is_empty() && trips.is_empty() {
+        if raise.is_empty() && trips.is_empty() && price_pushes.is_empty() {
             return Ok(());
         }
         let now = Timestamp::now();
@@ -180,6 +191,10 @@ impl Control {
                 "control.overload_trip",
                 json!({"meter": meter.as_str(), "power_w": p, "limit_w": limit, "outbox": id}),
             )?;
+        }
+        for meter in price_pushes {
+            let id = outbox::push_in(&txn, &meter, MeterCommand::PushPrices, 0)?;
+            tracing::info!(%meter, outbox = id, "prices in force changed: push queued");
         }
         txn.commit()?;
         Ok(())
