@@ -28,7 +28,7 @@ use voltvend::store::Store;
 use voltvend::units::Fen;
 
 async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(30);
+    let end = Instant::now() + Duration::from_secs(90);
     while !f() {
         assert!(Instant::now() < end, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -253,6 +253,27 @@ async fn meter_mode_checks_report_a_meter_that_stays_on_and_a_drifting_balance()
         })
     })
     .await;
+    // The site's price changes: the meter-billed meters get the new prices pushed.
+    {
+        let txn = store.db().begin_write().expect("txn");
+        let flat = serde_json::json!({"kind": "flat", "price": "1.3500"});
+        repo::set_tariff(&txn, &Actor::system("t"), "default", &flat).expect("tariff");
+        txn.commit().expect("commit");
+    }
+    let a102 = MeterId::new("310000000003");
+    until("the new prices pushed and confirmed", || {
+        control::commands(&store)
+            .expect("commands")
+            .iter()
+            .any(|c| {
+                c.meter == a102
+                    && c.command == MeterCommand::PushPrices
+                    && c.state == CommandState::Confirmed
+            })
+    })
+    .await;
+    let want = voltvend::units::Price::parse_yuan_per_kwh("1.35").expect("price");
+    assert_eq!(sim_meter("310000000003").snapshot().prices, [want; 4]);
     daemon.stop().await;
     field.stop().await;
 }
