@@ -5,21 +5,17 @@
 //! purchase count disagrees (比对充值次数) refuses the token: the mismatch is an alarm event,
 //! further credit to that meter is held until an operator resolves it.
 
+mod demo_support;
+
 use std::time::{Duration, Instant};
 
-use jiff::Timestamp;
 use voltvend::auth::roles::{Actor, Role};
 use voltvend::control::credit::{credit_hold, resolve_credit_hold};
 use voltvend::control::{self, CommandState, ControlConfig};
-use voltvend::daemon::demo_field::{self, DemoFieldOptions};
-use voltvend::daemon::seed::seed_demo_days;
-use voltvend::daemon::{Daemon, DaemonConfig, credit_master_key};
+use voltvend::daemon::credit_master_key;
 use voltvend::field::events::{self, FieldEventKind};
-use voltvend::field::live::LiveState;
 use voltvend::ledger::outbox::MeterCommand;
 use voltvend::ledger::{Ledger, Sale};
-use voltvend::receipt::PrinterTarget;
-use voltvend::sim::{SimAddress, SimProtocol};
 use voltvend::site::{MeterId, TenantId};
 use voltvend::store::Store;
 use voltvend::units::Fen;
@@ -61,59 +57,13 @@ fn credit_state(store: &Store, meter: &str, count: u32) -> Option<CommandState> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sale_pushes_a_token_the_meter_verifies_and_a_mismatch_holds_credit() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("v.redb");
-    let store = Store::open(&db).expect("store");
-    let ledger = Ledger::open(store.clone()).expect("ledger");
-    let (s, l) = (store.clone(), ledger.clone());
-    tokio::task::spawn_blocking(move || seed_demo_days(&s, &l, Timestamp::now(), 1))
-        .await
-        .expect("join")
-        .expect("seed");
-    let live = LiveState::new();
-    let mut daemon = Daemon::start_with(
-        DaemonConfig {
-            db_path: db.clone(),
-            listen: ([127, 0, 0, 1], 0).into(),
-            socket: None,
-            public_url: None,
-            site_name: "test".into(),
-            printer: PrinterTarget::None,
-            sandbox: false,
-        },
-        store.clone(),
-        ledger.clone(),
-        live.clone(),
-    )
-    .await
-    .expect("daemon");
-    let field = demo_field::start(
-        &store,
-        &ledger,
-        live.clone(),
-        &dir.path().join("keys"),
-        &DemoFieldOptions {
-            accel: 1,
-            collection_interval: Duration::from_secs(3600),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("field");
-    let sim_meter = |id: &str| {
-        let a = SimAddress::parse(SimProtocol::Dlt645, id).expect("address");
-        field
-            .building
-            .buses()
-            .iter()
-            .find_map(|b| b.meter(&a))
-            .expect("simulated meter")
-    };
+    let mut site = demo_support::start().await;
+    let (store, ledger, live) = (site.store.clone(), site.ledger.clone(), site.live.clone());
     // A-102's meter has had 5 purchases the ledger does not know of: its count disagrees.
     let a102 = "310000000003";
-    sim_meter(a102).with(|m| m.state.purchase_count = 5);
-    daemon.run_control(
-        field.collector.clone(),
+    site.sim_meter(a102).with(|m| m.state.purchase_count = 5);
+    site.daemon.run_control(
+        site.field.collector.clone(),
         ControlConfig {
             poll: Duration::from_millis(200),
             backoff: Duration::from_millis(300),
@@ -134,7 +84,7 @@ async fn a_sale_pushes_a_token_the_meter_verifies_and_a_mismatch_holds_credit() 
         credit_state(&store, a104, 1) == Some(CommandState::Confirmed)
     })
     .await;
-    let st = sim_meter(a104).snapshot();
+    let st = site.sim_meter(a104).snapshot();
     assert_eq!(st.purchase_count, 1);
     assert!(!st.relay_open, "the relay stayed open after the credit");
     // 100.00 credited onto −25.00 (less a few seconds of use).
@@ -166,7 +116,7 @@ async fn a_sale_pushes_a_token_the_meter_verifies_and_a_mismatch_holds_credit() 
         |e| matches!(&e.kind, FieldEventKind::CreditMismatch { meter, .. } if meter.as_str() == a102)
     ));
     assert_eq!(
-        sim_meter(a102).snapshot().purchase_count,
+        site.sim_meter(a102).snapshot().purchase_count,
         5,
         "a refused token changed the meter"
     );
@@ -211,6 +161,5 @@ async fn a_sale_pushes_a_token_the_meter_verifies_and_a_mismatch_holds_credit() 
     assert!(events::since(&store, 0).expect("events").iter().any(
         |e| matches!(&e.kind, FieldEventKind::CreditMismatchResolved { by, .. } if by == "op:admin")
     ));
-    daemon.stop().await;
-    field.stop().await;
+    site.stop().await;
 }

@@ -3,6 +3,7 @@
 //! under the limit the overload clears. And in meter mode, a meter that does not trip
 //! itself at zero balance is reported (on the demo site's simulated DL/T 645 meters).
 
+mod demo_support;
 mod field_support;
 
 use std::sync::Arc;
@@ -176,67 +177,18 @@ async fn overload_for_three_readings_trips_and_clears() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meter_mode_checks_report_a_meter_that_stays_on_and_a_drifting_balance() {
-    use voltvend::daemon::demo_field::{self, DemoFieldOptions};
-    use voltvend::daemon::seed::seed_demo_days;
-    use voltvend::sim::{SimAddress, SimProtocol as P};
     use voltvend::site::MeterId;
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("v.redb");
-    let store = Store::open(&db).expect("store");
-    let ledger = Ledger::open(store.clone()).expect("ledger");
-    let (s, l) = (store.clone(), ledger.clone());
-    tokio::task::spawn_blocking(move || seed_demo_days(&s, &l, jiff::Timestamp::now(), 1))
-        .await
-        .expect("join")
-        .expect("seed");
-    let live = LiveState::new();
-    let mut daemon = Daemon::start_with(
-        DaemonConfig {
-            db_path: db.clone(),
-            listen: ([127, 0, 0, 1], 0).into(),
-            socket: None,
-            public_url: None,
-            site_name: "t".into(),
-            printer: PrinterTarget::None,
-            sandbox: false,
-        },
-        store.clone(),
-        ledger.clone(),
-        live.clone(),
-    )
-    .await
-    .expect("daemon");
-    let field = demo_field::start(
-        &store,
-        &ledger,
-        live,
-        &dir.path().join("keys"),
-        &DemoFieldOptions {
-            accel: 1,
-            collection_interval: Duration::from_secs(3600),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("field");
-    let sim_meter = |id: &str| {
-        let a = SimAddress::parse(P::Dlt645, id).expect("address");
-        field
-            .building
-            .buses()
-            .iter()
-            .find_map(|b| b.meter(&a))
-            .expect("simulated meter")
-    };
+    let mut site = demo_support::start().await;
+    let store = site.store.clone();
     // A-104 (−25.00): its meter no longer trips itself (prepaid mode off, relay closed).
-    sim_meter("310000000006").with(|m| {
+    site.sim_meter("310000000006").with(|m| {
         m.state.prepaid_mode = false;
         m.state.relay_open = false;
     });
     // A-102 (80.00, its only meter): the meter says 50.00.
-    sim_meter("310000000003").set_balance(Fen(5_000));
-    daemon.run_control(
-        field.collector.clone(),
+    site.sim_meter("310000000003").set_balance(Fen(5_000));
+    site.daemon.run_control(
+        site.field.collector.clone(),
         ControlConfig {
             poll: Duration::from_millis(200),
             ..Default::default()
@@ -273,7 +225,6 @@ async fn meter_mode_checks_report_a_meter_that_stays_on_and_a_drifting_balance()
     })
     .await;
     let want = voltvend::units::Price::parse_yuan_per_kwh("1.35").expect("price");
-    assert_eq!(sim_meter("310000000003").snapshot().prices, [want; 4]);
-    daemon.stop().await;
-    field.stop().await;
+    assert_eq!(site.sim_meter("310000000003").snapshot().prices, [want; 4]);
+    site.stop().await;
 }

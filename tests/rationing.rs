@@ -3,21 +3,16 @@
 //! keep-power, which is skipped and listed; at the end of the window exactly those meters
 //! are restored, except the arrears tenant's, which stays off.
 
+mod demo_support;
+
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use voltvend::auth::roles::{Actor, Role};
 use voltvend::control::rationing::{self, Phase, Selector};
 use voltvend::control::{self, CommandState, ControlConfig};
-use voltvend::daemon::demo_field::{self, DemoFieldOptions};
-use voltvend::daemon::seed::seed_demo_days;
-use voltvend::daemon::{Daemon, DaemonConfig};
-use voltvend::field::live::LiveState;
-use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
-use voltvend::receipt::PrinterTarget;
 use voltvend::site::MeterId;
-use voltvend::store::Store;
 
 async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     let end = Instant::now() + Duration::from_secs(secs);
@@ -33,45 +28,8 @@ fn done(s: &CommandState) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_floor_is_rationed_and_exactly_its_meters_restored() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("v.redb");
-    let store = Store::open(&db).expect("store");
-    let ledger = Ledger::open(store.clone()).expect("ledger");
-    let (s, l) = (store.clone(), ledger.clone());
-    tokio::task::spawn_blocking(move || seed_demo_days(&s, &l, Timestamp::now(), 1))
-        .await
-        .expect("join")
-        .expect("seed");
-    let live = LiveState::new();
-    let mut daemon = Daemon::start_with(
-        DaemonConfig {
-            db_path: db.clone(),
-            listen: ([127, 0, 0, 1], 0).into(),
-            socket: None,
-            public_url: None,
-            site_name: "t".into(),
-            printer: PrinterTarget::None,
-            sandbox: false,
-        },
-        store.clone(),
-        ledger.clone(),
-        live.clone(),
-    )
-    .await
-    .expect("daemon");
-    let field = demo_field::start(
-        &store,
-        &ledger,
-        live,
-        &dir.path().join("keys"),
-        &DemoFieldOptions {
-            accel: 1,
-            collection_interval: Duration::from_secs(3600),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("field");
+    let mut site = demo_support::start().await;
+    let store = site.store.clone();
     // A-102's meter (a cold store, say) is on keep-power.
     let kp = MeterId::new("310000000003");
     {
@@ -79,8 +37,8 @@ async fn a_floor_is_rationed_and_exactly_its_meters_restored() {
         outbox::push_in(&txn, &kp, MeterCommand::KeepPower(true), 0).expect("kp");
         txn.commit().expect("commit");
     }
-    daemon.run_control(
-        field.collector.clone(),
+    site.daemon.run_control(
+        site.field.collector.clone(),
         ControlConfig {
             poll: Duration::from_millis(200),
             backoff: Duration::from_millis(300),
@@ -142,6 +100,5 @@ async fn a_floor_is_rationed_and_exactly_its_meters_restored() {
         })
     })
     .await;
-    daemon.stop().await;
-    field.stop().await;
+    site.stop().await;
 }
