@@ -99,6 +99,8 @@ pub struct MeterView {
     /// Balance the meter itself reports (meter-billed meters).
     pub meter_balance_fen: Option<i64>,
     pub lock: Option<super::locks::MeterLock>,
+    /// On keep-power (保电): never tripped by the system.
+    pub keep_power: bool,
 }
 
 fn meter_view(
@@ -135,6 +137,7 @@ fn meter_view(
         relay: v.relay.map(|r| r.as_str()).unwrap_or("unknown").to_string(),
         meter_balance_fen: v.balance.map(|b| b.0),
         lock: super::locks::get(&st.store, &m.id)?,
+        keep_power: crate::control::keep_power(&st.store, &m.id)?,
     })
 }
 

@@ -67,6 +67,9 @@ pub struct MeterRow {
     pub relay: String,
     pub meter_balance_fen: Option<i64>,
     pub lock: Option<Value>,
+    /// On keep-power (保电).
+    #[serde(default)]
+    pub keep_power: bool,
     /// Filled in from the tenant list.
     #[serde(skip)]
     pub tenant_name: String,
@@ -548,6 +551,7 @@ impl App {
                 self.reports.col = (self.reports.col + 1).min(n.saturating_sub(2));
             }
             Action::ColumnsLeft => self.reports.col = self.reports.col.saturating_sub(1),
+            Action::AckAlarm => self.ack_alarm(api),
             Action::GoSales => {
                 self.screen = Screen::Sales;
                 if self.sales.tenant.is_none() {
@@ -637,6 +641,33 @@ impl App {
                 self.reports.scroll = 0;
                 self.reports.col = 0;
                 self.info(format!("{name}: {n} rows (this month so far)"));
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    /// Acknowledges the alarm in the top row of the real-time alarms report.
+    fn ack_alarm(&mut self, api: &mut dyn Transport) {
+        if self.report_name() != "alarms" {
+            self.error("choose Real-time alarms first (a acknowledges its top row)");
+            return;
+        }
+        let Some(t) = self.token.clone() else { return };
+        let id = self
+            .reports
+            .table
+            .as_ref()
+            .and_then(|t| t["rows"].get(self.reports.scroll))
+            .and_then(|r| r.get(0))
+            .and_then(|v| v.as_u64());
+        let Some(id) = id else {
+            self.error("no alarm to acknowledge: press Enter to load the alarms");
+            return;
+        };
+        match api.request("POST", &format!("/api/v1/alarms/{id}/ack"), Some(&t), None) {
+            Ok(_) => {
+                self.run_report(api);
+                self.info(format!("alarm {id} acknowledged"));
             }
             Err(e) => self.error(e.to_string()),
         }

@@ -15,6 +15,7 @@ pub enum Action {
     Run,
     ColumnsLeft,
     ColumnsRight,
+    AckAlarm,
     ExportXlsx,
     ExportCsv,
     Refresh,
@@ -260,6 +261,12 @@ pub const REPORTS: &[Binding] = &[
         "c",
         "save as CSV on the appliance",
         Action::ExportCsv,
+    ),
+    b(
+        &[Char('a')],
+        "a",
+        "acknowledge the top alarm (real-time alarms)",
+        Action::AckAlarm,
     ),
     b(
         &[PageDown, Char('J')],

@@ -94,3 +94,90 @@ fn energy_report_on_screen_and_saved_as_excel() {
     let s = common::text(&common::render(&app, 80, 24));
     assert!(s.contains("save as Excel"), "{s}");
 }
+
+/// Answers like the daemon for the alarms report and its acknowledgement.
+#[derive(Default)]
+struct AlarmApi {
+    calls: Vec<String>,
+    acked: bool,
+}
+
+impl Transport for AlarmApi {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        _t: Option<&str>,
+        _b: Option<&Value>,
+    ) -> Result<Value, ApiErr> {
+        self.calls.push(format!("{method} {path}"));
+        match (method, path) {
+            ("GET", "/api/v1/reports/alarms") => {
+                let rows = if self.acked {
+                    json!([])
+                } else {
+                    json!([[
+                        7,
+                        "arrears",
+                        "tenant:T0004",
+                        "2026-11-25 10:00",
+                        -2500,
+                        "balance -25.00",
+                        "",
+                        ""
+                    ]])
+                };
+                Ok(json!({
+                    "title": "Real-time alarms 实时报警",
+                    "params": [],
+                    "columns": [
+                        {"name": "id", "kind": "int"}, {"name": "kind", "kind": "text"},
+                        {"name": "subject", "kind": "text"}, {"name": "raised", "kind": "text"},
+                        {"name": "value", "kind": "int"}, {"name": "detail", "kind": "text"},
+                        {"name": "acknowledged by", "kind": "text"}, {"name": "cleared", "kind": "text"}
+                    ],
+                    "rows": rows
+                }))
+            }
+            ("POST", "/api/v1/alarms/7/ack") => {
+                self.acked = true;
+                Ok(json!({"id": 7}))
+            }
+            _ => Err(ApiErr {
+                status: 404,
+                code: "not_found".into(),
+                message: format!("no {path}"),
+            }),
+        }
+    }
+}
+
+#[test]
+fn the_top_alarm_is_acknowledged_from_the_alarms_report() {
+    let mut app = fixture(10);
+    let mut api = AlarmApi::default();
+    app.on_key(KeyEvent::from(KeyCode::Char('4')), &mut api);
+    // `a` elsewhere explains itself and changes nothing.
+    app.on_key(KeyEvent::from(KeyCode::Char('a')), &mut api);
+    assert!(api.calls.is_empty());
+    for _ in 0..3 {
+        app.on_key(KeyEvent::from(KeyCode::Down), &mut api);
+    }
+    app.on_key(KeyEvent::from(KeyCode::Enter), &mut api);
+    let s = common::text(&common::render(&app, 160, 48));
+    assert!(s.contains("tenant:T0004"), "{s}");
+    app.on_key(KeyEvent::from(KeyCode::Char('a')), &mut api);
+    assert_eq!(
+        api.calls,
+        [
+            "GET /api/v1/reports/alarms",
+            "POST /api/v1/alarms/7/ack",
+            "GET /api/v1/reports/alarms"
+        ]
+    );
+    let s = common::text(&common::render(&app, 80, 24));
+    assert!(
+        s.contains("alarm 7 acknowledged") && s.contains("0 rows"),
+        "{s}"
+    );
+}

@@ -100,7 +100,18 @@ fn meters_table_and_filter() {
     for (w, h) in SIZES {
         let s = snapshot("meters", &app, w, h);
         assert!(s.contains("200 of 200 meters") && s.contains("arrears") && s.contains("opened"));
+        assert!(
+            s.contains("∞ keep"),
+            "the legend names the keep-power marker"
+        );
     }
+    // The keep-power meter carries its marker in the table.
+    let s = snapshot("meters", &app, 160, 48);
+    let row = s
+        .lines()
+        .find(|l| l.contains("310000000002"))
+        .expect("the keep-power meter's row");
+    assert!(row.contains('∞'), "{row}");
     press(&mut app, KeyCode::Char('/'));
     for c in "arrears".chars() {
         press(&mut app, KeyCode::Char(c));

@@ -76,8 +76,9 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
         .map(|(i, idx)| {
             let m = &ms.rows[*idx];
             let mark = format!(
-                "{}{}",
+                "{}{}{}",
                 if m.lock.is_some() { "⚷" } else { " " },
+                if m.keep_power { "∞" } else { " " },
                 if m.relay == "open" { "⏻" } else { " " }
             );
             let mut cells = vec![
@@ -113,7 +114,7 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(12),
         Constraint::Min(8),
         Constraint::Length(8),
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Length(10),
         Constraint::Length(6),
     ];

@@ -120,9 +120,9 @@ pub fn legend(colors256: bool) -> Line<'static> {
     let mut spans = vec![];
     for s in Status::ALL {
         spans.push(Span::styled("■ ", s.style(colors256)));
-        spans.push(Span::raw(format!("{}  ", s.label())));
+        spans.push(Span::raw(format!("{} ", s.label())));
     }
-    spans.push(Span::raw("⚷ lock ⏻ off"));
+    spans.push(Span::raw("⚷ lock ∞ keep ⏻ off"));
     Line::from(spans)
 }
 

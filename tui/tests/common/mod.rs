@@ -106,6 +106,8 @@ pub fn fixture(meters: usize) -> App {
             } else {
                 None
             },
+            // A cold store on keep-power.
+            keep_power: i == 1,
             ..Default::default()
         });
     }
