@@ -92,8 +92,20 @@ async fn tcp_printer_reports_paper_out_and_offline_without_losing_the_sale() {
     })
     .await;
     assert_eq!(r["print"]["state"], "printed", "{r}");
-    let d = decode(&std::fs::read(site.receipts.join(format!("{no}.bin"))).unwrap()).unwrap();
-    assert!(d.preview().contains("20.00 元"));
+    // The sink writes the file when the printer connection ends, a moment after the reply.
+    let bin = site.receipts.join(format!("{no}.bin"));
+    wait_file(&bin).await;
+    let mut preview = String::new();
+    for _ in 0..40 {
+        if let Ok(x) = decode(&std::fs::read(&bin).unwrap()) {
+            preview = x.preview();
+            if preview.contains("20.00 元") {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(preview.contains("20.00 元"), "{preview}");
 
     // An unreachable printer is "offline", not a lost sale.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
