@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::{CommandRecord, CommandState, Control, ControlError, put_in, system};
+use super::{Control, ControlError, system};
 use crate::auth::audit;
 use crate::field::events::{self, FieldEventKind};
 use crate::field::readings::Relay;
@@ -168,23 +168,7 @@ impl Control {
             events::append_in(&txn, now, e)?;
         }
         for (meter, p, limit) in trips {
-            let id = outbox::push_in(&txn, &meter, MeterCommand::Trip, 0)?;
-            put_in(
-                &txn,
-                &CommandRecord {
-                    id,
-                    meter: meter.clone(),
-                    command: MeterCommand::Trip,
-                    cause_op: 0,
-                    actor: system().label(),
-                    state: CommandState::Queued,
-                    sends: 0,
-                    attempts: 0,
-                    last_error: None,
-                    next_try: now,
-                    updated: now,
-                },
-            )?;
+            let id = super::queue_in(&txn, &meter, MeterCommand::Trip, &system().label())?;
             audit::append_in(
                 &txn,
                 &system(),

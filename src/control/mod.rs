@@ -248,6 +248,35 @@ pub fn keep_power(store: &Store, meter: &MeterId) -> Result<bool, StoreError> {
     }
 }
 
+/// Queues a command the control queue decides itself (arrears, overload, rationing): the
+/// outbox entry and its queued record, inside `txn`; returns the outbox id.
+pub(crate) fn queue_in(
+    txn: &WriteTransaction,
+    meter: &MeterId,
+    command: MeterCommand,
+    actor: &str,
+) -> Result<u64, StoreError> {
+    let id = outbox::push_in(txn, meter, command.clone(), 0)?;
+    let now = Timestamp::now();
+    put_in(
+        txn,
+        &CommandRecord {
+            id,
+            meter: meter.clone(),
+            command,
+            cause_op: 0,
+            actor: actor.to_string(),
+            state: CommandState::Queued,
+            sends: 0,
+            attempts: 0,
+            last_error: None,
+            next_try: now,
+            updated: now,
+        },
+    )?;
+    Ok(id)
+}
+
 fn put_in(txn: &WriteTransaction, rec: &CommandRecord) -> Result<(), StoreError> {
     txn.open_table(COMMANDS)?
         .insert(rec.id, encode(rec).as_slice())?;
@@ -333,24 +362,7 @@ pub fn enforce_with(
             continue;
         };
         crate::ledger::set_tripped_in(&txn, &m.id, true)?;
-        let id = outbox::push_in(&txn, &m.id, MeterCommand::Trip, 0)?;
-        let now = Timestamp::now();
-        put_in(
-            &txn,
-            &CommandRecord {
-                id,
-                meter: m.id.clone(),
-                command: MeterCommand::Trip,
-                cause_op: 0,
-                actor: system().label(),
-                state: CommandState::Queued,
-                sends: 0,
-                attempts: 0,
-                last_error: None,
-                next_try: now,
-                updated: now,
-            },
-        )?;
+        let id = queue_in(&txn, &m.id, MeterCommand::Trip, &system().label())?;
         audit::append_in(
             &txn,
             &system(),

@@ -10,9 +10,9 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{CommandRecord, CommandState, ControlError, keep_power, put_in, system};
+use super::{ControlError, keep_power, queue_in, system};
 use crate::auth::{Actor, audit};
-use crate::ledger::outbox::{self, MeterCommand};
+use crate::ledger::outbox::MeterCommand;
 use crate::site::MeterId;
 use crate::site::repo;
 use crate::store::{Store, StoreError, decode, encode};
@@ -166,33 +166,6 @@ fn matches(store: &Store, s: &Selector) -> Result<Vec<MeterId>, ControlError> {
     Ok(out)
 }
 
-fn queue(
-    txn: &redb::WriteTransaction,
-    meter: &MeterId,
-    cmd: MeterCommand,
-    actor: &str,
-) -> Result<u64, StoreError> {
-    let id = outbox::push_in(txn, meter, cmd.clone(), 0)?;
-    let now = Timestamp::now();
-    put_in(
-        txn,
-        &CommandRecord {
-            id,
-            meter: meter.clone(),
-            command: cmd,
-            cause_op: 0,
-            actor: actor.to_string(),
-            state: CommandState::Queued,
-            sends: 0,
-            attempts: 0,
-            last_error: None,
-            next_try: now,
-            updated: now,
-        },
-    )?;
-    Ok(id)
-}
-
 /// Starts and ends windows whose time has come (run by every control pass).
 pub fn tick(
     store: &Store,
@@ -214,7 +187,7 @@ pub fn tick(
                     r.skipped_keep_power.push(m);
                     continue;
                 }
-                let id = queue(&txn, &m, MeterCommand::Trip, &actor)?;
+                let id = queue_in(&txn, &m, MeterCommand::Trip, &actor)?;
                 r.tripped.push((m, id));
             }
             r.phase = Phase::Active;
@@ -240,7 +213,7 @@ pub fn tick(
                     r.left_off_arrears.push(m);
                     continue;
                 }
-                let id = queue(&txn, &m, MeterCommand::Close, &actor)?;
+                let id = queue_in(&txn, &m, MeterCommand::Close, &actor)?;
                 r.restored.push((m, id));
             }
             r.phase = Phase::Restored;
