@@ -4,6 +4,7 @@
 //! document at `/api/v1/openapi.json`. The same router serves TCP and a Unix socket.
 
 pub mod alarms;
+pub mod batches;
 pub mod error;
 pub mod kiosk;
 pub mod lockout;
@@ -16,6 +17,7 @@ pub mod public;
 pub mod rationing;
 pub mod reports;
 pub mod session;
+pub mod site;
 pub mod tenant;
 pub mod views;
 
@@ -163,6 +165,11 @@ pub fn operator_routes() -> Router<AppState> {
             "/api/v1/reports/{name}/export",
             post(reports::export_report),
         )
+        .route("/api/v1/batches", get(batches::list).post(batches::create))
+        .route("/api/v1/batches/{id}", get(batches::progress))
+        .route("/api/v1/site/import", post(site::import))
+        .route("/api/v1/buildings", get(site::buildings))
+        .route("/api/v1/accounts/{tenant}/meters", post(site::add_meter))
         .route(
             "/api/v1/meters/{meter}/credit-hold/resolve",
             post(alarms::resolve_credit_hold),

@@ -74,7 +74,13 @@ impl Modify for Bearer {
         super::reports::export_report,
         super::rationing::create,
         super::rationing::list,
-        super::rationing::cancel
+        super::rationing::cancel,
+        super::batches::create,
+        super::batches::progress,
+        super::batches::list,
+        super::site::import,
+        super::site::buildings,
+        super::site::add_meter
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

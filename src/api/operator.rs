@@ -8,7 +8,6 @@ use super::tenant::{TenantView, TopUpView, Usage, UsageQuery};
 use super::{AppState, Principal};
 use crate::auth::{Actor, Permission};
 use crate::field::readings;
-use crate::ledger::outbox::MeterCommand;
 use crate::payment::topup::{ReceiptFacts, make_receipt};
 use crate::receipt::{PrintStatus, ReceiptRecord, Receipts, record};
 use crate::site::{MeterId, TenantId, repo};
@@ -53,7 +52,7 @@ pub fn operator(
     }
 }
 
-fn site_err(e: crate::site::repo::SiteError) -> ApiError {
+pub(super) fn site_err(e: crate::site::repo::SiteError) -> ApiError {
     match e {
         crate::site::repo::SiteError::Invalid { .. }
         | crate::site::repo::SiteError::InUse { .. } => {
@@ -63,7 +62,7 @@ fn site_err(e: crate::site::repo::SiteError) -> ApiError {
     }
 }
 
-fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
+pub(super) fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
     use crate::ledger::LedgerError as L;
     match e {
         e if e.is_fatal() || matches!(e, L::WriterGone) => ApiError::internal(e),
@@ -101,13 +100,18 @@ pub struct MeterView {
     pub lock: Option<super::locks::MeterLock>,
     /// On keep-power (保电): never tripped by the system.
     pub keep_power: bool,
+    /// Building and floor of the meter's unit (for selections by building or floor).
+    pub building: Option<String>,
+    pub floor: Option<i32>,
 }
 
 fn meter_view(
     st: &AppState,
     m: &crate::site::model::Meter,
     tenants: &[crate::site::model::Tenant],
+    units: &std::collections::BTreeMap<String, crate::site::model::Unit>,
 ) -> ApiResult<MeterView> {
+    let unit = m.unit.as_ref().and_then(|u| units.get(u.as_str()));
     let live = st.live.meter(&m.id);
     let v = live.as_ref().map(|l| l.values.clone()).unwrap_or_default();
     Ok(MeterView {
@@ -138,7 +142,19 @@ fn meter_view(
         meter_balance_fen: v.balance.map(|b| b.0),
         lock: super::locks::get(&st.store, &m.id)?,
         keep_power: crate::control::keep_power(&st.store, &m.id)?,
+        building: unit.map(|u| u.building.to_string()),
+        floor: unit.map(|u| u.floor),
     })
+}
+
+fn units_by_no(
+    st: &AppState,
+) -> ApiResult<std::collections::BTreeMap<String, crate::site::model::Unit>> {
+    Ok(repo::list_units(&st.store)
+        .map_err(site_err)?
+        .into_iter()
+        .map(|u| (u.no.to_string(), u))
+        .collect())
 }
 
 /// All meters with their live state.
@@ -151,9 +167,10 @@ pub async fn list_meters(
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let tenants = repo::list_tenants(&st.store).map_err(site_err)?;
     let meters = repo::list_meters(&st.store).map_err(site_err)?;
+    let units = units_by_no(&st)?;
     let mut out = Vec::with_capacity(meters.len());
     for m in &meters {
-        out.push(meter_view(&st, m, &tenants)?);
+        out.push(meter_view(&st, m, &tenants, &units)?);
     }
     Ok(Json(out))
 }
@@ -171,7 +188,7 @@ pub async fn get_meter(
         .map_err(site_err)?
         .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
     let tenants = repo::list_tenants(&st.store).map_err(site_err)?;
-    Ok(Json(meter_view(&st, &m, &tenants)?))
+    Ok(Json(meter_view(&st, &m, &tenants, &units_by_no(&st)?)?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -258,20 +275,8 @@ pub async fn meter_command(
     repo::get_meter(&st.store, &meter)
         .map_err(site_err)?
         .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
-    let command = match req.command.as_str() {
-        "trip" => MeterCommand::Trip,
-        "close" => MeterCommand::Close,
-        "keep_power_on" => MeterCommand::KeepPower(true),
-        "keep_power_off" => MeterCommand::KeepPower(false),
-        "restore_prepaid" => MeterCommand::RestorePrepaid,
-        "push_prices" => MeterCommand::PushPrices,
-        "push_settings" => MeterCommand::PushSettings,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "command '{other}': one of trip, close, keep_power_on, keep_power_off, restore_prepaid, push_prices, push_settings"
-            )));
-        }
-    };
+    let command = crate::control::batch::parse_command(&req.command)
+        .map_err(super::rationing::control_err)?;
     let n = super::views::enqueue(
         &st,
         &actor,
@@ -929,6 +934,8 @@ pub struct AuditQuery {
     /// Entries with a sequence number above this (default 0).
     pub after: Option<u64>,
     pub limit: Option<usize>,
+    /// The newest `limit` entries, newest first (ignores `after`).
+    pub newest: Option<bool>,
 }
 
 /// Audit log entries in order (admin).
@@ -940,7 +947,7 @@ pub async fn audit_log(
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     operator(&st, &headers, Permission::ReadAudit, "read the audit log")?;
-    use redb::ReadableDatabase;
+    use redb::{ReadableDatabase, ReadableTable};
     let txn = st
         .store
         .db()
@@ -953,6 +960,13 @@ pub async fn audit_log(
     };
     let mut out = Vec::new();
     let limit = q.limit.unwrap_or(200).min(5000);
+    if q.newest == Some(true) {
+        for row in t.iter().map_err(ApiError::internal)?.rev().take(limit) {
+            let (_, v) = row.map_err(ApiError::internal)?;
+            out.push(serde_json::from_slice(v.value()).unwrap_or_default());
+        }
+        return Ok(Json(out));
+    }
     for row in t
         .range(q.after.unwrap_or(0) + 1..)
         .map_err(ApiError::internal)?

@@ -81,7 +81,7 @@ fn view(st: &AppState, r: Rationing) -> ApiResult<RationingView> {
     })
 }
 
-fn control_err(e: ControlError) -> ApiError {
+pub(super) fn control_err(e: ControlError) -> ApiError {
     match e {
         ControlError::Refused(m) => ApiError::bad_request(m),
         e => ApiError::internal(e),

@@ -14,6 +14,7 @@
 //! meter tripped in the ledger, so a later sale queues the matching close); a meter the
 //! operator put on keep-power is never tripped.
 
+pub mod batch;
 pub mod credit;
 pub mod meter_watch;
 pub mod rationing;
@@ -173,7 +174,10 @@ fn fixed_kind(c: &MeterCommand) -> Option<CommandKind> {
         MeterCommand::KeepPower(false) => CommandKind::KeepPowerOff,
         MeterCommand::RestorePrepaid => CommandKind::PrepaidOn,
         // Credit tokens, prices and thresholds need values this queue does not build yet.
-        MeterCommand::PushCredit { .. } | MeterCommand::PushPrices | MeterCommand::PushSettings => {
+        MeterCommand::PushCredit { .. }
+        | MeterCommand::PushPrices
+        | MeterCommand::PushSettings
+        | MeterCommand::ReadNow => {
             return None;
         }
     })
@@ -236,6 +240,27 @@ pub fn commands(store: &Store) -> Result<Vec<CommandRecord>, StoreError> {
 /// The record of command `id`.
 pub fn command(store: &Store, id: u64) -> Result<Option<CommandRecord>, StoreError> {
     Ok(commands(store)?.into_iter().find(|c| c.id == id))
+}
+
+/// The records of commands `ids` (None for one the queue has not seen yet), in one read.
+pub fn commands_by_id(
+    store: &Store,
+    ids: &[u64],
+) -> Result<Vec<Option<CommandRecord>>, StoreError> {
+    let txn = store.db().begin_read()?;
+    let table = match txn.open_table(COMMANDS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![None; ids.len()]),
+        Err(e) => return Err(e.into()),
+    };
+    ids.iter()
+        .map(|id| {
+            table
+                .get(*id)?
+                .map(|v| decode("control_commands", v.value()))
+                .transpose()
+        })
+        .collect()
 }
 
 /// Whether `meter` is on keep-power by a confirmed command.
@@ -564,6 +589,17 @@ impl Control {
                 rec.state = CommandState::Queued;
             }
             return self.step_write(rec, prices).await;
+        }
+        if rec.command == MeterCommand::ReadNow {
+            // Nothing to write: the read itself refreshes the live values (the collector
+            // records every answer it gets).
+            return match self.read_back(&rec.meter).await {
+                Ok(_) => {
+                    self.finish(rec, CommandState::Confirmed)?;
+                    Ok(true)
+                }
+                Err(e) => self.failed_attempt(rec, e),
+            };
         }
         let Some(kind) = fixed_kind(&rec.command) else {
             return Ok(false);

@@ -138,7 +138,8 @@ pub fn cancel(store: &Store, actor: &Actor, id: u64) -> Result<Option<Rationing>
     Ok(Some(r))
 }
 
-fn matches(store: &Store, s: &Selector) -> Result<Vec<MeterId>, ControlError> {
+/// Every meter `s` selects (all given fields must match).
+pub(crate) fn matching_meters(store: &Store, s: &Selector) -> Result<Vec<MeterId>, ControlError> {
     let units = repo::list_units(store)?;
     let tenants = repo::list_tenants(store)?;
     let mut out = Vec::new();
@@ -180,7 +181,7 @@ pub fn tick(
         }
         let actor = format!("rationing {} by {}", r.id, r.by);
         if start {
-            let meters = matches(store, &r.selector)?;
+            let meters = matching_meters(store, &r.selector)?;
             let txn = store.db().begin_write()?;
             for m in meters {
                 if keep_power(store, &m)? {

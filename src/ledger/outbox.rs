@@ -22,9 +22,14 @@ pub enum MeterCommand {
     Close,
     KeepPower(bool),
     RestorePrepaid,
-    PushCredit { amount: Fen, purchase_count: u32 },
+    PushCredit {
+        amount: Fen,
+        purchase_count: u32,
+    },
     PushPrices,
     PushSettings,
+    /// Read the meter's live values now (a batch "read status"); confirmed when it answers.
+    ReadNow,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,126 @@
+//! Operator API for batch operations: one command over many meters, then its progress
+//! (per meter: queued, sent, confirmed, failed why, skipped why). See `control::batch`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::operator::operator;
+use super::rationing::control_err;
+use crate::auth::Permission;
+use crate::control::batch::{self, Progress, Selection, command_name};
+use crate::control::rationing::Selector;
+use crate::site::MeterId;
+
+#[derive(Deserialize, ToSchema)]
+pub struct BatchRequest {
+    /// read, trip, close, keep_power_on, keep_power_off, restore_prepaid, push_prices,
+    /// push_settings.
+    pub command: String,
+    /// These meters; or leave it out and choose by building / floor / category.
+    pub meters: Option<Vec<String>>,
+    pub building: Option<String>,
+    pub floor: Option<i32>,
+    pub category: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchStarted {
+    pub id: u64,
+    pub command: String,
+    pub queued: usize,
+    pub skipped: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BatchSummary {
+    pub id: u64,
+    pub at: String,
+    pub by: String,
+    pub command: String,
+    pub meters: usize,
+}
+
+/// Queue one command for many meters (audited). The whole batch is refused, nothing
+/// queued, when a meter is unknown or the selection is empty.
+#[utoipa::path(post, path = "/api/v1/batches", tag = "operator", security(("bearer" = [])),
+    request_body = BatchRequest,
+    responses((status = 200, body = BatchStarted), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<BatchRequest>,
+) -> ApiResult<Json<BatchStarted>> {
+    let actor = operator(&st, &headers, Permission::CommandMeters, "command meters")?;
+    let command = batch::parse_command(&req.command).map_err(control_err)?;
+    let selection = match req.meters {
+        Some(list) => {
+            if req.building.is_some() || req.floor.is_some() || req.category.is_some() {
+                return Err(ApiError::bad_request(
+                    "give either meters or building/floor/category, not both",
+                ));
+            }
+            Selection::Meters(list.into_iter().map(MeterId::new).collect())
+        }
+        None => Selection::Where(Selector {
+            category: req.category,
+            building: req.building,
+            floor: req.floor,
+        }),
+    };
+    let b = batch::start(&st.store, &st.ledger, &actor, command, selection).map_err(control_err)?;
+    let queued = b.items.iter().filter(|i| i.outbox.is_some()).count();
+    Ok(Json(BatchStarted {
+        id: b.id,
+        command: command_name(&b.command).into(),
+        queued,
+        skipped: b.items.len() - queued,
+    }))
+}
+
+/// Where every meter of a batch stands.
+#[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "operator", security(("bearer" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody)))]
+pub async fn progress(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<Progress>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    batch::progress(&st.store, id)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no batch {id}")))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Newest first; default 50.
+    pub limit: Option<usize>,
+}
+
+/// Recent batches, newest first.
+#[utoipa::path(get, path = "/api/v1/batches", tag = "operator", security(("bearer" = [])),
+    params(ListQuery), responses((status = 200, body = [BatchSummary])))]
+pub async fn list(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<BatchSummary>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let out = batch::recent(&st.store, q.limit.unwrap_or(50).min(1_000))?
+        .into_iter()
+        .map(|b| BatchSummary {
+            id: b.id,
+            at: b.at.to_string(),
+            by: b.by,
+            command: command_name(&b.command).into(),
+            meters: b.items.len(),
+        })
+        .collect();
+    Ok(Json(out))
+}

@@ -1,0 +1,198 @@
+//! Operator API for the site model from the console: batch import of a file already on
+//! the appliance (the whole file is checked first; any problem imports nothing and every
+//! problem comes back as `FILE:LINE: column 'x': why`), buildings, and adding a meter to
+//! an open account.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::operator::{OpResult, ledger_err, operator, site_err};
+use crate::auth::Permission;
+use crate::import::{ImportError, Kind, import_file};
+use crate::site::{MeterId, TenantId, repo};
+
+#[derive(Deserialize, ToSchema)]
+pub struct ImportRequest {
+    /// buildings, units, gateways, meters or tenants.
+    pub kind: String,
+    /// A CSV or XLSX file on the appliance, e.g. /var/lib/voltvend/import/meters.xlsx.
+    pub path: String,
+    /// Check and count only; write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportDone {
+    pub kind: String,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub dry_run: bool,
+    pub summary: String,
+}
+
+/// Import buildings, units, gateways, meters or tenants from a CSV/XLSX file on the
+/// appliance. On any problem nothing is written and the answer (422, code `invalid_file`)
+/// lists every problem in `problems`.
+#[utoipa::path(post, path = "/api/v1/site/import", tag = "operator", security(("bearer" = [])),
+    request_body = ImportRequest,
+    responses((status = 200, body = ImportDone), (status = 422, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+pub async fn import(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<ImportRequest>,
+) -> ApiResult<Json<ImportDone>> {
+    let actor = operator(&st, &headers, Permission::ImportSite, "import site files")?;
+    let kind = match req.kind.as_str() {
+        "buildings" => Kind::Buildings,
+        "units" => Kind::Units,
+        "gateways" => Kind::Gateways,
+        "meters" => Kind::Meters,
+        "tenants" => Kind::Tenants,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "kind '{other}': one of buildings, units, gateways, meters, tenants"
+            )));
+        }
+    };
+    let path = std::path::PathBuf::from(req.path.trim());
+    if !path.is_absolute() {
+        return Err(ApiError::bad_request(format!(
+            "'{}' is not an absolute path on the appliance",
+            path.display()
+        )));
+    }
+    let store = st.store.clone();
+    let dry_run = req.dry_run;
+    let result =
+        tokio::task::spawn_blocking(move || import_file(&store, &actor, kind, &path, dry_run))
+            .await
+            .map_err(ApiError::internal)?;
+    match result {
+        Ok(r) => Ok(Json(ImportDone {
+            kind: kind.as_str().into(),
+            added: r.added,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            dry_run: r.dry_run,
+            summary: r.to_string(),
+        })),
+        Err(ImportError::Invalid { file, problems }) => {
+            let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_file",
+                format!("{} problem(s) in {file}; nothing was imported", lines.len()),
+            )
+            .with("problems", lines))
+        }
+        Err(ImportError::Read { file, why }) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unreadable_file",
+            format!("{file}: {why}"),
+        )),
+        Err(ImportError::Site(e)) => Err(site_err(e)),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BuildingView {
+    pub building: String,
+    pub name: String,
+    pub floors: Option<u32>,
+    pub units: usize,
+    pub meters: usize,
+}
+
+/// Buildings with their unit and meter counts.
+#[utoipa::path(get, path = "/api/v1/buildings", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = [BuildingView])))]
+pub async fn buildings(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<BuildingView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let units = repo::list_units(&st.store).map_err(site_err)?;
+    let meters = repo::list_meters(&st.store).map_err(site_err)?;
+    let out = repo::list_buildings(&st.store)
+        .map_err(site_err)?
+        .into_iter()
+        .map(|b| {
+            let own: std::collections::BTreeSet<_> = units
+                .iter()
+                .filter(|u| u.building == b.id)
+                .map(|u| u.no.clone())
+                .collect();
+            BuildingView {
+                building: b.id.to_string(),
+                name: b.name,
+                floors: b.floors,
+                units: own.len(),
+                meters: meters
+                    .iter()
+                    .filter(|m| m.unit.as_ref().is_some_and(|u| own.contains(u)))
+                    .count(),
+            }
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddMeterRequest {
+    pub meter: String,
+    pub idempotency_key: String,
+}
+
+/// Add a meter to a tenant's open account (a meter installed later).
+#[utoipa::path(post, path = "/api/v1/accounts/{tenant}/meters", tag = "operator", security(("bearer" = [])),
+    params(("tenant" = String, Path)), request_body = AddMeterRequest,
+    responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn add_meter(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(tenant): Path<String>,
+    Json(req): Json<AddMeterRequest>,
+) -> ApiResult<Json<OpResult>> {
+    let actor = operator(
+        &st,
+        &headers,
+        Permission::OpenAccount,
+        "add meters to accounts",
+    )?;
+    let m = repo::get_meter(&st.store, &MeterId::new(req.meter.clone()))
+        .map_err(site_err)?
+        .ok_or_else(|| ApiError::not_found(format!("no meter {}", req.meter)))?;
+    let tenant = TenantId::new(tenant);
+    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
+    let op = st
+        .ledger
+        .submit_async(
+            &actor,
+            &key,
+            crate::ledger::Request::AddMeter(crate::ledger::AddMeter {
+                tenant: tenant.clone(),
+                meter: crate::ledger::MeterAccountInit {
+                    meter: m.id.clone(),
+                    billing: m.billing,
+                },
+            }),
+        )
+        .await
+        .map_err(ledger_err)?;
+    let bal = st
+        .ledger
+        .account(&tenant)
+        .map_err(ApiError::internal)?
+        .map(|a| a.balance.0);
+    Ok(Json(OpResult {
+        op: op.op,
+        balance_after_fen: bal,
+    }))
+}

@@ -1,0 +1,368 @@
+//! Batch operations, site import and adding a meter, through the operator API on the demo
+//! site's simulated building (real collector, real control queue, meters that really trip).
+
+mod demo_support;
+#[path = "kiosk/harness.rs"]
+mod harness;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use harness::http;
+use serde_json::{Value, json};
+use voltvend::control::ControlConfig;
+use voltvend::daemon::seed::{DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD};
+
+/// Logs the demo admin in (changing the first-login password); returns a token.
+fn admin_token(a: SocketAddr) -> String {
+    let login = |pw: &str| {
+        http(
+            a,
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(&json!({"name": DEMO_OPERATOR, "password": pw})),
+        )
+        .json()["token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    };
+    let t = login(DEMO_OPERATOR_PASSWORD);
+    let r = http(
+        a,
+        "POST",
+        "/api/v1/password",
+        Some(&t),
+        Some(&json!({"old_password": DEMO_OPERATOR_PASSWORD, "new_password": "batches-pw-1"})),
+    );
+    assert!(r.status < 300, "{}", r.text());
+    login("batches-pw-1")
+}
+
+async fn call(
+    a: SocketAddr,
+    method: &str,
+    path: &str,
+    t: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (m, p, t) = (method.to_string(), path.to_string(), t.to_string());
+    tokio::task::spawn_blocking(move || {
+        let r = http(a, &m, &p, Some(&t), body.as_ref());
+        let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        (r.status, v)
+    })
+    .await
+    .expect("join")
+}
+
+async fn finished(a: SocketAddr, t: &str, id: u64) -> Value {
+    let end = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let (s, p) = call(a, "GET", &format!("/api/v1/batches/{id}"), t, None).await;
+        assert_eq!(s, 200, "{p}");
+        if p["finished"] == json!(true) {
+            return p;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "batch {id} never finished: {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+fn item<'a>(p: &'a Value, meter: &str) -> &'a Value {
+    p["items"]
+        .as_array()
+        .and_then(|i| i.iter().find(|x| x["meter"] == meter))
+        .unwrap_or_else(|| panic!("no item {meter} in {p}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_floor_is_tripped_as_a_batch_with_per_meter_results() {
+    let mut site = demo_support::start().await;
+    site.daemon.run_control(
+        site.field.collector.clone(),
+        ControlConfig {
+            poll: Duration::from_millis(200),
+            backoff: Duration::from_millis(300),
+            ..Default::default()
+        },
+    );
+    let a = site.daemon.addr;
+    let t = tokio::task::spawn_blocking(move || admin_token(a))
+        .await
+        .expect("join");
+
+    // A-102's meter is on keep-power (one meter, the ordinary single-meter command).
+    let kp = "310000000003";
+    let (s, v) = call(
+        a,
+        "POST",
+        &format!("/api/v1/meters/{kp}/commands"),
+        &t,
+        Some(json!({"command": "keep_power_on"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    demo_support::until("keep-power confirmed", 60, || {
+        voltvend::control::keep_power(&site.store, &voltvend::site::MeterId::new(kp))
+            .unwrap_or(false)
+    })
+    .await;
+
+    // A bad batch is refused whole: one unknown meter, nothing queued.
+    let outbox_before = voltvend::ledger::outbox::pending(&site.store)
+        .expect("outbox")
+        .len();
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/batches",
+        &t,
+        Some(json!({"command": "trip", "meters": ["310000000004", "NO-SUCH-METER"]})),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("NO-SUCH-METER")),
+        "{v}"
+    );
+    let (_, list) = call(a, "GET", "/api/v1/batches", &t, None).await;
+    assert_eq!(list, json!([]));
+    assert_eq!(
+        voltvend::ledger::outbox::pending(&site.store)
+            .expect("outbox")
+            .len(),
+        outbox_before
+    );
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/batches",
+        &t,
+        Some(json!({"command": "explode", "building": "A"})),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+
+    // Trip floor A-1: ten meters, the keep-power one skipped and said why.
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/batches",
+        &t,
+        Some(json!({"command": "trip", "building": "A", "floor": 1})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["queued"].as_u64(), v["skipped"].as_u64()),
+        (Some(9), Some(1)),
+        "{v}"
+    );
+    let id = v["id"].as_u64().expect("id");
+    let p = finished(a, &t, id).await;
+    assert_eq!(p["total"], 10);
+    assert_eq!(p["confirmed"], 9, "{p}");
+    assert_eq!(p["failed"], 0, "{p}");
+    assert_eq!(item(&p, kp)["state"], "skipped");
+    assert!(
+        item(&p, kp)["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("keep-power")),
+        "{p}"
+    );
+    // The meters really are open; the keep-power one is not.
+    for it in p["items"].as_array().expect("items") {
+        let m = it["meter"].as_str().expect("meter");
+        let open = site.sim_meter(m).snapshot().relay_open;
+        assert_eq!(open, m != kp, "meter {m}");
+    }
+
+    // Close them again: the arrears tenant's meter (A-104) stays off, said why.
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/batches",
+        &t,
+        Some(json!({"command": "close", "building": "A", "floor": 1})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let p = finished(a, &t, v["id"].as_u64().expect("id")).await;
+    let arrears = "310000000006";
+    assert_eq!(item(&p, arrears)["state"], "skipped", "{p}");
+    assert!(site.sim_meter(arrears).snapshot().relay_open);
+    assert_eq!(p["failed"], 0, "{p}");
+    assert_eq!(p["confirmed"], 9, "{p}");
+
+    // "Read status now" over two marked meters.
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/batches",
+        &t,
+        Some(json!({"command": "read", "meters": ["310000000004", "310000000005"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let p = finished(a, &t, v["id"].as_u64().expect("id")).await;
+    assert_eq!(p["confirmed"], 2, "{p}");
+
+    let (_, list) = call(a, "GET", "/api/v1/batches", &t, None).await;
+    assert_eq!(list.as_array().map(|l| l.len()), Some(3), "{list}");
+    assert_eq!(list[0]["command"], "read");
+    // Each batch is in the audit log.
+    let (_, audit) = call(a, "GET", "/api/v1/audit?newest=true&limit=50", &t, None).await;
+    let batches = audit
+        .as_array()
+        .map(|l| l.iter().filter(|e| e["action"] == "control.batch").count());
+    assert_eq!(batches, Some(3), "{audit}");
+    let seqs: Vec<u64> = audit
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seqs:?}"
+    );
+    site.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_checks_the_whole_file_and_a_meter_joins_an_open_account() {
+    let site = demo_support::start().await;
+    let a = site.daemon.addr;
+    let t = tokio::task::spawn_blocking(move || admin_token(a))
+        .await
+        .expect("join");
+    let meters_before = voltvend::site::repo::list_meters(&site.store)
+        .expect("meters")
+        .len();
+
+    // Two bad rows: both reported with file, line and column; nothing imported.
+    let bad = site.dir.path().join("meters-bad.csv");
+    std::fs::write(
+        &bad,
+        "id,address,protocol,profile,gateway,bus,unit\n\
+         A101-2,77,modbus,generic-modbus,GW1,1,A-101\n\
+         A101-3,300,modbus,generic-modbus,GW1,1,A-101\n\
+         A101-4,78,modbus,generic-modbus,GW9,1,A-101\n",
+    )
+    .expect("write");
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/site/import",
+        &t,
+        Some(json!({"kind": "meters", "path": bad.display().to_string()})),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["code"], "invalid_file");
+    let problems: Vec<String> = v["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p.as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0]
+            .ends_with("meters-bad.csv:3: column 'address': '300' is not a valid address (1-247)"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].contains("meters-bad.csv:4: column 'gateway'"),
+        "{problems:?}"
+    );
+    assert_eq!(
+        voltvend::site::repo::list_meters(&site.store)
+            .expect("meters")
+            .len(),
+        meters_before
+    );
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/site/import",
+        &t,
+        Some(json!({"kind": "meters", "path": "relative.csv"})),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+
+    // A clean file: the dry run counts, the import writes.
+    let good = site.dir.path().join("meters.csv");
+    std::fs::write(
+        &good,
+        "id,address,protocol,profile,gateway,bus,unit\nA101-2,77,modbus,generic-modbus,GW1,1,A-101\n",
+    )
+    .expect("write");
+    for (dry, added_after) in [(true, 0), (false, 1)] {
+        let (s, v) = call(
+            a,
+            "POST",
+            "/api/v1/site/import",
+            &t,
+            Some(json!({"kind": "meters", "path": good.display().to_string(), "dry_run": dry})),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["added"], 1, "{v}");
+        assert_eq!(
+            voltvend::site::repo::list_meters(&site.store)
+                .expect("meters")
+                .len(),
+            meters_before + added_after
+        );
+    }
+
+    // The new meter joins A-101's open account; the tenant view lists it.
+    let (_, tenants) = call(a, "GET", "/api/v1/tenants", &t, None).await;
+    let tenant = tenants
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["units"][0] == "A-101"))
+        .and_then(|x| x["tenant"].as_str())
+        .expect("A-101's tenant")
+        .to_string();
+    let (s, v) = call(
+        a,
+        "POST",
+        &format!("/api/v1/accounts/{tenant}/meters"),
+        &t,
+        Some(json!({"meter": "A101-2", "idempotency_key": "add-1"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["balance_after_fen"], 18_650, "{v}");
+    let (_, view) = call(a, "GET", &format!("/api/v1/tenants/{tenant}"), &t, None).await;
+    assert!(
+        view["meters"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x["meter"] == "A101-2")),
+        "{view}"
+    );
+    // Twice is refused (already on the account), not counted twice.
+    let (s, v) = call(
+        a,
+        "POST",
+        &format!("/api/v1/accounts/{tenant}/meters"),
+        &t,
+        Some(json!({"meter": "A101-2", "idempotency_key": "add-2"})),
+    )
+    .await;
+    assert!(s >= 400, "{s} {v}");
+    let (s, v) = call(a, "GET", "/api/v1/buildings", &t, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(v[0]["building"], "A", "{v}");
+    assert!(v[0]["meters"].as_u64().is_some_and(|n| n > 40), "{v}");
+    site.stop().await;
+}
