@@ -122,7 +122,7 @@ async fn roles_sales_commands_locks_and_audit() {
         assert!(outbox.as_array().unwrap().iter().any(|e| e["id"] == id && e["command"] == "trip"), "{outbox}");
         let r = http(a, "POST", &format!("/api/v1/meters/{meter}/commands"), Some(&admin), Some(&json!({"command": "explode"})));
         assert_eq!(r.status, 400);
-        assert!(r.json()["message"].as_str().unwrap().contains("one of trip, close"));
+        assert!(r.json()["message"].as_str().unwrap().contains("one of read, trip, close"));
 
         // A staff lock: the tenant sees why and cannot switch.
         let r = http(a, "POST", &format!("/api/v1/meters/{meter}/lock"), Some(&admin), Some(&json!({"reason": "maintenance"})));

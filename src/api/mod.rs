@@ -18,6 +18,7 @@ pub mod rationing;
 pub mod reports;
 pub mod session;
 pub mod site;
+pub mod staff;
 pub mod tenant;
 pub mod views;
 
@@ -164,6 +165,12 @@ pub fn operator_routes() -> Router<AppState> {
         .route(
             "/api/v1/reports/{name}/export",
             post(reports::export_report),
+        )
+        .route("/api/v1/roles", get(staff::roles))
+        .route("/api/v1/operators/{name}", post(staff::change))
+        .route(
+            "/api/v1/operators/{name}/reset-password",
+            post(staff::reset_password),
         )
         .route("/api/v1/batches", get(batches::list).post(batches::create))
         .route("/api/v1/batches/{id}", get(batches::progress))

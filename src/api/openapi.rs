@@ -80,7 +80,10 @@ impl Modify for Bearer {
         super::batches::list,
         super::site::import,
         super::site::buildings,
-        super::site::add_meter
+        super::site::add_meter,
+        super::staff::roles,
+        super::staff::reset_password,
+        super::staff::change
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

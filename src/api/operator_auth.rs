@@ -217,18 +217,27 @@ pub async fn list_operators(
 pub struct NewOperator {
     pub name: String,
     pub role: String,
-    /// Initial password; the operator must change it at first login.
-    pub password: String,
+    /// Initial password; the operator must change it at first login. Left out, one is
+    /// generated and returned once.
+    pub password: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OperatorAdded {
+    pub name: String,
+    pub role: String,
+    /// The generated first-login password (only when none was given).
+    pub password: Option<String>,
 }
 
 /// Add an operator (admin).
 #[utoipa::path(post, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
-    request_body = NewOperator, responses((status = 201), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    request_body = NewOperator, responses((status = 201, body = OperatorAdded), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn add_operator(
     State(st): State<AppState>,
     headers: HeaderMap,
     Json(req): Json<NewOperator>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(StatusCode, Json<OperatorAdded>)> {
     let actor = operator(
         &st,
         &headers,
@@ -238,11 +247,19 @@ pub async fn add_operator(
     let role = Role::parse(&req.role)
         .ok_or_else(|| ApiError::bad_request("role: one of admin, cashier, viewer, installer"))?;
     let store = st.store.clone();
-    tokio::task::spawn_blocking(move || {
-        operators::add(&store, &actor, &req.name, role, &req.password)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(auth_error)?;
-    Ok(StatusCode::CREATED)
+    let generated = req.password.is_none().then(operators::generate_password);
+    let password = req.password.or(generated.clone()).unwrap_or_default();
+    let name = req.name.clone();
+    tokio::task::spawn_blocking(move || operators::add(&store, &actor, &name, role, &password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(auth_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(OperatorAdded {
+            name: req.name,
+            role: role.to_string(),
+            password: generated,
+        }),
+    ))
 }

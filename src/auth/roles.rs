@@ -35,7 +35,26 @@ pub enum Permission {
     ReadAudit,
 }
 
+impl Permission {
+    pub const ALL: [Permission; 12] = [
+        Permission::ReadAll,
+        Permission::Sell,
+        Permission::Refund,
+        Permission::Reverse,
+        Permission::OpenAccount,
+        Permission::CloseAccount,
+        Permission::EditSite,
+        Permission::ImportSite,
+        Permission::EditTariffs,
+        Permission::CommandMeters,
+        Permission::ManageOperators,
+        Permission::ReadAudit,
+    ];
+}
+
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Cashier, Role::Installer, Role::Viewer];
+
     /// The permission table: the single place that says who may do what.
     pub fn allows(self, p: Permission) -> bool {
         use Permission::*;

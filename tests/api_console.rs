@@ -1,5 +1,6 @@
-//! Batch operations, site import and adding a meter, through the operator API on the demo
-//! site's simulated building (real collector, real control queue, meters that really trip).
+//! What the staff console needs from the operator API, on the demo site's simulated
+//! building (real collector, real control queue, meters that really trip): batch
+//! operations, site import, adding a meter to an account, staff accounts and permissions.
 
 mod demo_support;
 #[path = "kiosk/harness.rs"]
@@ -364,5 +365,116 @@ async fn import_checks_the_whole_file_and_a_meter_joins_an_open_account() {
     assert_eq!(s, 200);
     assert_eq!(v[0]["building"], "A", "{v}");
     assert!(v[0]["meters"].as_u64().is_some_and(|n| n > 40), "{v}");
+    site.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_accounts_are_managed_and_the_permission_table_is_served() {
+    let site = demo_support::start().await;
+    let a = site.daemon.addr;
+    let t = tokio::task::spawn_blocking(move || admin_token(a))
+        .await
+        .expect("join");
+    let (s, roles) = call(a, "GET", "/api/v1/roles", &t, None).await;
+    assert_eq!(s, 200);
+    let allows = |role: &str| -> Vec<String> {
+        roles
+            .as_array()
+            .and_then(|r| r.iter().find(|x| x["role"] == role))
+            .map(|x| serde_json::from_value(x["allows"].clone()).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    assert_eq!(allows("viewer"), vec!["read_all"]);
+    assert!(allows("cashier").contains(&"sell".to_string()));
+    assert!(!allows("cashier").contains(&"command_meters".to_string()));
+    assert_eq!(allows("admin").len(), 12);
+
+    // A new cashier with a generated password, which must be changed at first login.
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/operators",
+        &t,
+        Some(json!({"name": "cashier7", "role": "cashier"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let pw = v["password"]
+        .as_str()
+        .expect("generated password")
+        .to_string();
+    let login = |pw: String| async move {
+        let b = json!({"name": "cashier7", "password": pw});
+        tokio::task::spawn_blocking(move || http(a, "POST", "/api/v1/login", None, Some(&b)))
+            .await
+            .expect("join")
+    };
+    let r = login(pw.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["must_change_password"], true);
+
+    // Reset: the old password stops working, the new one works.
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/operators/cashier7/reset-password",
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let pw2 = v["password"].as_str().expect("password").to_string();
+    assert_ne!(pw, pw2);
+    assert_eq!(login(pw).await.status, 401);
+    assert_eq!(login(pw2.clone()).await.status, 200);
+
+    // Role change and disable; a disabled operator cannot log in; the last admin stays.
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/operators/cashier7",
+        &t,
+        Some(json!({"role": "viewer"})),
+    )
+    .await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/operators/cashier7",
+        &t,
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(s, 204, "{v}");
+    assert_eq!(login(pw2).await.status, 401);
+    let (_, ops) = call(a, "GET", "/api/v1/operators", &t, None).await;
+    let c7 = ops
+        .as_array()
+        .and_then(|o| o.iter().find(|x| x["name"] == "cashier7"))
+        .expect("cashier7")
+        .clone();
+    assert_eq!(
+        (c7["role"].clone(), c7["disabled"].clone()),
+        (json!("viewer"), json!(true))
+    );
+    let (s, v) = call(
+        a,
+        "POST",
+        &format!("/api/v1/operators/{DEMO_OPERATOR}"),
+        &t,
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert!(s >= 400, "the only admin was disabled: {v}");
+    let (s, _) = call(
+        a,
+        "POST",
+        "/api/v1/operators/nobody",
+        &t,
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(s, 404);
     site.stop().await;
 }

@@ -1,0 +1,127 @@
+//! Operator API for staff accounts beyond list/add (admin): reset a password (a generated
+//! one, to be changed at the next login), disable/enable, change role; and the permission
+//! table itself, so the console shows exactly what `auth::roles` enforces.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::operator::operator;
+use super::operator_auth::auth_error;
+use crate::auth::{Permission, Role, operators};
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleRow {
+    pub role: String,
+    /// Permissions of the role, by name (read_all, sell, …).
+    pub allows: Vec<String>,
+}
+
+/// Roles and what each may do (the table every request is checked against).
+#[utoipa::path(get, path = "/api/v1/roles", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = [RoleRow])))]
+pub async fn roles(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<RoleRow>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let name = |p: Permission| {
+        serde_json::to_value(p)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    Ok(Json(
+        Role::ALL
+            .iter()
+            .map(|r| RoleRow {
+                role: r.to_string(),
+                allows: Permission::ALL
+                    .iter()
+                    .filter(|p| r.allows(**p))
+                    .map(|p| name(*p))
+                    .collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordReset {
+    pub name: String,
+    /// Shown once; the operator must change it at the next login.
+    pub password: String,
+}
+
+/// Reset an operator's password to a generated one (admin); ends their sessions.
+#[utoipa::path(post, path = "/api/v1/operators/{name}/reset-password", tag = "operator", security(("bearer" = [])),
+    params(("name" = String, Path)),
+    responses((status = 200, body = PasswordReset), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn reset_password(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult<Json<PasswordReset>> {
+    let actor = operator(
+        &st,
+        &headers,
+        Permission::ManageOperators,
+        "manage operators",
+    )?;
+    let password = operators::generate_password();
+    let (store, n, p) = (st.store.clone(), name.clone(), password.clone());
+    tokio::task::spawn_blocking(move || {
+        operators::change_password(&store, &actor, &n, None, &p, jiff::Timestamp::now())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(auth_error)?;
+    Ok(Json(PasswordReset { name, password }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OperatorChange {
+    /// true to disable (ends their sessions), false to enable.
+    pub disabled: Option<bool>,
+    /// admin, cashier, installer or viewer.
+    pub role: Option<String>,
+}
+
+/// Disable/enable an operator or change their role (admin). The last enabled admin can be
+/// neither disabled nor demoted.
+#[utoipa::path(post, path = "/api/v1/operators/{name}", tag = "operator", security(("bearer" = [])),
+    params(("name" = String, Path)), request_body = OperatorChange,
+    responses((status = 204), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn change(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Json(req): Json<OperatorChange>,
+) -> ApiResult<axum::http::StatusCode> {
+    let actor = operator(
+        &st,
+        &headers,
+        Permission::ManageOperators,
+        "manage operators",
+    )?;
+    let role = match &req.role {
+        Some(r) => Some(Role::parse(r).ok_or_else(|| {
+            ApiError::bad_request("role: one of admin, cashier, viewer, installer")
+        })?),
+        None => None,
+    };
+    if role.is_none() && req.disabled.is_none() {
+        return Err(ApiError::bad_request("give disabled or role"));
+    }
+    if let Some(r) = role {
+        operators::set_role(&st.store, &actor, &name, r).map_err(auth_error)?;
+    }
+    if let Some(d) = req.disabled {
+        operators::set_disabled(&st.store, &actor, &name, d).map_err(auth_error)?;
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
