@@ -43,6 +43,8 @@ pub struct ApiErr {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// Line-by-line detail the daemon sent with the error (an import's problems).
+    pub details: Vec<String>,
 }
 
 impl ApiErr {
@@ -51,6 +53,7 @@ impl ApiErr {
             status: 0,
             code: "unreachable".into(),
             message: msg.into(),
+            details: Vec::new(),
         }
     }
 }
@@ -165,6 +168,7 @@ pub fn decode(status: u16, body: &[u8]) -> Result<Value, ApiErr> {
             status,
             code: "bad_json".into(),
             message: format!("the daemon answered {status} with a body that is not JSON: {e}"),
+            details: Vec::new(),
         })?
     };
     if (200..300).contains(&status) {
@@ -174,17 +178,21 @@ pub fn decode(status: u16, body: &[u8]) -> Result<Value, ApiErr> {
     struct Body {
         code: String,
         message: String,
+        #[serde(default)]
+        problems: Vec<String>,
     }
     match serde_json::from_value::<Body>(v) {
         Ok(b) => Err(ApiErr {
             status,
             code: b.code,
             message: b.message,
+            details: b.problems,
         }),
         Err(_) => Err(ApiErr {
             status,
             code: "http".into(),
             message: format!("the daemon answered HTTP {status}"),
+            details: Vec::new(),
         }),
     }
 }

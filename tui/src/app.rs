@@ -16,6 +16,9 @@ pub enum Screen {
     Meters,
     Sales,
     Reports,
+    Batch,
+    Site,
+    Staff,
 }
 
 /// The reports screen: which report, its table (the API's JSON), the first row shown.
@@ -70,6 +73,10 @@ pub struct MeterRow {
     /// On keep-power (保电).
     #[serde(default)]
     pub keep_power: bool,
+    #[serde(default)]
+    pub building: Option<String>,
+    #[serde(default)]
+    pub floor: Option<i32>,
     /// Filled in from the tenant list.
     #[serde(skip)]
     pub tenant_name: String,
@@ -199,6 +206,8 @@ pub struct MetersState {
     pub desc: bool,
     pub selected: usize,
     pub detail: Option<MeterDetail>,
+    /// Meters marked for a batch (by id, so marks survive refresh, filter and sort).
+    pub marked: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -225,6 +234,10 @@ pub enum MoneyOp {
     Refund,
     Reverse,
     Close,
+    /// Open the account (with a balance carried over from an old meter).
+    Open,
+    /// Add a meter to the open account.
+    AddMeter,
 }
 
 pub const METHODS: [&str; 5] = ["cash", "wechat", "alipay", "unionpay", "card"];
@@ -263,6 +276,36 @@ pub enum Pending {
     },
     Open {
         tenant: String,
+        /// (fen, old meter number) carried over from an old meter.
+        transfer_in: Option<(i64, String)>,
+    },
+    AddMeter {
+        tenant: String,
+        meter: String,
+    },
+    Batch {
+        command: String,
+        meters: Vec<String>,
+    },
+    Import {
+        kind: String,
+        path: String,
+    },
+    SaveSettings {
+        body: Value,
+        what: String,
+    },
+    AddOperator {
+        name: String,
+        role: String,
+    },
+    ResetPassword {
+        name: String,
+    },
+    ChangeOperator {
+        name: String,
+        body: Value,
+        what: String,
     },
     Close {
         tenant: String,
@@ -303,6 +346,9 @@ pub struct App {
     pub meters: MetersState,
     pub sales: SalesState,
     pub reports: ReportsState,
+    pub batch: crate::batch::BatchState,
+    pub site: crate::admin::SiteState,
+    pub staff: crate::admin::StaffState,
     pub confirm: Option<Confirm>,
     pub help: bool,
     pub message: Option<(Level, String)>,
@@ -341,6 +387,7 @@ impl App {
                 desc: false,
                 selected: 0,
                 detail: None,
+                marked: Default::default(),
             },
             sales: SalesState {
                 lookup: String::new(),
@@ -355,6 +402,9 @@ impl App {
                 last_result: None,
             },
             reports: ReportsState::default(),
+            batch: Default::default(),
+            site: Default::default(),
+            staff: Default::default(),
             confirm: None,
             help: false,
             message: None,
@@ -378,6 +428,11 @@ impl App {
             Screen::Sales if self.sales.field != SalesField::None => Context::Typing,
             Screen::Sales => Context::Sales,
             Screen::Reports => Context::Reports,
+            Screen::Batch => Context::Batch,
+            Screen::Site if self.site.typing() => Context::Typing,
+            Screen::Site => Context::Site,
+            Screen::Staff if self.staff.adding.is_some() => Context::Typing,
+            Screen::Staff => Context::Staff,
         }
     }
 
@@ -403,7 +458,13 @@ impl App {
         let action = keys::lookup(ctx, key.code).or_else(|| {
             if matches!(
                 ctx,
-                Context::Meters | Context::MeterDetail | Context::Sales | Context::Reports
+                Context::Meters
+                    | Context::MeterDetail
+                    | Context::Sales
+                    | Context::Reports
+                    | Context::Batch
+                    | Context::Site
+                    | Context::Staff
             ) {
                 keys::lookup(Context::Global, key.code)
             } else {
@@ -445,7 +506,9 @@ impl App {
                 SalesField::Reason => &mut self.sales.reason,
                 SalesField::None => return None,
             },
-            Screen::Dashboard | Screen::Reports => return None,
+            Screen::Site => return self.site.field_mut(),
+            Screen::Staff => return self.staff.adding.as_mut().map(|a| &mut a.name),
+            Screen::Dashboard | Screen::Reports | Screen::Batch => return None,
         })
     }
 
@@ -479,6 +542,12 @@ impl App {
                 {
                     self.sales.method = (self.sales.method + 1) % METHODS.len()
                 }
+                Screen::Site => self.site.next_kind(),
+                Screen::Staff => {
+                    if let Some(a) = self.staff.adding.as_mut() {
+                        a.role = (a.role + 1) % crate::admin::ROLES.len();
+                    }
+                }
                 _ => {}
             },
             Action::Back => match self.screen {
@@ -496,7 +565,16 @@ impl App {
                     self.sales.field = SalesField::None;
                     self.info("cancelled");
                 }
-                Screen::Dashboard | Screen::Reports => {}
+                Screen::Site => {
+                    self.site.editing = None;
+                    self.site.importing = None;
+                    self.info("cancelled: nothing was changed");
+                }
+                Screen::Staff => {
+                    self.staff.adding = None;
+                    self.info("cancelled: nothing was changed");
+                }
+                Screen::Dashboard | Screen::Reports | Screen::Batch => {}
             },
             Action::Submit => self.submit(api),
             _ => {}
@@ -526,7 +604,9 @@ impl App {
                 SalesField::Reason => self.reason_entered(),
                 SalesField::None => {}
             },
-            Screen::Dashboard | Screen::Reports => {}
+            Screen::Site => self.site_submit(api),
+            Screen::Staff => self.staff_submit(),
+            Screen::Dashboard | Screen::Reports | Screen::Batch => {}
         }
     }
 
@@ -538,6 +618,30 @@ impl App {
             }
             Action::GoMeters => self.screen = Screen::Meters,
             Action::GoReports => self.screen = Screen::Reports,
+            Action::GoBatch | Action::BatchOnSelection => self.open_batch(),
+            Action::GoSite => {
+                self.screen = Screen::Site;
+                self.load_site(api);
+            }
+            Action::GoStaff => {
+                self.screen = Screen::Staff;
+                self.load_staff(api);
+            }
+            Action::Mark => self.toggle_mark(),
+            Action::ClearMarks => {
+                let n = self.meters.marked.len();
+                self.meters.marked.clear();
+                self.info(format!("{n} marks cleared"));
+            }
+            Action::Edit => self.start_edit(),
+            Action::Import => self.start_import(),
+            Action::AddOperator => self.start_add_operator(),
+            Action::ResetPassword => self.ask_reset_password(),
+            Action::ToggleDisabled => self.ask_toggle_disabled(),
+            Action::NextRole => self.ask_next_role(),
+            Action::NextPane => self.staff.audit_focus = !self.staff.audit_focus,
+            Action::AddMeter => self.start_add_meter(),
+            Action::Run if self.screen == Screen::Batch => self.ask_batch(),
             Action::Run => self.run_report(api),
             Action::ExportXlsx => self.export_report("xlsx", api),
             Action::ExportCsv => self.export_report("csv", api),
@@ -610,6 +714,7 @@ impl App {
                     self.sales.field = SalesField::Lookup;
                     self.sales.lookup.clear();
                 }
+                Screen::Batch => self.screen = Screen::Meters,
                 _ => {}
             },
             Action::Lookup => {
@@ -688,6 +793,12 @@ impl App {
     }
 
     fn move_cursor(&mut self, a: Action) {
+        match self.screen {
+            Screen::Batch => return self.batch_cursor(a),
+            Screen::Site => return self.site.cursor(a),
+            Screen::Staff => return self.staff.cursor(a),
+            _ => {}
+        }
         if self.screen == Screen::Reports {
             let n = crate::screens::reports::REPORTS.len();
             let rows = self
@@ -799,7 +910,7 @@ impl App {
     }
 
     /// A call with the session token; 401 sends the operator back to the login screen.
-    fn call(
+    pub(crate) fn call(
         &mut self,
         api: &mut dyn Transport,
         method: &str,
@@ -909,16 +1020,10 @@ impl App {
 
     /// Recomputes the filtered, sorted index list.
     pub fn apply_view(&mut self) {
-        let f = self.meters.filter.to_lowercase();
+        let filter = Filter::parse(&self.meters.filter);
         let rows = &self.meters.rows;
         let mut v: Vec<usize> = (0..rows.len())
-            .filter(|i| {
-                if f.is_empty() {
-                    return true;
-                }
-                let r = &rows[*i];
-                r.search.contains(&f) || r.gateway.eq_ignore_ascii_case(&f)
-            })
+            .filter(|i| filter.matches(&rows[*i]))
             .collect();
         let key = self.meters.sort;
         v.sort_by(|a, b| {
@@ -941,6 +1046,21 @@ impl App {
             .meters
             .selected
             .min(self.meters.view.len().saturating_sub(1));
+    }
+
+    fn toggle_mark(&mut self) {
+        let Some(id) = self.selected_meter().map(|m| m.meter.clone()) else {
+            return;
+        };
+        if !self.meters.marked.remove(&id) {
+            self.meters.marked.insert(id);
+        }
+        // Marking moves on, so a run of meters is marked with repeated Space.
+        self.move_cursor(Action::Down);
+        self.info(format!(
+            "{} marked — b runs a batch on them",
+            self.meters.marked.len()
+        ));
     }
 
     pub fn selected_meter(&self) -> Option<&MeterRow> {
@@ -1076,16 +1196,52 @@ impl App {
             self.error(format!("{} already has an account", t.tenant));
             return;
         }
+        self.sales.amount.clear();
+        self.sales.reason.clear();
+        self.sales.op = MoneyOp::Open;
+        self.sales.field = SalesField::Amount;
+        self.info("balance carried over from an old meter, in yuan (0 if none)");
+    }
+
+    /// The open-account confirmation: every meter of the tenant's units is attached.
+    fn confirm_open(&mut self, t: TenantView, transfer_in: Option<(i64, String)>) {
         let meters: Vec<String> = t.meters.iter().map(|m| m.meter.clone()).collect();
+        let mut lines = vec![
+            format!("Open the account of {} {}", t.tenant, t.name),
+            format!("units {}", t.units.join(", ")),
+            format!("{} meter(s): {}", meters.len(), meters.join(", ")),
+        ];
+        lines.push(match &transfer_in {
+            Some((fen, old)) => format!("carried over from old meter {old}: {}", money(*fen)),
+            None => "opening balance 0.00".into(),
+        });
+        self.sales.field = SalesField::None;
         self.confirm = Some(Confirm {
             title: "Open account".into(),
-            lines: vec![
-                format!("Open the account of {} {}", t.tenant, t.name),
-                format!("units {}", t.units.join(", ")),
-                format!("meters {}", meters.join(", ")),
-            ],
-            pending: Pending::Open { tenant: t.tenant },
+            lines,
+            pending: Pending::Open {
+                tenant: t.tenant,
+                transfer_in,
+            },
         });
+    }
+
+    fn start_add_meter(&mut self) {
+        let Some(t) = &self.sales.tenant else {
+            self.error("find a tenant first: press / and type the unit");
+            return;
+        };
+        if self.has_account() != Some(true) {
+            self.error(format!(
+                "{} has no open account: open it first (o)",
+                t.tenant
+            ));
+            return;
+        }
+        self.sales.reason.clear();
+        self.sales.op = MoneyOp::AddMeter;
+        self.sales.field = SalesField::Reason;
+        self.info("number of the meter to add to the account (a meter installed later)");
     }
 
     fn start_money(&mut self, a: Action) {
@@ -1144,6 +1300,20 @@ impl App {
         let Some(t) = self.sales.tenant.clone() else {
             return;
         };
+        if self.sales.op == MoneyOp::Open {
+            match parse_money(&self.sales.amount) {
+                Some(0) => self.confirm_open(t, None),
+                Some(_) => {
+                    self.sales.field = SalesField::Reason;
+                    self.info("number of the old meter the balance comes from");
+                }
+                None => self.error(format!(
+                    "{:?} is not an amount: type yuan like 0 or 120.50",
+                    self.sales.amount
+                )),
+            }
+            return;
+        }
         if self.sales.op == MoneyOp::Close {
             let Some(charge) = parse_money(&self.sales.amount) else {
                 self.error(format!(
@@ -1234,7 +1404,36 @@ impl App {
         };
         let reason = self.sales.reason.trim().to_string();
         if reason.is_empty() {
-            self.error("a reason is required");
+            self.error(match self.sales.op {
+                MoneyOp::Open => "the old meter's number is required",
+                MoneyOp::AddMeter => "type the meter number",
+                _ => "a reason is required",
+            });
+            return;
+        }
+        if self.sales.op == MoneyOp::Open {
+            let fen = parse_money(&self.sales.amount).unwrap_or(0);
+            return self.confirm_open(t, Some((fen, reason)));
+        }
+        if self.sales.op == MoneyOp::AddMeter {
+            self.sales.field = SalesField::None;
+            self.confirm = Some(Confirm {
+                title: "Add a meter to the account".into(),
+                lines: vec![
+                    format!(
+                        "Add meter {reason} to the account of {} {}",
+                        t.tenant, t.name
+                    ),
+                    format!(
+                        "balance {} (shared by all its meters)",
+                        money(t.balance_fen)
+                    ),
+                ],
+                pending: Pending::AddMeter {
+                    tenant: t.tenant.clone(),
+                    meter: reason,
+                },
+            });
             return;
         }
         self.sales.field = SalesField::None;
@@ -1344,8 +1543,40 @@ impl App {
                     Err(e) => self.error(format!("refund refused: {}", e.message)),
                 }
             }
-            Pending::Open { tenant } => {
-                let body = json!({"tenant": tenant, "idempotency_key": key});
+            Pending::AddMeter { tenant, meter } => {
+                let body = json!({"meter": meter, "idempotency_key": key});
+                match self.call(
+                    api,
+                    "POST",
+                    &format!("/api/v1/accounts/{tenant}/meters"),
+                    Some(&body),
+                ) {
+                    Ok(_) => {
+                        let msg = format!("ADDED meter {meter} to the account of {tenant}");
+                        self.sales.last_result = Some(msg.clone());
+                        self.info(msg);
+                        self.load_tenant(&tenant, api);
+                    }
+                    Err(e) => self.error(format!("adding the meter refused: {}", e.message)),
+                }
+            }
+            Pending::Batch { command, meters } => self.run_batch(&command, meters, api),
+            Pending::Import { kind, path } => self.run_import(&kind, &path, false, api),
+            Pending::SaveSettings { body, what } => self.save_settings(body, &what, api),
+            Pending::AddOperator { name, role } => self.add_operator(&name, &role, api),
+            Pending::ResetPassword { name } => self.reset_password(&name, api),
+            Pending::ChangeOperator { name, body, what } => {
+                self.change_operator(&name, &body, &what, api)
+            }
+            Pending::Open {
+                tenant,
+                transfer_in,
+            } => {
+                let mut body = json!({"tenant": tenant, "idempotency_key": key});
+                if let Some((fen, old)) = transfer_in {
+                    body["transfer_in_fen"] = json!(fen);
+                    body["old_meter_serial"] = json!(old);
+                }
                 match self.call(api, "POST", "/api/v1/accounts", Some(&body)) {
                     Ok(v) => {
                         let bal = v
@@ -1458,4 +1689,50 @@ pub fn today_utc() -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The meters filter: every word must match. `b:A` is building A, `f:3` floor 3 (`f:-1`
+/// or `f:b1` a basement); any other word is searched in meter, unit, tenant and status, or
+/// matches a gateway id exactly.
+#[derive(Debug, Default)]
+pub struct Filter {
+    building: Option<String>,
+    floor: Option<i32>,
+    words: Vec<String>,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        let mut f = Filter::default();
+        for w in text.split_whitespace() {
+            let lw = w.to_lowercase();
+            if let Some(b) = lw.strip_prefix("b:").filter(|b| !b.is_empty()) {
+                f.building = Some(b.to_string());
+            } else if let Some(fl) = lw.strip_prefix("f:").and_then(parse_floor) {
+                f.floor = Some(fl);
+            } else {
+                f.words.push(lw);
+            }
+        }
+        f
+    }
+
+    pub fn matches(&self, r: &MeterRow) -> bool {
+        self.building.as_ref().is_none_or(|b| {
+            r.building
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(b))
+        }) && self.floor.is_none_or(|fl| r.floor == Some(fl))
+            && self
+                .words
+                .iter()
+                .all(|w| r.search.contains(w.as_str()) || r.gateway.eq_ignore_ascii_case(w))
+    }
+}
+
+fn parse_floor(text: &str) -> Option<i32> {
+    match text.strip_prefix('b') {
+        Some(n) => n.parse::<i32>().ok().filter(|n| *n > 0).map(|n| -n),
+        None => text.parse().ok().filter(|n| *n != 0),
+    }
 }

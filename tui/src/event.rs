@@ -27,6 +27,7 @@ pub fn run(app: &mut App, api: &mut dyn Transport) -> std::io::Result<()> {
                     _ => {}
                 }
             }
+            app.tick(api);
             if last.elapsed() >= REFRESH_EVERY && app.confirm.is_none() {
                 app.refresh(api);
                 last = Instant::now();

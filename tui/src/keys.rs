@@ -44,6 +44,23 @@ pub enum Action {
     Command(&'static str),
     Confirm,
     Cancel,
+    GoBatch,
+    GoSite,
+    GoStaff,
+    /// Mark / unmark the selected meter for a batch.
+    Mark,
+    ClearMarks,
+    /// Batch over the marked rows (or the filtered view).
+    BatchOnSelection,
+    /// Edit the selected setting.
+    Edit,
+    Import,
+    AddOperator,
+    ResetPassword,
+    ToggleDisabled,
+    NextRole,
+    AddMeter,
+    NextPane,
 }
 
 pub struct Binding {
@@ -79,6 +96,9 @@ pub enum Context {
     MeterDetail,
     Sales,
     Reports,
+    Batch,
+    Site,
+    Staff,
     Confirm,
 }
 
@@ -105,6 +125,19 @@ pub const GLOBAL: &[Binding] = &[
     b(&[Char('2'), F(3)], "2", "meters", Action::GoMeters),
     b(&[Char('3'), F(4)], "3", "tenants & sales", Action::GoSales),
     b(&[Char('4'), F(6)], "4", "reports", Action::GoReports),
+    b(&[Char('5'), F(7)], "5", "batch operations", Action::GoBatch),
+    b(
+        &[Char('6'), F(8)],
+        "6",
+        "site settings & import",
+        Action::GoSite,
+    ),
+    b(
+        &[Char('7'), F(9)],
+        "7",
+        "staff & audit log",
+        Action::GoStaff,
+    ),
     b(&[Char('R'), F(5)], "R/F5", "refresh now", Action::Refresh),
     b(&[Char('?'), F(1)], "?", "this help", Action::Help),
     b(
@@ -132,8 +165,21 @@ pub const METERS: &[Binding] = &[
     b(
         &[Char('/')],
         "/",
-        "filter (meter, unit, tenant, status)",
+        "filter: words, b:A building, f:3 floor",
         Action::StartFilter,
+    ),
+    b(
+        &[Char(' '), Char('m')],
+        "Space",
+        "mark / unmark for a batch",
+        Action::Mark,
+    ),
+    b(&[Char('U')], "U", "unmark all", Action::ClearMarks),
+    b(
+        &[Char('b')],
+        "b",
+        "batch over marked rows (or the filtered list)",
+        Action::BatchOnSelection,
     ),
     b(&[Char('s')], "s", "sort by next column", Action::CycleSort),
     b(&[Char('S')], "S", "reverse sort", Action::ReverseSort),
@@ -205,6 +251,12 @@ pub const SALES: &[Binding] = &[
         Action::Lookup,
     ),
     b(&[Char('s')], "s", "sell (top up)", Action::Sell),
+    b(
+        &[Char('m')],
+        "m",
+        "add a meter to the account",
+        Action::AddMeter,
+    ),
     b(
         &[Char('f')],
         "f",
@@ -282,6 +334,84 @@ pub const REPORTS: &[Binding] = &[
     ),
 ];
 
+pub const BATCH: &[Binding] = &[
+    b(&[Down, Char('j')], "↓/j", "next operation", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous operation", Action::Up),
+    b(
+        &[Enter],
+        "Enter",
+        "run it on the selection (asks first)",
+        Action::Run,
+    ),
+    b(
+        &[PageDown, Char('J')],
+        "PgDn",
+        "scroll the results",
+        Action::PageDown,
+    ),
+    b(
+        &[PageUp, Char('K')],
+        "PgUp",
+        "scroll the results up",
+        Action::PageUp,
+    ),
+    b(
+        &[Esc],
+        "Esc",
+        "back to the meters (change the selection)",
+        Action::Back,
+    ),
+];
+
+pub const SITE: &[Binding] = &[
+    b(&[Down, Char('j')], "↓/j", "next setting", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous setting", Action::Up),
+    b(
+        &[Enter, Char('e')],
+        "Enter",
+        "change the selected setting",
+        Action::Edit,
+    ),
+    b(
+        &[Char('i')],
+        "i",
+        "import a file (buildings … tenants)",
+        Action::Import,
+    ),
+];
+
+pub const STAFF: &[Binding] = &[
+    b(&[Down, Char('j')], "↓/j", "next operator", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous operator", Action::Up),
+    b(&[Tab], "Tab", "operators ⇄ audit log", Action::NextPane),
+    b(&[Char('a')], "a", "add an operator", Action::AddOperator),
+    b(
+        &[Char('r')],
+        "r",
+        "reset the password",
+        Action::ResetPassword,
+    ),
+    b(
+        &[Char('d')],
+        "d",
+        "disable / enable",
+        Action::ToggleDisabled,
+    ),
+    b(&[Char('o')], "o", "next role", Action::NextRole),
+    b(
+        &[PageDown, Char('J')],
+        "PgDn",
+        "older audit entries",
+        Action::PageDown,
+    ),
+    b(
+        &[PageUp, Char('K')],
+        "PgUp",
+        "newer audit entries",
+        Action::PageUp,
+    ),
+];
+
 pub const CONFIRM: &[Binding] = &[
     b(&[Char('y'), Enter], "y/Enter", "confirm", Action::Confirm),
     b(&[Char('n'), Esc], "n/Esc", "cancel", Action::Cancel),
@@ -295,6 +425,9 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::MeterDetail => METER_DETAIL,
         Context::Sales => SALES,
         Context::Reports => REPORTS,
+        Context::Batch => BATCH,
+        Context::Site => SITE,
+        Context::Staff => STAFF,
         Context::Confirm => CONFIRM,
     }
 }

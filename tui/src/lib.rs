@@ -4,8 +4,10 @@
 //! the HTTP client, `event` the terminal loop, `keys` the one key table behind both the
 //! input handler and the help overlay.
 
+pub mod admin;
 pub mod api;
 pub mod app;
+pub mod batch;
 pub mod event;
 pub mod keys;
 pub mod screens;

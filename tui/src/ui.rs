@@ -24,6 +24,9 @@ pub fn draw(f: &mut Frame, app: &App) {
         Screen::Meters => screens::meters::draw(f, body, app),
         Screen::Sales => screens::sales::draw(f, body, app),
         Screen::Reports => screens::reports::draw(f, body, app),
+        Screen::Batch => screens::batch::draw(f, body, app),
+        Screen::Site => screens::site::draw(f, body, app),
+        Screen::Staff => screens::staff::draw(f, body, app),
     }
     bottom_bar(f, bottom, app);
     if let Some(c) = &app.confirm {
@@ -40,6 +43,14 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
         .as_ref()
         .map(|s| s.site_name.as_str())
         .unwrap_or("voltvend");
+    let logged_in =
+        app.token.is_some() && !matches!(app.screen, Screen::Login | Screen::ChangePassword);
+    // On a narrow terminal the tabs need the room: the site name is shortened.
+    let site: String = if logged_in && area.width < 120 && site.chars().count() > 12 {
+        site.chars().take(11).chain(['…']).collect()
+    } else {
+        site.to_string()
+    };
     let mut spans = vec![
         Span::styled(
             " voltvend ",
@@ -50,27 +61,44 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
         ),
         Span::raw(format!(" {site} ")),
     ];
-    if app.token.is_some() && !matches!(app.screen, Screen::Login | Screen::ChangePassword) {
-        for (i, (s, name)) in [
-            (Screen::Dashboard, "Dashboard"),
-            (Screen::Meters, "Meters"),
-            (Screen::Sales, "Sales"),
-            (Screen::Reports, "Reports"),
+    if logged_in {
+        // Short names on a narrow terminal, so all seven tabs fit in 80 columns.
+        let wide = area.width >= 120;
+        for (i, (s, name, short)) in [
+            (Screen::Dashboard, "Dashboard", "Dash"),
+            (Screen::Meters, "Meters", "Meters"),
+            (Screen::Sales, "Sales", "Sales"),
+            (Screen::Reports, "Reports", "Rep"),
+            (Screen::Batch, "Batch", "Batch"),
+            (Screen::Site, "Site", "Site"),
+            (Screen::Staff, "Staff", "Staff"),
         ]
         .iter()
         .enumerate()
         {
+            let name = if wide { name } else { short };
             let st = if app.screen == *s {
                 Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
             } else {
                 Style::default()
             };
-            spans.push(Span::styled(format!(" {} {name} ", i + 1), st));
+            spans.push(Span::styled(
+                if wide {
+                    format!(" {} {name} ", i + 1)
+                } else {
+                    format!("{}{name} ", i + 1)
+                },
+                st,
+            ));
         }
     }
     if let Some((n, r)) = &app.operator {
         spans.push(Span::styled(
-            format!("  {n} ({r})"),
+            if area.width < 120 {
+                format!(" {n}")
+            } else {
+                format!("  {n} ({r})")
+            },
             Style::default().fg(Color::Gray),
         ));
     }
@@ -117,7 +145,14 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn confirm(f: &mut Frame, area: Rect, c: &crate::app::Confirm) {
-    let r = centered(area, 70, c.lines.len() as u16 + 4);
+    // Height for the wrapped text, so the y/n line is never cut off.
+    let inner = usize::from(area.width.min(70).saturating_sub(2)).max(1);
+    let rows: usize = c
+        .lines
+        .iter()
+        .map(|l| Line::from(l.as_str()).width().div_ceil(inner).max(1))
+        .sum();
+    let r = centered(area, 70, rows as u16 + 4);
     f.render_widget(Clear, r);
     let mut lines: Vec<Line> = c.lines.iter().map(|l| Line::from(l.clone())).collect();
     lines.push(Line::from(""));
@@ -146,9 +181,14 @@ fn help(f: &mut Frame, area: Rect, app: &App) {
     let mut tables = vec![(ctx, keys::table(ctx))];
     if matches!(
         ctx,
-        Context::Meters | Context::MeterDetail | Context::Sales | Context::Global
-    ) && ctx != Context::Global
-    {
+        Context::Meters
+            | Context::MeterDetail
+            | Context::Sales
+            | Context::Batch
+            | Context::Site
+            | Context::Staff
+            | Context::Reports
+    ) {
         tables.push((Context::Global, keys::GLOBAL));
     }
     for (c, t) in tables {

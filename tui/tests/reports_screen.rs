@@ -46,6 +46,7 @@ impl Transport for ReportApi {
             }
             _ => {
                 return Err(ApiErr {
+                    details: Vec::new(),
                     status: 404,
                     code: "not_found".into(),
                     message: format!("no {path}"),
@@ -144,6 +145,7 @@ impl Transport for AlarmApi {
                 Ok(json!({"id": 7}))
             }
             _ => Err(ApiErr {
+                details: Vec::new(),
                 status: 404,
                 code: "not_found".into(),
                 message: format!("no {path}"),

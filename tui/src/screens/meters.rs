@@ -38,6 +38,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 ms.sort.label(),
                 if ms.desc { " ↓" } else { " ↑" }
             )),
+            Span::styled(
+                if ms.marked.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ● {} marked (b: batch)", ms.marked.len())
+                },
+                Style::default().fg(Color::Yellow),
+            ),
         ])),
         filter,
     );
@@ -76,7 +84,12 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
         .map(|(i, idx)| {
             let m = &ms.rows[*idx];
             let mark = format!(
-                "{}{}{}",
+                "{}{}{}{}",
+                if ms.marked.contains(&m.meter) {
+                    "●"
+                } else {
+                    " "
+                },
                 if m.lock.is_some() { "⚷" } else { " " },
                 if m.keep_power { "∞" } else { " " },
                 if m.relay == "open" { "⏻" } else { " " }
@@ -114,7 +127,7 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(12),
         Constraint::Min(8),
         Constraint::Length(8),
-        Constraint::Length(3),
+        Constraint::Length(4),
         Constraint::Length(10),
         Constraint::Length(6),
     ];

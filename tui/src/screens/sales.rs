@@ -37,10 +37,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             l.push(Line::from(spans));
         }
         (SalesField::Amount, MoneyOp::Close) => l.push(input("Final charge ¥", &s.amount, true)),
+        (SalesField::Amount, MoneyOp::Open) => {
+            l.push(input("Carried over from an old meter ¥", &s.amount, true))
+        }
+        (SalesField::Reason, MoneyOp::Open) => l.push(input("Old meter number", &s.reason, true)),
+        (SalesField::Reason, MoneyOp::AddMeter) => l.push(input("Meter to add", &s.reason, true)),
         (SalesField::Amount, _) => l.push(input("Refund amount ¥", &s.amount, true)),
         (SalesField::Reason, _) => l.push(input("Reason", &s.reason, true)),
         _ => l.push(Line::from(Span::styled(
-            "/ find  s sell  f refund  v reverse  o open  C close account  Esc clear",
+            "/ find  s sell  f refund  v reverse  o open  m add meter  C close  Esc clear",
             Style::default().fg(Color::DarkGray),
         ))),
     }
