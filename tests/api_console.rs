@@ -215,6 +215,35 @@ async fn a_floor_is_tripped_as_a_batch_with_per_meter_results() {
     let p = finished(a, &t, v["id"].as_u64().expect("id")).await;
     assert_eq!(p["confirmed"], 2, "{p}");
 
+    // One meter's history, newest first: the close, the trip, the keep-power.
+    let (s, h) = call(a, "GET", "/api/v1/meters/310000000004/commands", &t, None).await;
+    assert_eq!(s, 200, "{h}");
+    let cmds: Vec<(&str, &str)> = h
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|c| {
+            (
+                c["command"].as_str().unwrap_or(""),
+                c["state"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        &cmds[..3],
+        &[
+            ("read", "confirmed"),
+            ("close", "confirmed"),
+            ("trip", "confirmed")
+        ],
+        "{h}"
+    );
+    let (_, kh) = call(a, "GET", &format!("/api/v1/meters/{kp}/commands"), &t, None).await;
+    // Oldest last: the keep-power this test asked for, by the operator who asked.
+    let first = kh.as_array().and_then(|l| l.last()).expect("history");
+    assert_eq!(first["command"], "keep_power_on", "{kh}");
+    assert_eq!(first["by"], format!("op:{DEMO_OPERATOR}"), "{kh}");
+
     let (_, list) = call(a, "GET", "/api/v1/batches", &t, None).await;
     assert_eq!(list.as_array().map(|l| l.len()), Some(3), "{list}");
     assert_eq!(list[0]["command"], "read");
@@ -361,6 +390,10 @@ async fn import_checks_the_whole_file_and_a_meter_joins_an_open_account() {
     )
     .await;
     assert!(s >= 400, "{s} {v}");
+    let (s, v) = call(a, "GET", "/api/v1/tariffs", &t, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(v[0]["name"], "default", "{v}");
+    assert_eq!(v[0]["tariff"]["kind"], "flat", "{v}");
     let (s, v) = call(a, "GET", "/api/v1/buildings", &t, None).await;
     assert_eq!(s, 200);
     assert_eq!(v[0]["building"], "A", "{v}");

@@ -1,5 +1,6 @@
-//! Operator API for batch operations: one command over many meters, then its progress
-//! (per meter: queued, sent, confirmed, failed why, skipped why). See `control::batch`.
+//! Operator API for meter commands in bulk and in history: batch operations (one command
+//! over many meters, then its progress per meter: queued, sent, confirmed, failed why,
+//! skipped why; see `control::batch`) and one meter's command history.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -122,5 +123,44 @@ pub async fn list(
             meters: b.items.len(),
         })
         .collect();
+    Ok(Json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommandLine {
+    pub id: u64,
+    pub command: String,
+    /// queued, sent, confirmed, close permitted…, failed: why.
+    pub state: String,
+    pub by: String,
+    pub sends: u32,
+    pub attempts: u32,
+    pub updated: String,
+}
+
+/// One meter's commands, newest first (at most 50): who asked, where each stands.
+#[utoipa::path(get, path = "/api/v1/meters/{meter}/commands", tag = "operator", security(("bearer" = [])),
+    params(("meter" = String, Path)), responses((status = 200, body = [CommandLine])))]
+pub async fn meter_history(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(meter): Path<String>,
+) -> ApiResult<Json<Vec<CommandLine>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    let mut out: Vec<CommandLine> = crate::control::commands(&st.store)?
+        .into_iter()
+        .filter(|c| c.meter.as_str() == meter)
+        .map(|c| CommandLine {
+            id: c.id,
+            command: command_name(&c.command).into(),
+            state: c.state.label(),
+            by: c.actor,
+            sends: c.sends,
+            attempts: c.attempts,
+            updated: c.updated.to_string(),
+        })
+        .collect();
+    out.reverse();
+    out.truncate(50);
     Ok(Json(out))
 }

@@ -126,7 +126,10 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/meters", get(o::list_meters))
         .route("/api/v1/meters/{meter}", get(o::get_meter))
         .route("/api/v1/meters/{meter}/readings", get(o::meter_readings))
-        .route("/api/v1/meters/{meter}/commands", post(o::meter_command))
+        .route(
+            "/api/v1/meters/{meter}/commands",
+            get(batches::meter_history).post(o::meter_command),
+        )
         .route(
             "/api/v1/meters/{meter}/lock",
             post(o::lock_meter).delete(o::unlock_meter),
@@ -176,6 +179,7 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/batches/{id}", get(batches::progress))
         .route("/api/v1/site/import", post(site::import))
         .route("/api/v1/buildings", get(site::buildings))
+        .route("/api/v1/tariffs", get(site::tariffs))
         .route("/api/v1/accounts/{tenant}/meters", post(site::add_meter))
         .route(
             "/api/v1/meters/{meter}/credit-hold/resolve",

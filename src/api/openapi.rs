@@ -83,7 +83,9 @@ impl Modify for Bearer {
         super::site::add_meter,
         super::staff::roles,
         super::staff::reset_password,
-        super::staff::change
+        super::staff::change,
+        super::batches::meter_history,
+        super::site::tariffs
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

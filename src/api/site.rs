@@ -196,3 +196,27 @@ pub async fn add_meter(
         balance_after_fen: bal,
     }))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct TariffView {
+    pub name: String,
+    /// The stored tariff (flat, tiered or time-of-use, with its prices).
+    pub tariff: serde_json::Value,
+}
+
+/// Every stored tariff.
+#[utoipa::path(get, path = "/api/v1/tariffs", tag = "operator", security(("bearer" = [])),
+    responses((status = 200, body = [TariffView])))]
+pub async fn tariffs(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<TariffView>>> {
+    operator(&st, &headers, Permission::ReadAll, "read")?;
+    Ok(Json(
+        repo::list_tariffs(&st.store)
+            .map_err(site_err)?
+            .into_iter()
+            .map(|(name, tariff)| TariffView { name, tariff })
+            .collect(),
+    ))
+}

@@ -5,7 +5,7 @@ use super::error::{ApiError, ApiResult};
 use super::tenant::Purchase;
 use super::{AppState, metrics};
 use crate::auth::{Actor, audit};
-use crate::ledger::outbox::{self, MeterCommand};
+use crate::ledger::outbox::MeterCommand;
 use crate::ledger::{OpDetail, OpFilter, OpKind};
 use crate::payment::topup::{Settled, TopUpState};
 use crate::receipt::PrintStatus;
@@ -93,7 +93,8 @@ pub fn enqueue(
     detail: serde_json::Value,
 ) -> ApiResult<u64> {
     let txn = st.store.db().begin_write().map_err(StoreError::from)?;
-    let id = outbox::push_in(&txn, meter, command, 0)?;
+    // With its queue record, so the meter's command history names who asked.
+    let id = crate::control::queue_in(&txn, meter, command, &actor.label())?;
     let mut detail = detail;
     detail["outbox"] = serde_json::json!(id);
     audit::append_in(&txn, actor, action, detail)?;

@@ -56,10 +56,28 @@ pub fn setting_text(settings: &Value, i: usize) -> String {
     }
 }
 
+/// One line about a stored tariff: its kind and prices.
+pub fn tariff_summary(t: &Value) -> String {
+    let kind = t["kind"].as_str().unwrap_or("?");
+    let rest: Vec<String> = t
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "kind")
+        .map(|(k, v)| match v {
+            Value::String(x) => format!("{k} {x}"),
+            other => format!("{k} {other}"),
+        })
+        .collect();
+    format!("{kind}: {}", rest.join(", "))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SiteState {
     pub settings: Option<Value>,
     pub buildings: Vec<Value>,
+    /// (name, tariff JSON).
+    pub tariffs: Vec<(String, Value)>,
     pub selected: usize,
     /// The new value being typed for the selected setting.
     pub editing: Option<String>,
@@ -183,6 +201,17 @@ impl App {
         }
         if let Ok(g) = self.call(api, "GET", "/api/v1/gateways", None) {
             self.gateways = serde_json::from_value(g).unwrap_or_default();
+        }
+        if let Ok(Value::Array(t)) = self.call(api, "GET", "/api/v1/tariffs", None) {
+            self.site.tariffs = t
+                .into_iter()
+                .map(|x| {
+                    (
+                        x["name"].as_str().unwrap_or("").to_string(),
+                        x["tariff"].clone(),
+                    )
+                })
+                .collect();
         }
     }
 

@@ -218,6 +218,8 @@ pub struct MeterDetail {
     pub energy_wh: Vec<i64>,
     /// Commands sent from this console session: (outbox id, command).
     pub history: Vec<(u64, String)>,
+    /// The meter's command history from the daemon, newest first: (id, command, state, by).
+    pub commands: Vec<(u64, String, String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1090,7 +1092,30 @@ impl App {
             Ok(_) => {}
             Err(e) => self.error(format!("readings: {}", e.message)),
         }
+        self.load_commands(&mut d, api);
         self.meters.detail = Some(d);
+    }
+
+    fn load_commands(&mut self, d: &mut MeterDetail, api: &mut dyn Transport) {
+        if let Ok(Value::Array(list)) = self.call(
+            api,
+            "GET",
+            &format!("/api/v1/meters/{}/commands", d.meter),
+            None,
+        ) {
+            d.commands = list
+                .iter()
+                .map(|c| {
+                    let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+                    (
+                        c["id"].as_u64().unwrap_or(0),
+                        s("command"),
+                        s("state"),
+                        s("by"),
+                    )
+                })
+                .collect();
+        }
     }
 
     fn ask_command(&mut self, command: &'static str) {
@@ -1645,8 +1670,12 @@ impl App {
                 ) {
                     Ok(v) => {
                         let id = v.get("id").and_then(Value::as_u64).unwrap_or(0);
-                        if let Some(d) = self.meters.detail.as_mut().filter(|d| d.meter == meter) {
-                            d.history.push((id, command.clone()));
+                        if let Some(mut d) = self.meters.detail.take() {
+                            if d.meter == meter {
+                                d.history.push((id, command.clone()));
+                                self.load_commands(&mut d, api);
+                            }
+                            self.meters.detail = Some(d);
                         }
                         self.info(format!("{command} queued for meter {meter} (outbox #{id})"));
                     }

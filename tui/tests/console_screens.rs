@@ -167,6 +167,13 @@ fn site_fixture() -> App {
         json!({"building": "A", "name": "A座 Tower A", "floors": 5, "units": 40, "meters": 52}),
         json!({"building": "B", "name": "B座 Tower B", "floors": 5, "units": 40, "meters": 49}),
     ];
+    app.site.tariffs = vec![
+        ("default".into(), json!({"kind": "flat", "price": "1.2000"})),
+        (
+            "restaurant".into(),
+            json!({"kind": "flat", "price": "1.0500"}),
+        ),
+    ];
     app.site.selected = 2;
     app
 }
@@ -181,6 +188,13 @@ fn site_screen_edit_and_import_problems() {
             "{s}"
         );
         assert!(s.contains("Tower B"), "{s}");
+        assert!(s.contains("default (flat: price 1.2000)"), "{s}");
+        if w >= 120 {
+            assert!(
+                s.contains("restaurant") && s.contains("price 1.0500"),
+                "{s}"
+            );
+        }
     }
     // Change alarm level 1 to 80.00: the confirmation shows before → after in yuan and
     // the body sends fen.

@@ -131,10 +131,25 @@ fn meter_detail() {
         power: vec![100, 900, 3000, 4200, 3800, 1200, 600, 2500, 5000, 4100],
         energy_wh: vec![],
         history: vec![(12, "trip".into())],
+        commands: vec![
+            (
+                11,
+                "push_prices".into(),
+                "failed: no answer in time (after 5 attempts)".into(),
+                "op:admin".into(),
+            ),
+            (
+                7,
+                "close".into(),
+                "confirmed".into(),
+                "system:control".into(),
+            ),
+        ],
     });
     for (w, h) in SIZES {
         let s = snapshot("meter_detail", &app, w, h);
         assert!(s.contains("Meter 310000000001") && s.contains("#12 trip queued"));
+        assert!(s.contains("#11 push_prices failed: no answer"), "{s}");
     }
 }
 

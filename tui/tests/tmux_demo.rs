@@ -1,6 +1,7 @@
 //! The real terminal test: `voltvend demo` and the console binary in a tmux session at
 //! 80×24; log in (with the forced password change), find unit A-101, sell 50.00 and read
-//! the new balance off the screen with `tmux capture-pane`.
+//! the new balance off the screen with `tmux capture-pane`; then trip floor A-1 as a batch
+//! and read the progress and the per-meter results off the screen.
 
 mod common;
 use common::Demo;
@@ -31,6 +32,9 @@ impl Tmux {
     }
     /// Waits until the screen shows `what` (the console redraws within 250 ms).
     fn wait_for(&self, what: &str) -> String {
+        self.wait_secs(what, 20)
+    }
+    fn wait_secs(&self, what: &str, secs: u64) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
@@ -38,7 +42,7 @@ impl Tmux {
                 return s;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(20),
+                start.elapsed() < Duration::from_secs(secs),
                 "screen never showed {what:?}:\n{s}"
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -129,6 +133,36 @@ fn cashier_sells_50_to_a101_in_a_real_terminal() {
     );
     std::fs::write(
         std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tui-sale-80x24.txt"),
+        &s,
+    )
+    .ok();
+    // Batch: floor A-1 by the filter, b, trip (seventh operation), confirm, watch it run.
+    tmux.text("2");
+    tmux.wait_for("sort:");
+    tmux.text("/b:A f:1");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("10 of ");
+    tmux.text("b");
+    tmux.wait_for("Selection: 10 meters shown by the filter 'b:A f:1'");
+    for _ in 0..6 {
+        tmux.send(&["Down"]);
+    }
+    tmux.send(&["Enter"]);
+    let s = tmux.wait_for("Batch: trip (cut power)");
+    assert!(s.contains("trip (cut power) on 10 meter(s)"), "{s}");
+    tmux.text("y");
+    let s = tmux.wait_secs("finished:", 180);
+    assert!(s.contains("10/10 done"), "{s}");
+    assert!(s.contains("✗ 0 failed"), "{s}");
+    assert_eq!(
+        s.lines().filter(|l| l.contains(" confirmed ")).count()
+            + s.lines().filter(|l| l.contains(" skipped ")).count(),
+        // the counts line has both words once
+        10 + 2,
+        "{s}"
+    );
+    std::fs::write(
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tui-batch-80x24.txt"),
         &s,
     )
     .ok();

@@ -242,11 +242,28 @@ fn detail(f: &mut Frame, area: Rect, app: &App) {
         spark,
     );
     let mut h: Vec<Line> = vec![Line::from(Span::styled(
-        "commands this session:",
+        "command history (newest first):",
         Style::default().fg(Color::DarkGray),
     ))];
+    for (id, c, state, by) in &d.commands {
+        let st = if state.starts_with("failed") {
+            Style::default().fg(Color::Red)
+        } else if state == "confirmed" {
+            Style::default().fg(Color::Green)
+        } else {
+            Style::default()
+        };
+        h.push(Line::from(vec![
+            Span::raw(format!("  #{id} {c} ")),
+            Span::styled(state.clone(), st),
+            Span::styled(format!("  {by}"), Style::default().fg(Color::DarkGray)),
+        ]));
+    }
+    // Queued from this console but not in the daemon's history yet.
     for (id, c) in d.history.iter().rev() {
-        h.push(Line::from(format!("  #{id} {c} queued")));
+        if !d.commands.iter().any(|x| x.0 == *id) {
+            h.push(Line::from(format!("  #{id} {c} queued")));
+        }
     }
     f.render_widget(Paragraph::new(h), hist);
 }

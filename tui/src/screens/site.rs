@@ -1,6 +1,6 @@
 //! Site screen: default parameters (editable), buildings, gateways and batch import.
 
-use crate::admin::{KINDS, SETTINGS, setting_text};
+use crate::admin::{KINDS, SETTINGS, setting_text, tariff_summary};
 use crate::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -25,8 +25,34 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     ])
     .areas(area);
     settings(f, top, app);
-    let [bl, gw] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
+    let wide = area.width >= 120;
+    let [bl, gw, tf] = Layout::horizontal(if wide {
+        [
+            Constraint::Percentage(30),
+            Constraint::Percentage(35),
+            Constraint::Percentage(35),
+        ]
+    } else {
+        [
+            Constraint::Percentage(45),
+            Constraint::Percentage(55),
+            Constraint::Length(0),
+        ]
+    })
+    .areas(bottom);
+    if wide {
+        let rows: Vec<Row> = s
+            .tariffs
+            .iter()
+            .map(|(n, t)| Row::new(vec![n.clone(), tariff_summary(t)]))
+            .collect();
+        f.render_widget(
+            Table::new(rows, [Constraint::Length(10), Constraint::Min(10)])
+                .header(header(&["tariff", "prices (¥/kWh)"]))
+                .block(Block::default().borders(Borders::ALL).title(" Tariffs ")),
+            tf,
+        );
+    }
     let rows: Vec<Row> = s
         .buildings
         .iter()
@@ -104,11 +130,16 @@ fn settings(f: &mut Frame, area: Rect, app: &App) {
     let s = &app.site;
     let mut rows = Vec::new();
     for (i, (_, label, _)) in SETTINGS.iter().enumerate() {
-        let value = match (&s.editing, &s.settings) {
+        let mut value = match (&s.editing, &s.settings) {
             (Some(t), _) if i == s.selected => format!("{t}█"),
             (_, Some(v)) => setting_text(v, i),
             _ => "-".into(),
         };
+        if SETTINGS[i].0 == "default_tariff"
+            && let Some((_, t)) = s.tariffs.iter().find(|(n, _)| *n == value)
+        {
+            value = format!("{value} ({})", tariff_summary(t));
+        }
         let mut st = Style::default();
         if i == s.selected {
             st = if s.editing.is_some() {
