@@ -38,6 +38,7 @@ pub struct Config {
     pub printer: PrinterSection,
     pub payment: PaymentSection,
     pub sms: SmsSection,
+    pub archive: ArchiveSection,
 }
 
 /// `[site]`: what the site is called and where it is.
@@ -180,6 +181,28 @@ impl Default for AlarmsSection {
             offline_grace: Dur::mins(10),
             repeat_every: Dur::hours(24),
             quiet_hours: "22:00-07:00".to_string(),
+        }
+    }
+}
+
+/// `[archive]`: raw readings rolled up into daily/monthly rows (kept forever), then removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveSection {
+    /// Raw readings older than this are removed once their days are rolled up.
+    pub raw_retention: Dur,
+    /// Time between two rollup and clean-up passes.
+    pub every: Dur,
+    /// Readings removed per write transaction (small, so the collector never waits long).
+    pub batch: u32,
+}
+
+impl Default for ArchiveSection {
+    fn default() -> Self {
+        ArchiveSection {
+            raw_retention: Dur(Duration::from_secs(400 * 86_400)),
+            every: Dur::hours(1),
+            batch: 2_000,
         }
     }
 }
@@ -388,7 +411,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "site",
     "paths",
     "api",
@@ -397,6 +420,7 @@ const SECTIONS: [&str; 8] = [
     "printer",
     "payment",
     "sms",
+    "archive",
 ];
 
 fn fix_for(key: &str) -> String {
@@ -631,6 +655,22 @@ impl Config {
         if self.alarms.repeat_every.0 < Duration::from_secs(60) {
             out.push(("alarms.repeat_every", "must be at least 1m".to_string()));
         }
+        if self.archive.raw_retention.0 < Duration::from_secs(31 * 86_400) {
+            out.push((
+                "archive.raw_retention",
+                "must be at least 31d (reports read raw readings for days not rolled up)"
+                    .to_string(),
+            ));
+        }
+        if self.archive.every.0 < Duration::from_secs(60) {
+            out.push(("archive.every", "must be at least 1m".to_string()));
+        }
+        if !(1..=100_000).contains(&self.archive.batch) {
+            out.push((
+                "archive.batch",
+                format!("'{}' is out of range (1-100000)", self.archive.batch),
+            ));
+        }
         let t = self.printer.target.as_str();
         let target_ok = t == "none"
             || t.strip_prefix("file:").is_some_and(|p| p.starts_with('/'))
@@ -825,6 +865,15 @@ modem = ""
 baud = 115200
 # SMS centre number; empty = the one stored on the SIM.
 smsc = ""
+
+[archive]
+# Raw readings older than this are removed once their days are rolled up into the daily and
+# monthly rows (kept forever); at least 31d.
+raw_retention = "400d"
+# Time between two rollup and clean-up passes.
+every = "1h"
+# Readings removed per write transaction (small, so the collector never waits long).
+batch = 2000
 "#;
 
 #[cfg(test)]

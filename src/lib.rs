@@ -7,6 +7,7 @@
 
 pub mod alarm;
 pub mod api;
+pub mod archive;
 pub mod auth;
 pub mod config;
 pub mod control;

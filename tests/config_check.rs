@@ -47,7 +47,7 @@ theme = \"dark\"
             "site.toml:8:20: collector.live_sweep_floor: '2 weeks' is not a duration \
              (e.g. 250ms, 30s, 5m, 2h, 1d); see docs/config.md#collector",
             "site.toml:13:2: kiosk: unknown section 'kiosk'; remove it or check the spelling \
-             (sections: site, paths, api, collector, alarms, printer, payment, sms)",
+             (sections: site, paths, api, collector, alarms, printer, payment, sms, archive)",
         ]
     );
 }

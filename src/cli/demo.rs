@@ -95,6 +95,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     ..Default::default()
                 },
             );
+            // Archival: the seeded history is rolled up a minute after start.
+            d.run_archive(Default::default());
             // The simulated GSM modem: tenants' SMS land in DATA/sms as text files.
             let modem = voltvend::sim::modem::SimModem::spawn(Some(data.join("sms")))?;
             d.run_alarms(

@@ -92,6 +92,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?,
             sms,
         );
+        d.run_archive(voltvend::daemon::archive::ArchiveConfig {
+            every: cfg.archive.every.0,
+            raw_retention: cfg.archive.raw_retention.0,
+            batch: cfg.archive.batch as usize,
+            ..Default::default()
+        });
         eprintln!("voltvend serving on http://{} (Ctrl-C to stop)", d.addr);
         shutdown_signal().await;
         d.stop().await;

@@ -4,6 +4,7 @@
 //! releases the database.
 
 pub mod alarms;
+pub mod archive;
 pub mod demo_field;
 pub mod seed;
 

@@ -79,9 +79,10 @@ impl Reading {
 
 /// Stores `r` inside `txn` (replacing a reading at the same instant).
 pub fn put_in(txn: &redb::WriteTransaction, r: &Reading) -> Result<(), StoreError> {
-    let mut t = txn.open_table(READINGS)?;
-    t.insert((r.meter.as_str(), r.at_ms()), encode(r).as_slice())?;
-    Ok(())
+    txn.open_table(READINGS)?
+        .insert((r.meter.as_str(), r.at_ms()), encode(r).as_slice())?;
+    // A reading at or before what is already rolled up must be rolled up again.
+    crate::archive::rollup::note_if_late(txn, r)
 }
 
 /// The latest reading of `meter` inside a write transaction.

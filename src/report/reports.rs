@@ -289,37 +289,6 @@ fn group_key(m: &Meter, units: &HashMap<String, crate::site::model::Unit>, g: Gr
     }
 }
 
-/// Energy per local day of one meter: each reading's increase over the one before is
-/// counted on the day of the later reading (register rollbacks count nothing).
-pub fn daily_energy(
-    store: &Store,
-    meter: &MeterId,
-    start: Timestamp,
-    end: Timestamp,
-    tz: &jiff::tz::TimeZone,
-) -> Result<BTreeMap<Date, i64>, StoreError> {
-    let rs = readings::history(
-        store,
-        meter,
-        start - jiff::SignedDuration::from_hours(72),
-        end,
-    )?;
-    let mut out = BTreeMap::new();
-    let mut prev: Option<Wh> = None;
-    for r in rs {
-        if let Some(p) = prev
-            && r.at >= start
-            && !r.rollback
-            && r.total >= p
-        {
-            *out.entry(r.at.to_zoned_datetime(tz.clone()).date())
-                .or_insert(0) += (r.total - p).0;
-        }
-        prev = Some(r.total);
-    }
-    Ok(out)
-}
-
 fn energy(store: &Store, p: &Params) -> Result<Table, ReportError> {
     let c = ctx(store, p)?;
     let meters = repo::list_meters(store).map_err(other)?;
@@ -341,8 +310,12 @@ fn energy(store: &Store, p: &Params) -> Result<Table, ReportError> {
         )));
     }
     let mut by_group: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    // One read transaction: the whole report sees one state of rollups and readings.
+    let txn = redb::ReadableDatabase::begin_read(store.db()).map_err(StoreError::from)?;
     for m in &meters {
-        let per_day = daily_energy(store, &m.id, c.start, c.end, &c.tz)?;
+        // Closed days from the daily rollups, the rest from raw readings (same rule).
+        let per_day =
+            crate::archive::rollup::daily_energy_in(&txn, m.id.as_str(), p.from, p.to, &c.tz)?;
         let row = by_group
             .entry(group_key(m, &units, p.group))
             .or_insert_with(|| vec![0; days.len()]);
