@@ -124,6 +124,79 @@ fn main() {
         o.as_secs_f64() / s.as_secs_f64()
     );
 
+    // The same report once the closed days are rolled up (what a site runs on).
+    let t0 = Instant::now();
+    let pass =
+        voltvend::archive::rollup::roll_up(&store, jiff::Timestamp::now(), 10_000).expect("rollup");
+    let rollup_time = t0.elapsed();
+    let mut rolled = Vec::new();
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        let t = report::run(&store, "energy", &p).expect("report");
+        rolled.push(t0.elapsed());
+        let total = t.rows.last().and_then(|r| r.last()).cloned();
+        assert_eq!(
+            total,
+            Some(Cell::Int(i64::from(meters) * 30 * 20_000)),
+            "report total from rollups"
+        );
+    }
+    let r = median(rolled);
+    println!(
+        "reports: energy month from rollups: voltvend={:.1}ms sqlite(raw)={:.1}ms ratio={:.2}; rollup pass of {} readings {:.0}ms",
+        r.as_secs_f64() * 1000.0,
+        s.as_secs_f64() * 1000.0,
+        r.as_secs_f64() / s.as_secs_f64(),
+        pass.readings,
+        rollup_time.as_secs_f64() * 1000.0
+    );
+
+    // Removal of old raw readings: one step (2,000 readings, one write transaction) against
+    // what a bus cycle writes (32 readings in one transaction), i.e. how long the collector
+    // can wait behind a step.
+    let mut steps = Vec::new();
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        let n = voltvend::archive::retention::prune_step(
+            &store,
+            jiff::Timestamp::now(),
+            Duration::from_secs(86_400),
+            2_000,
+        )
+        .expect("prune");
+        steps.push(t0.elapsed());
+        assert_eq!(n, 2_000, "enough old readings for full steps");
+    }
+    let mut writes = Vec::new();
+    let base = jiff::Timestamp::now();
+    for k in 0..5i64 {
+        let batch: Vec<_> = (0..32)
+            .map(|i| voltvend::field::readings::Reading {
+                meter: voltvend::site::MeterId::new(format!("BENCH{i}")),
+                at: base + jiff::SignedDuration::from_secs(k),
+                total: Wh(k),
+                bands: None,
+                voltage_dv: vec![],
+                current_ma: vec![],
+                power_w: None,
+                balance: None,
+                purchase_count: None,
+                relay: None,
+                rollback: false,
+            })
+            .collect();
+        let t0 = Instant::now();
+        voltvend::field::readings::store_batch(&store, batch).expect("store");
+        writes.push(t0.elapsed());
+    }
+    let (st, w) = (median(steps), median(writes));
+    println!(
+        "reports: removal step of 2000 readings {:.1}ms vs a bus cycle's write of 32 readings {:.1}ms (ratio {:.1}); RS-485 cycle of 32 meters at 9600 baud is ~2 s",
+        st.as_secs_f64() * 1000.0,
+        w.as_secs_f64() * 1000.0,
+        st.as_secs_f64() / w.as_secs_f64()
+    );
+
     // XLSX of 100,000 rows.
     let mut t = Table::new(
         "Sales",
