@@ -9,10 +9,9 @@ mod harness;
 use std::time::{Duration, Instant};
 
 use harness::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use voltvend::alarm::engine::AlarmConfig;
 use voltvend::alarm::sms::sender::SenderConfig;
-use voltvend::daemon::seed::{DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD};
 use voltvend::sim::modem::SimModem;
 
 fn list(v: &Value) -> Vec<Value> {
@@ -37,31 +36,7 @@ async fn alarms_and_sms_through_the_operator_api() {
     );
     let a = site.addr;
     let delivered = blocking(move || {
-        let login = |pw: &str| {
-            http(
-                a,
-                "POST",
-                "/api/v1/login",
-                None,
-                Some(&json!({"name": DEMO_OPERATOR, "password": pw})),
-            )
-        };
-        let t = login(DEMO_OPERATOR_PASSWORD).json()["token"]
-            .as_str()
-            .expect("token")
-            .to_string();
-        let r = http(
-            a,
-            "POST",
-            "/api/v1/password",
-            Some(&t),
-            Some(&json!({"old_password": DEMO_OPERATOR_PASSWORD, "new_password": "alarms-pw-1"})),
-        );
-        assert!(r.status < 300, "{}", r.text());
-        let t = login("alarms-pw-1").json()["token"]
-            .as_str()
-            .expect("token")
-            .to_string();
+        let t = demo_admin_token(a, "alarms-pw-1");
 
         // The engine's first pass raises the seeded tenants' balance alarms; the sender
         // texts each of them through the modem.

@@ -12,33 +12,10 @@ use std::time::Duration;
 use harness::http;
 use serde_json::{Value, json};
 use voltvend::control::ControlConfig;
-use voltvend::daemon::seed::{DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD};
+use voltvend::daemon::seed::DEMO_OPERATOR;
 
-/// Logs the demo admin in (changing the first-login password); returns a token.
 fn admin_token(a: SocketAddr) -> String {
-    let login = |pw: &str| {
-        http(
-            a,
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(&json!({"name": DEMO_OPERATOR, "password": pw})),
-        )
-        .json()["token"]
-            .as_str()
-            .expect("token")
-            .to_string()
-    };
-    let t = login(DEMO_OPERATOR_PASSWORD);
-    let r = http(
-        a,
-        "POST",
-        "/api/v1/password",
-        Some(&t),
-        Some(&json!({"old_password": DEMO_OPERATOR_PASSWORD, "new_password": "batches-pw-1"})),
-    );
-    assert!(r.status < 300, "{}", r.text());
-    login("batches-pw-1")
+    harness::demo_admin_token(a, "batches-pw-1")
 }
 
 async fn call(

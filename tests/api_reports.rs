@@ -4,39 +4,13 @@
 mod harness;
 
 use harness::*;
-use serde_json::json;
-use voltvend::daemon::seed::{DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_come_as_json_csv_and_xlsx() {
     let site = start_site().await;
     let a = site.addr;
     blocking(move || {
-        let login = |pw: &str| {
-            http(
-                a,
-                "POST",
-                "/api/v1/login",
-                None,
-                Some(&json!({"name": DEMO_OPERATOR, "password": pw})),
-            )
-        };
-        let t = login(DEMO_OPERATOR_PASSWORD).json()["token"]
-            .as_str()
-            .expect("token")
-            .to_string();
-        let r = http(
-            a,
-            "POST",
-            "/api/v1/password",
-            Some(&t),
-            Some(&json!({"old_password": DEMO_OPERATOR_PASSWORD, "new_password": "reports-pw-1"})),
-        );
-        assert!(r.status < 300, "{}", r.text());
-        let t = login("reports-pw-1").json()["token"]
-            .as_str()
-            .expect("token")
-            .to_string();
+        let t = demo_admin_token(a, "reports-pw-1");
         let r = http(a, "GET", "/api/v1/reports/status", Some(&t), None);
         assert_eq!(r.status, 200, "{}", r.text());
         let j = r.json();

@@ -572,28 +572,18 @@ pub async fn refund(
     let actor = operator(&st, &headers, Permission::Refund, "refund")?;
     let tenant = TenantId::new(req.tenant);
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
-    let op = st
-        .ledger
-        .submit_async(
-            &actor,
-            &key,
-            crate::ledger::Request::Refund(crate::ledger::Refund {
-                tenant: tenant.clone(),
-                amount: Fen(req.amount_fen),
-                reason: req.reason,
-            }),
-        )
-        .await
-        .map_err(ledger_err)?;
-    let bal = st
-        .ledger
-        .account(&tenant)
-        .map_err(ApiError::internal)?
-        .map(|a| a.balance.0);
-    Ok(Json(OpResult {
-        op: op.op,
-        balance_after_fen: bal,
-    }))
+    submit_for(
+        &st,
+        &actor,
+        &key,
+        &tenant,
+        crate::ledger::Request::Refund(crate::ledger::Refund {
+            tenant: tenant.clone(),
+            amount: Fen(req.amount_fen),
+            reason: req.reason,
+        }),
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -685,28 +675,42 @@ pub async fn open_account(
         }
     };
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
+    submit_for(
+        &st,
+        &actor,
+        &key,
+        &tenant,
+        crate::ledger::Request::OpenAccount(crate::ledger::OpenAccount {
+            tenant: tenant.clone(),
+            meters: meters
+                .iter()
+                .map(|m| crate::ledger::MeterAccountInit {
+                    meter: m.id.clone(),
+                    billing: m.billing,
+                })
+                .collect(),
+            transfer_in,
+        }),
+    )
+    .await
+}
+
+/// Submits `req` to the ledger; answers with the operation and `tenant`'s balance after it.
+pub(super) async fn submit_for(
+    st: &AppState,
+    actor: &Actor,
+    key: &str,
+    tenant: &TenantId,
+    req: crate::ledger::Request,
+) -> ApiResult<Json<OpResult>> {
     let op = st
         .ledger
-        .submit_async(
-            &actor,
-            &key,
-            crate::ledger::Request::OpenAccount(crate::ledger::OpenAccount {
-                tenant: tenant.clone(),
-                meters: meters
-                    .iter()
-                    .map(|m| crate::ledger::MeterAccountInit {
-                        meter: m.id.clone(),
-                        billing: m.billing,
-                    })
-                    .collect(),
-                transfer_in,
-            }),
-        )
+        .submit_async(actor, key, req)
         .await
         .map_err(ledger_err)?;
     let bal = st
         .ledger
-        .account(&tenant)
+        .account(tenant)
         .map_err(ApiError::internal)?
         .map(|a| a.balance.0);
     Ok(Json(OpResult {

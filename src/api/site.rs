@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::operator::{OpResult, ledger_err, operator, site_err};
+use super::operator::{OpResult, operator, site_err, submit_for};
 use crate::auth::Permission;
 use crate::import::{ImportError, Kind, import_file};
 use crate::site::{MeterId, TenantId, repo};
@@ -171,30 +171,20 @@ pub async fn add_meter(
         .ok_or_else(|| ApiError::not_found(format!("no meter {}", req.meter)))?;
     let tenant = TenantId::new(tenant);
     let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
-    let op = st
-        .ledger
-        .submit_async(
-            &actor,
-            &key,
-            crate::ledger::Request::AddMeter(crate::ledger::AddMeter {
-                tenant: tenant.clone(),
-                meter: crate::ledger::MeterAccountInit {
-                    meter: m.id.clone(),
-                    billing: m.billing,
-                },
-            }),
-        )
-        .await
-        .map_err(ledger_err)?;
-    let bal = st
-        .ledger
-        .account(&tenant)
-        .map_err(ApiError::internal)?
-        .map(|a| a.balance.0);
-    Ok(Json(OpResult {
-        op: op.op,
-        balance_after_fen: bal,
-    }))
+    submit_for(
+        &st,
+        &actor,
+        &key,
+        &tenant,
+        crate::ledger::Request::AddMeter(crate::ledger::AddMeter {
+            tenant: tenant.clone(),
+            meter: crate::ledger::MeterAccountInit {
+                meter: m.id.clone(),
+                billing: m.billing,
+            },
+        }),
+    )
+    .await
 }
 
 #[derive(Serialize, ToSchema)]

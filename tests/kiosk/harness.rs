@@ -177,6 +177,25 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 /// Tenant login; returns the token.
+/// Logs the demo's admin in, choosing `new_password` at the forced first-login change;
+/// returns the session token (blocking).
+pub fn demo_admin_token(addr: SocketAddr, new_password: &str) -> String {
+    use voltvend::daemon::seed::{DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD};
+    let login = |pw: &str| {
+        let body = serde_json::json!({"name": DEMO_OPERATOR, "password": pw});
+        http(addr, "POST", "/api/v1/login", None, Some(&body)).json()["token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    };
+    let t = login(DEMO_OPERATOR_PASSWORD);
+    let body =
+        serde_json::json!({"old_password": DEMO_OPERATOR_PASSWORD, "new_password": new_password});
+    let r = http(addr, "POST", "/api/v1/password", Some(&t), Some(&body));
+    assert!(r.status < 300, "{}", r.text());
+    login(new_password)
+}
+
 pub fn tenant_login(addr: SocketAddr, unit: &str, pin: &str) -> String {
     let r = http(
         addr,
