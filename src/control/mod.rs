@@ -354,52 +354,94 @@ pub fn enforce_with(
             .map(|a| (a.subject, a.raised_at))
             .collect()
     };
-    let grace_time = jiff::SignedDuration::try_from(grace.time).unwrap_or_default();
+    // One read transaction finds the candidates; only a trip opens a write transaction
+    // (and checks again there, so a sale in between is respected).
+    let candidates: Vec<MeterId> = {
+        let txn = store.db().begin_read()?;
+        let (meters_t, accounts) = match (txn.open_table(METERS), txn.open_table(ACCOUNTS)) {
+            (Ok(m), Ok(a)) => (m, a),
+            (Err(redb::TableError::TableDoesNotExist(_)), _)
+            | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(Vec::new()),
+            (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+        };
+        let keep = match txn.open_table(KEEP_POWER) {
+            Ok(t) => Some(t),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for m in meters.iter().filter(|m| m.billing == BillingMode::Host) {
+            if let Some(k) = &keep
+                && k.get(m.id.as_str())?.is_some()
+            {
+                continue;
+            }
+            if trip_due(&meters_t, &accounts, &m.id, grace, &arrears_since, now)?.is_some() {
+                out.push(m.id.clone());
+            }
+        }
+        out
+    };
     let mut queued = Vec::new();
-    for m in meters.iter().filter(|m| m.billing == BillingMode::Host) {
-        if keep_power(store, &m.id)? {
+    for id in candidates {
+        let txn = store.db().begin_write()?;
+        if txn.open_table(KEEP_POWER)?.get(id.as_str())?.is_some() {
             continue;
         }
-        let txn = store.db().begin_write()?;
-        let trip = {
-            let meters_t = txn.open_table(METERS)?;
-            let view: Option<MeterAccountView> = match meters_t.get(m.id.as_str())? {
-                Some(v) => Some(decode("ledger_meters", v.value())?),
-                None => None,
-            };
-            match view {
-                Some(v) if !v.tripped && !v.closed => {
-                    let acc = txn.open_table(ACCOUNTS)?;
-                    let bal = acc
-                        .get(tenant_account(&v.tenant).as_str())?
-                        .map(|b| b.value());
-                    let in_grace_time = arrears_since
-                        .get(&format!("tenant:{}", v.tenant))
-                        .is_some_and(|since| *since + grace_time > now);
-                    bal.filter(|b| *b <= -grace.amount.0 && *b <= 0 && !in_grace_time)
-                        .map(|b| (v.tenant.clone(), b))
-                }
-                _ => None,
-            }
-        };
-        let Some((tenant, balance)) = trip else {
-            drop(txn);
+        let due = trip_due(
+            &txn.open_table(METERS)?,
+            &txn.open_table(ACCOUNTS)?,
+            &id,
+            grace,
+            &arrears_since,
+            now,
+        )?;
+        let Some((tenant, balance)) = due else {
             continue;
         };
-        crate::ledger::set_tripped_in(&txn, &m.id, true)?;
-        let id = queue_in(&txn, &m.id, MeterCommand::Trip, &system().label())?;
+        crate::ledger::set_tripped_in(&txn, &id, true)?;
+        let outbox = queue_in(&txn, &id, MeterCommand::Trip, &system().label())?;
         audit::append_in(
             &txn,
             &system(),
             "control.arrears_trip",
-            serde_json::json!({"meter": m.id.as_str(), "tenant": tenant.as_str(),
-                "balance_fen": balance, "outbox": id}),
+            serde_json::json!({"meter": id.as_str(), "tenant": tenant.as_str(),
+                "balance_fen": balance, "outbox": outbox}),
         )?;
         txn.commit()?;
-        tracing::info!(meter = %m.id, %tenant, balance, outbox = id, "arrears: trip queued");
-        queued.push(id);
+        tracing::info!(meter = %id, %tenant, balance, outbox, "arrears: trip queued");
+        queued.push(outbox);
     }
     Ok(queued)
+}
+
+/// The tenant and balance when `meter` is due for an arrears trip (host-billed meter not
+/// already tripped or closed, balance at or below the grace amount and out of grace time).
+fn trip_due(
+    meters_t: &impl ReadableTable<&'static str, &'static [u8]>,
+    accounts: &impl ReadableTable<&'static str, i64>,
+    meter: &MeterId,
+    grace: &Grace,
+    arrears_since: &std::collections::HashMap<String, Timestamp>,
+    now: Timestamp,
+) -> Result<Option<(crate::site::TenantId, i64)>, ControlError> {
+    let view: Option<MeterAccountView> = match meters_t.get(meter.as_str())? {
+        Some(v) => Some(decode("ledger_meters", v.value())?),
+        None => None,
+    };
+    let Some(v) = view.filter(|v| !v.tripped && !v.closed) else {
+        return Ok(None);
+    };
+    let bal = accounts
+        .get(tenant_account(&v.tenant).as_str())?
+        .map(|b| b.value());
+    let grace_time = jiff::SignedDuration::try_from(grace.time).unwrap_or_default();
+    let in_grace_time = arrears_since
+        .get(&format!("tenant:{}", v.tenant))
+        .is_some_and(|since| *since + grace_time > now);
+    Ok(bal
+        .filter(|b| *b <= -grace.amount.0 && *b <= 0 && !in_grace_time)
+        .map(|b| (v.tenant.clone(), b)))
 }
 
 /// The queue worker.
