@@ -54,12 +54,9 @@ impl Drop for KillOnDrop {
 #[test]
 fn demo_reads_its_simulated_building_through_all_three_gateway_kinds() {
     let dir = tempfile::tempdir().expect("tmp");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    // Port 0: the demo binds a free port itself and names it in its ready line.
     let child = Command::new(env!("CARGO_BIN_EXE_voltvend"))
-        .args(["demo", "--port", &port.to_string(), "--data"])
+        .args(["demo", "--port", "0", "--data"])
         .arg(dir.path())
         .args(["--interval-s", "5"])
         .env("RUST_LOG", "warn")
@@ -81,6 +78,12 @@ fn demo_reads_its_simulated_building_through_all_three_gateway_kinds() {
         .and_then(|s| s.parse().ok())
         .expect("seconds");
     assert!(secs < 5.0, "ready in {secs} s");
+    let port: u16 = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok())
+        .expect("the kiosk URL in the ready line");
     let stderr = child.stderr.take().expect("stderr");
     let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = warnings.clone();

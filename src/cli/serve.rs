@@ -98,8 +98,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             batch: cfg.archive.batch as usize,
             ..Default::default()
         });
+        d.run_snapshots();
+        let notifier = d.notify_ready();
         eprintln!("voltvend serving on http://{} (Ctrl-C to stop)", d.addr);
         shutdown_signal().await;
+        voltvend::daemon::service::notify_stopping(notifier.as_ref());
         d.stop().await;
         anyhow::Ok(())
     })

@@ -6,7 +6,9 @@
 pub mod alarms;
 pub mod archive;
 pub mod demo_field;
+pub mod notify;
 pub mod seed;
+pub mod service;
 
 use crate::api::{self, AppState, Inner, Metrics, Sessions};
 use crate::field::live::LiveState;

@@ -186,16 +186,16 @@ pub struct Demo {
 impl Demo {
     pub fn start() -> Demo {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        // Port 0: the demo binds a free port itself (a port picked here and released could
+        // be taken by the demo's own listeners before it binds HTTP); the ready line says
+        // which.
+        let errors = std::fs::File::create(dir.path().join("demo.stderr")).expect("stderr file");
         let mut child = Command::new(voltvend_bin())
-            .args(["demo", "--port", &port.to_string(), "--data"])
+            .args(["demo", "--port", "0", "--data"])
             .arg(dir.path())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(errors)
             .spawn()
             .expect("start voltvend demo");
         let out = child.stdout.take().expect("stdout");
@@ -205,8 +205,15 @@ impl Demo {
             .expect("demo output");
         assert!(
             line.contains("voltvend demo ready"),
-            "demo did not start: {line:?}"
+            "demo did not start: {line:?}; its stderr: {}",
+            std::fs::read_to_string(dir.path().join("demo.stderr")).unwrap_or_default()
         );
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse().ok())
+            .expect("the kiosk URL in the ready line");
         let socket = dir.path().join("api.sock");
         Demo {
             child,
