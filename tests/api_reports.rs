@@ -11,6 +11,15 @@ async fn reports_come_as_json_csv_and_xlsx() {
     let a = site.addr;
     blocking(move || {
         let t = demo_admin_token(a, "reports-pw-1");
+        let r = http(
+            a,
+            "GET",
+            "/api/v1/reports/metering-energy?period=month",
+            Some(&t),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["columns"][0]["name"], "meter (circuit)");
         let r = http(a, "GET", "/api/v1/reports/status", Some(&t), None);
         assert_eq!(r.status, 200, "{}", r.text());
         let j = r.json();

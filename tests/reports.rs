@@ -461,3 +461,67 @@ fn bad_parameters_get_one_clear_error() {
     .expect_err("meter");
     assert_eq!(e.to_string(), "the readings report needs --meter");
 }
+
+#[test]
+fn metering_meters_per_day_and_month_match_the_hand_figures() {
+    let (_d, store, _l) = site();
+    // M1 and M2 are on open accounts; M3 (no unit: a common-area circuit) is the metering
+    // meter. By day: 1.20 on 11-01 (10-31 23:00 → 11-01 01:00), nothing after.
+    let t = report::run(
+        &store,
+        "metering-energy",
+        &params("2026-11-01", "2026-11-03", "day", "unit"),
+    )
+    .expect("report");
+    let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "meter (circuit)",
+            "where",
+            "2026-11-01",
+            "2026-11-02",
+            "2026-11-03",
+            "total kWh"
+        ]
+    );
+    assert_eq!(
+        texts(&t),
+        [
+            ["M3", "(common)", "1.20", "0.00", "0.00", "1.20"],
+            ["total", "", "1.20", "0.00", "0.00", "1.20"],
+        ]
+    );
+    // By month over October and November: October's only reading has no predecessor (0);
+    // November: 1,200 Wh on the 1st plus 99,999 − 1,700 = 98,299 Wh on the 4th.
+    let m = report::run(
+        &store,
+        "metering-energy",
+        &params("2026-10-01", "2026-11-30", "month", "unit"),
+    )
+    .expect("report");
+    let names: Vec<&str> = m.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "meter (circuit)",
+            "where",
+            "2026-10",
+            "2026-11",
+            "total kWh"
+        ]
+    );
+    assert_eq!(
+        m.rows[0],
+        vec![
+            report::table::Cell::text("M3"),
+            report::table::Cell::text("(common)"),
+            report::table::Cell::Int(0),
+            report::table::Cell::Int(99_499),
+            report::table::Cell::Int(99_499),
+        ]
+    );
+    // The same through the CSV export (exact Wh as kWh with three decimals).
+    let csv = String::from_utf8(export::csv(&m).expect("csv")).expect("utf8");
+    assert!(csv.contains("M3,(common),0.000,99.499,99.499"), "{csv}");
+}

@@ -3,6 +3,7 @@
 //! staff console.
 
 pub mod export;
+pub mod metering;
 pub mod reports;
 pub mod table;
 

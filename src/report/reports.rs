@@ -39,6 +39,10 @@ pub const REPORTS: &[(&str, &str)] = &[
         "energy per day by building, floor, unit or meter (common-area meters under \"(common)\"), with totals",
     ),
     (
+        "metering-energy",
+        "energy of metering meters (common-area circuits, meters on no open account) per day, month or year, with totals",
+    ),
+    (
         "status",
         "every meter's status now: balance, relay, reading, status colour",
     ),
@@ -169,6 +173,7 @@ pub fn run(store: &Store, name: &str, p: &Params) -> Result<Table, ReportError> 
     match name {
         "sales" => sales(store, p),
         "energy" => energy(store, p),
+        "metering-energy" => super::metering::metering_energy(store, p),
         "status" => status(store),
         "offline-meters" => offline(store, AlarmKind::MeterOffline),
         "offline-gateways" => offline(store, AlarmKind::GatewayOffline),

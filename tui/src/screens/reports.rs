@@ -18,6 +18,7 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("offline-meters", "Offline meters"),
     ("offline-gateways", "Offline gateways"),
     ("accounts", "Open / close"),
+    ("metering-energy", "Metering meters"),
 ];
 
 /// A cell as text: money (fen) and energy (Wh) columns get their decimals.
