@@ -9,7 +9,7 @@ mod field_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use field_support::{SiteMeter, build_site};
+use field_support::build_site;
 use voltvend::auth::roles::{Actor, Role};
 use voltvend::control::{self, CommandState, ControlConfig};
 use voltvend::daemon::{Daemon, DaemonConfig};
@@ -20,9 +20,8 @@ use voltvend::ledger::outbox::{self, MeterCommand};
 use voltvend::ledger::{Ledger, Sale};
 use voltvend::protocol::profile::{ProfileSet, names};
 use voltvend::receipt::PrinterTarget;
-use voltvend::sim::{Building, BusConfig, MeterConfig, SimClock, SimConfig, SimEnv, SimProtocol};
+use voltvend::sim::SimClock;
 use voltvend::site::MeterId;
-use voltvend::site::model::Protocol;
 use voltvend::store::Store;
 use voltvend::units::Fen;
 
@@ -92,40 +91,12 @@ fn sell(ledger: &Ledger, tenant: &str, fen: i64, key: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
     let clock = SimClock::manual("2026-06-01T02:30:00Z".parse().expect("ts"));
-    let env = SimEnv::new(clock.clone(), tz, 7);
-    let mut bus = BusConfig::quick(0, SimProtocol::Modbus, "pty", 9600);
-    bus.turnaround_ms = 5;
-    for a in ["1", "2"] {
-        bus.meter.push(MeterConfig {
-            address: a.into(),
-            fixed_w: Some(2000),
-            ..MeterConfig::default()
-        });
-    }
-    let sim = Building::spawn_in(
-        SimConfig {
-            buses: vec![bus],
-            ..SimConfig::default()
-        },
-        env,
-    )
-    .await
-    .expect("sim");
+    let sim = field_support::two_meter_sim(clock.clone()).await;
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("site.redb");
     let link = sim.bus(0).expect("bus").link();
-    let meters: Vec<SiteMeter> = [("M1", "1"), ("M2", "2")]
-        .iter()
-        .map(|(id, a)| SiteMeter {
-            id,
-            gateway: "GW1",
-            address: a,
-            protocol: Protocol::Modbus,
-            profile: "acrel-ddsy1352-nk",
-        })
-        .collect();
+    let meters = field_support::two_modbus_meters();
     // Host-billed meters, 1 yuan per kWh; tenants T-M1 and T-M2 start at zero.
     build_site(&db, &[("GW1", &link)], &meters, "1");
 
@@ -284,16 +255,7 @@ fn grace_amount_and_time_delay_the_arrears_trip() {
     use voltvend::control::{Grace, enforce_with};
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("g.redb");
-    let meters: Vec<SiteMeter> = [("M1", "1"), ("M2", "2")]
-        .iter()
-        .map(|(id, a)| SiteMeter {
-            id,
-            gateway: "GW1",
-            address: a,
-            protocol: Protocol::Modbus,
-            profile: "acrel-ddsy1352-nk",
-        })
-        .collect();
+    let meters = field_support::two_modbus_meters();
     build_site(&db, &[("GW1", "tcp:127.0.0.1:1502")], &meters, "1");
     let store = Store::open(&db).expect("store");
     let ledger = Ledger::open(store.clone()).expect("ledger");

@@ -12,7 +12,7 @@ mod field_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use field_support::{SiteMeter, build_site};
+use field_support::build_site;
 use voltvend::alarm::AlarmKind;
 use voltvend::alarm::engine::AlarmConfig;
 use voltvend::alarm::sms::sender::SenderConfig;
@@ -26,9 +26,9 @@ use voltvend::ledger::outbox::{self, MeterCommand};
 use voltvend::ledger::{Ledger, Sale};
 use voltvend::protocol::profile::{ProfileSet, names};
 use voltvend::receipt::PrinterTarget;
+use voltvend::sim::SimClock;
 use voltvend::sim::modem::SimModem;
-use voltvend::sim::{Building, BusConfig, MeterConfig, SimClock, SimConfig, SimEnv, SimProtocol};
-use voltvend::site::model::{Protocol, SiteDefaults, Tenant};
+use voltvend::site::model::{SiteDefaults, Tenant};
 use voltvend::site::{MeterId, TenantId, repo};
 use voltvend::store::Store;
 use voltvend::units::Fen;
@@ -68,41 +68,13 @@ fn state_of(store: &Store, meter: &str, cmd: &MeterCommand) -> Option<CommandSta
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn balance_runs_down_to_sms_and_trip_and_a_sale_restores_power() {
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
     // 10:30 local: outside the quiet hours.
     let clock = SimClock::manual("2026-06-01T02:30:00Z".parse().expect("ts"));
-    let env = SimEnv::new(clock.clone(), tz, 7);
-    let mut bus = BusConfig::quick(0, SimProtocol::Modbus, "pty", 9600);
-    bus.turnaround_ms = 5;
-    for a in ["1", "2"] {
-        bus.meter.push(MeterConfig {
-            address: a.into(),
-            fixed_w: Some(2000),
-            ..MeterConfig::default()
-        });
-    }
-    let sim = Building::spawn_in(
-        SimConfig {
-            buses: vec![bus],
-            ..SimConfig::default()
-        },
-        env,
-    )
-    .await
-    .expect("sim");
+    let sim = field_support::two_meter_sim(clock.clone()).await;
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("site.redb");
     let link = sim.bus(0).expect("bus").link();
-    let meters: Vec<SiteMeter> = [("M1", "1"), ("M2", "2")]
-        .iter()
-        .map(|(id, a)| SiteMeter {
-            id,
-            gateway: "GW1",
-            address: a,
-            protocol: Protocol::Modbus,
-            profile: "acrel-ddsy1352-nk",
-        })
-        .collect();
+    let meters = field_support::two_modbus_meters();
     // Host-billed, 1 yuan per kWh.
     build_site(&db, &[("GW1", &link)], &meters, "1");
     let store = Store::open(&db).expect("store");

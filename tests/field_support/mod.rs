@@ -126,6 +126,45 @@ pub struct SiteMeter<'a> {
     pub profile: &'a str,
 }
 
+/// M1 and M2: Modbus meters at addresses 1 and 2 on gateway GW1.
+pub fn two_modbus_meters() -> Vec<SiteMeter<'static>> {
+    [("M1", "1"), ("M2", "2")]
+        .into_iter()
+        .map(|(id, address)| SiteMeter {
+            id,
+            gateway: "GW1",
+            address,
+            protocol: Protocol::Modbus,
+            profile: "acrel-ddsy1352-nk",
+        })
+        .collect()
+}
+
+/// Two simulated Modbus meters (addresses 1 and 2, a steady 2 kW load each) on one pty bus
+/// at 9600 baud, on `clock` in Asia/Shanghai time.
+pub async fn two_meter_sim(clock: voltvend::sim::SimClock) -> voltvend::sim::Building {
+    use voltvend::sim::{Building, BusConfig, MeterConfig, SimConfig, SimEnv, SimProtocol};
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let mut bus = BusConfig::quick(0, SimProtocol::Modbus, "pty", 9600);
+    bus.turnaround_ms = 5;
+    for a in ["1", "2"] {
+        bus.meter.push(MeterConfig {
+            address: a.into(),
+            fixed_w: Some(2000),
+            ..MeterConfig::default()
+        });
+    }
+    Building::spawn_in(
+        SimConfig {
+            buses: vec![bus],
+            ..SimConfig::default()
+        },
+        SimEnv::new(clock, tz, 7),
+    )
+    .await
+    .expect("sim")
+}
+
 /// Writes a site: gateways (id, link), meters, a flat default tariff at `price` yuan/kWh,
 /// and a ledger account per meter (tenant `T-<meter>`, host billing).
 pub fn build_site(db: &Path, gateways: &[(&str, &str)], meters: &[SiteMeter], price: &str) {
