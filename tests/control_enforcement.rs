@@ -9,15 +9,15 @@ mod field_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use field_support::build_site;
-use voltvend::auth::roles::{Actor, Role};
+use field_support::{build_site, sell};
+use voltvend::auth::roles::Actor;
 use voltvend::control::{self, CommandState, ControlConfig};
 use voltvend::daemon::{Daemon, DaemonConfig};
 use voltvend::field::charge::LedgerCharger;
 use voltvend::field::collector::{Collector, CollectorConfig};
 use voltvend::field::live::LiveState;
+use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
-use voltvend::ledger::{Ledger, Sale};
 use voltvend::protocol::profile::{ProfileSet, names};
 use voltvend::receipt::PrinterTarget;
 use voltvend::sim::SimClock;
@@ -71,22 +71,6 @@ fn record_for(
         .expect("commands")
         .into_iter()
         .find(|c| c.meter.as_str() == meter && &c.command == command && c.id > after)
-}
-
-fn sell(ledger: &Ledger, tenant: &str, fen: i64, key: &str) {
-    ledger
-        .sale(
-            &Actor::operator("cashier", Role::Admin),
-            key,
-            Sale {
-                tenant: tenant.into(),
-                amount: Fen(fen),
-                method: "cash".into(),
-                receipt_no: None,
-                meter: None,
-            },
-        )
-        .expect("sale");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

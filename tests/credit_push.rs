@@ -6,6 +6,9 @@
 //! further credit to that meter is held until an operator resolves it.
 
 mod demo_support;
+mod field_support;
+
+use field_support::sell;
 
 use std::time::{Duration, Instant};
 
@@ -15,10 +18,8 @@ use voltvend::control::{self, CommandState, ControlConfig};
 use voltvend::daemon::credit_master_key;
 use voltvend::field::events::{self, FieldEventKind};
 use voltvend::ledger::outbox::MeterCommand;
-use voltvend::ledger::{Ledger, Sale};
-use voltvend::site::{MeterId, TenantId};
+use voltvend::site::MeterId;
 use voltvend::store::Store;
-use voltvend::units::Fen;
 
 async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     let end = Instant::now() + Duration::from_secs(secs);
@@ -26,22 +27,6 @@ async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < end, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-fn sell(ledger: &Ledger, tenant: &str, fen: i64, key: &str) {
-    ledger
-        .sale(
-            &Actor::operator("cashier", Role::Cashier),
-            key,
-            Sale {
-                tenant: TenantId::new(tenant),
-                amount: Fen(fen),
-                method: "cash".into(),
-                receipt_no: None,
-                meter: None,
-            },
-        )
-        .expect("sale");
 }
 
 fn credit_state(store: &Store, meter: &str, count: u32) -> Option<CommandState> {

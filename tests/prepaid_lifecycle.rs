@@ -12,18 +12,18 @@ mod field_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use field_support::build_site;
+use field_support::{build_site, sell};
 use voltvend::alarm::AlarmKind;
 use voltvend::alarm::engine::AlarmConfig;
 use voltvend::alarm::sms::sender::SenderConfig;
-use voltvend::auth::roles::{Actor, Role};
+use voltvend::auth::roles::Actor;
 use voltvend::control::{self, CommandState, ControlConfig};
 use voltvend::daemon::{Daemon, DaemonConfig};
 use voltvend::field::charge::LedgerCharger;
 use voltvend::field::collector::{Collector, CollectorConfig};
 use voltvend::field::live::LiveState;
+use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
-use voltvend::ledger::{Ledger, Sale};
 use voltvend::protocol::profile::{ProfileSet, names};
 use voltvend::receipt::PrinterTarget;
 use voltvend::sim::SimClock;
@@ -39,22 +39,6 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < end, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn sell(ledger: &Ledger, tenant: &str, fen: i64, key: &str) {
-    ledger
-        .sale(
-            &Actor::operator("cashier", Role::Cashier),
-            key,
-            Sale {
-                tenant: TenantId::new(tenant),
-                amount: Fen(fen),
-                method: "cash".into(),
-                receipt_no: None,
-                meter: None,
-            },
-        )
-        .expect("sale");
 }
 
 fn state_of(store: &Store, meter: &str, cmd: &MeterCommand) -> Option<CommandState> {

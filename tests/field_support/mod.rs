@@ -126,6 +126,23 @@ pub struct SiteMeter<'a> {
     pub profile: &'a str,
 }
 
+/// A cash sale of `fen` to `tenant` by the operator "cashier", under idempotency `key`.
+pub fn sell(ledger: &Ledger, tenant: &str, fen: i64, key: &str) {
+    ledger
+        .sale(
+            &Actor::operator("cashier", Role::Cashier),
+            key,
+            voltvend::ledger::Sale {
+                tenant: voltvend::site::TenantId::new(tenant),
+                amount: voltvend::units::Fen(fen),
+                method: "cash".into(),
+                receipt_no: None,
+                meter: None,
+            },
+        )
+        .expect("sale");
+}
+
 /// M1 and M2: Modbus meters at addresses 1 and 2 on gateway GW1.
 pub fn two_modbus_meters() -> Vec<SiteMeter<'static>> {
     [("M1", "1"), ("M2", "2")]
