@@ -244,6 +244,36 @@ async fn kiosk_in_english_on_a_360px_phone_with_nothing_cut_off() {
     .expect("browser test");
 }
 
+/// The appliance's touch panels are landscape 1280x800 or 1024x768 (and 1920x1080): a tenant
+/// logs in without scrolling, so the whole login form, button included, is on the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_form_fits_landscape_touch_panels_without_scrolling() {
+    let site = start_site().await;
+    let url = site.url("/");
+    tokio::task::spawn_blocking(move || {
+        let mut b = Browser::launch();
+        for (w, h) in [(1280, 800), (1024, 768), (1920, 1080)] {
+            b.set_viewport(w, h, false);
+            b.goto(&url);
+            b.wait_for(&visible("s-login"), WAIT);
+            let bottom = b.eval(
+                "Math.ceil(document.getElementById('login-btn').getBoundingClientRect().bottom)",
+            );
+            let bottom = bottom.as_f64().expect("a number");
+            assert!(
+                bottom <= h as f64,
+                "at {w}x{h} the login button ends at y={bottom}, below the screen"
+            );
+            assert_eq!(b.eval("window.scrollY"), serde_json::json!(0));
+            if (w, h) == (1280, 800) {
+                shot(&mut b, "kiosk-login-1280x800", false);
+            }
+        }
+    })
+    .await
+    .expect("browser test");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kiosk_refuses_remote_switch_in_arrears_with_a_reason() {
     let site = start_site().await;
