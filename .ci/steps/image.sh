@@ -20,7 +20,7 @@ free_gb=$(df --output=avail -BG "$work_dir" | tail -1 | tr -dc 0-9)
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 need=()
 for pkg in mmdebstrap qemu-system-x86 qemu-utils bmap-tools sshpass grub-pc-bin grub-efi-amd64-bin \
-  dosfstools mtools fdisk e2fsprogs zstd curl tmux openssh-client; do
+  dosfstools mtools squashfs-tools fdisk e2fsprogs zstd curl tmux openssh-client; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then
