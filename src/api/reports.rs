@@ -36,6 +36,34 @@ fn report_err(e: ReportError) -> ApiError {
     }
 }
 
+/// Runs report `name` with the query's parameters off the async threads; "today" is the
+/// site's day (its time zone from the defaults).
+async fn run_report(
+    st: &AppState,
+    name: String,
+    q: ReportQuery,
+) -> ApiResult<report::table::Table> {
+    let store = st.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let tz = crate::site::repo::defaults(&store)
+            .map_err(|e| ReportError::Other(e.to_string()))?
+            .tz();
+        let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
+        let p = Params::parse(
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.period.as_deref(),
+            q.group.as_deref(),
+            q.meter.as_deref(),
+            today,
+        )?;
+        report::run(&store, &name, &p)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(report_err)
+}
+
 /// A report: sales, energy, status, offline-meters, offline-gateways, alarms,
 /// alarm-history, readings, accounts.
 #[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "operator", security(("bearer" = [])),
@@ -55,25 +83,7 @@ pub async fn get_report(
             "format '{format}': use json, csv or xlsx"
         )));
     }
-    let st2 = st.clone();
-    let table = tokio::task::spawn_blocking(move || {
-        let tz = crate::site::repo::defaults(&st2.store)
-            .map_err(|e| ReportError::Other(e.to_string()))?
-            .tz();
-        let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
-        let p = Params::parse(
-            q.from.as_deref(),
-            q.to.as_deref(),
-            q.period.as_deref(),
-            q.group.as_deref(),
-            q.meter.as_deref(),
-            today,
-        )?;
-        report::run(&st2.store, &name, &p)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(report_err)?;
+    let table = run_report(&st, name, q).await?;
     let file = |bytes: Vec<u8>, mime: &'static str, ext: &str| -> Response {
         let mut r = bytes.into_response();
         r.headers_mut()
@@ -126,26 +136,7 @@ pub async fn export_report(
             "format '{format}': use csv or xlsx"
         )));
     }
-    let st2 = st.clone();
-    let n2 = name.clone();
-    let table = tokio::task::spawn_blocking(move || {
-        let tz = crate::site::repo::defaults(&st2.store)
-            .map_err(|e| ReportError::Other(e.to_string()))?
-            .tz();
-        let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
-        let p = Params::parse(
-            q.from.as_deref(),
-            q.to.as_deref(),
-            q.period.as_deref(),
-            q.group.as_deref(),
-            q.meter.as_deref(),
-            today,
-        )?;
-        report::run(&st2.store, &n2, &p)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(report_err)?;
+    let table = run_report(&st, name.clone(), q).await?;
     let bytes = match format.as_str() {
         "csv" => export::csv(&table).map_err(ApiError::internal)?,
         _ => export::xlsx(&table).map_err(ApiError::internal)?,
