@@ -12,30 +12,17 @@ use std::time::{Duration, Instant};
 use field_support::{build_site, sell};
 use voltvend::auth::roles::Actor;
 use voltvend::control::{self, CommandState, ControlConfig};
-use voltvend::daemon::{Daemon, DaemonConfig};
+use voltvend::daemon::Daemon;
 use voltvend::field::charge::LedgerCharger;
 use voltvend::field::collector::{Collector, CollectorConfig};
 use voltvend::field::live::LiveState;
 use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
 use voltvend::protocol::profile::{ProfileSet, names};
-use voltvend::receipt::PrinterTarget;
 use voltvend::sim::SimClock;
 use voltvend::site::MeterId;
 use voltvend::store::Store;
 use voltvend::units::Fen;
-
-fn cfg(db: &std::path::Path) -> DaemonConfig {
-    DaemonConfig {
-        db_path: db.to_path_buf(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        socket: None,
-        public_url: None,
-        site_name: "test".into(),
-        printer: PrinterTarget::None,
-        sandbox: false,
-    }
-}
 
 fn quick() -> ControlConfig {
     ControlConfig {
@@ -110,9 +97,14 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
         )
         .expect("collector"),
     );
-    let mut daemon = Daemon::start_with(cfg(&db), store.clone(), ledger.clone(), LiveState::new())
-        .await
-        .expect("daemon");
+    let mut daemon = Daemon::start_with(
+        field_support::daemon_config(&db),
+        store.clone(),
+        ledger.clone(),
+        LiveState::new(),
+    )
+    .await
+    .expect("daemon");
     daemon.run_control(collector.clone(), quick());
 
     let keep = MeterCommand::KeepPower(true);
@@ -199,9 +191,14 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
         Some(0),
         "nothing sent while down"
     );
-    let mut daemon = Daemon::start_with(cfg(&db), store.clone(), ledger.clone(), LiveState::new())
-        .await
-        .expect("daemon again");
+    let mut daemon = Daemon::start_with(
+        field_support::daemon_config(&db),
+        store.clone(),
+        ledger.clone(),
+        LiveState::new(),
+    )
+    .await
+    .expect("daemon again");
     daemon.run_control(collector.clone(), quick());
     until("the queued trip confirmed after the restart", || {
         control::command(&store, queued)

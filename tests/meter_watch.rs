@@ -6,22 +6,16 @@
 mod demo_support;
 mod field_support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use field_support::{SiteMeter, build_site};
 use voltvend::auth::roles::{Actor, Role};
 use voltvend::control::meter_watch::WatchConfig;
 use voltvend::control::{self, CommandState, ControlConfig};
-use voltvend::daemon::{Daemon, DaemonConfig};
-use voltvend::field::charge::LedgerCharger;
-use voltvend::field::collector::{Collector, CollectorConfig};
 use voltvend::field::events::{self, FieldEventKind};
-use voltvend::field::live::LiveState;
 use voltvend::ledger::outbox::MeterCommand;
 use voltvend::ledger::{Ledger, Sale};
-use voltvend::protocol::profile::{ProfileSet, names};
-use voltvend::receipt::PrinterTarget;
+use voltvend::protocol::profile::names;
 use voltvend::sim::{Building, BusConfig, MeterConfig, SimConfig, SimProtocol};
 use voltvend::site::model::{Protocol, SiteDefaults};
 use voltvend::site::{TenantId, repo};
@@ -101,39 +95,11 @@ async fn overload_for_three_readings_trips_and_clears() {
             },
         )
         .expect("sale");
-    let live = LiveState::new();
-    let collector = Arc::new(
-        Collector::spawn_with(
-            store.clone(),
-            Arc::new(LedgerCharger::new(store.clone(), ledger.clone())),
-            &ProfileSet::builtin(),
-            CollectorConfig {
-                collection_interval: Duration::from_secs(3600),
-                live_floor: Duration::from_millis(200),
-                ..CollectorConfig::default()
-            },
-            live.clone(),
-        )
-        .expect("collector"),
-    );
-    let mut daemon = Daemon::start_with(
-        DaemonConfig {
-            db_path: db.clone(),
-            listen: ([127, 0, 0, 1], 0).into(),
-            socket: None,
-            public_url: None,
-            site_name: "t".into(),
-            printer: PrinterTarget::None,
-            sandbox: false,
-        },
-        store.clone(),
-        ledger.clone(),
-        live,
-    )
-    .await
-    .expect("daemon");
-    daemon.run_control(
-        collector.clone(),
+    let (_collector, daemon) = field_support::field_daemon(
+        &store,
+        &ledger,
+        &db,
+        Duration::from_secs(3600),
         ControlConfig {
             poll: Duration::from_millis(100),
             backoff: Duration::from_millis(100),
@@ -145,7 +111,8 @@ async fn overload_for_three_readings_trips_and_clears() {
             },
             ..ControlConfig::default()
         },
-    );
+    )
+    .await;
     until("the overload event", || {
         has_event(&store, |k| matches!(k, FieldEventKind::Overload { power_w, limit_w: 3_000, .. } if *power_w > 3_000))
     })

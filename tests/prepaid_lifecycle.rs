@@ -9,7 +9,6 @@
 
 mod field_support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use field_support::{build_site, sell};
@@ -18,14 +17,9 @@ use voltvend::alarm::engine::AlarmConfig;
 use voltvend::alarm::sms::sender::SenderConfig;
 use voltvend::auth::roles::Actor;
 use voltvend::control::{self, CommandState, ControlConfig};
-use voltvend::daemon::{Daemon, DaemonConfig};
-use voltvend::field::charge::LedgerCharger;
-use voltvend::field::collector::{Collector, CollectorConfig};
-use voltvend::field::live::LiveState;
 use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
-use voltvend::protocol::profile::{ProfileSet, names};
-use voltvend::receipt::PrinterTarget;
+use voltvend::protocol::profile::names;
 use voltvend::sim::SimClock;
 use voltvend::sim::modem::SimModem;
 use voltvend::site::model::{SiteDefaults, Tenant};
@@ -98,46 +92,19 @@ async fn balance_runs_down_to_sms_and_trip_and_a_sale_restores_power() {
     sell(&ledger, "T-M1", 200, "s1");
     sell(&ledger, "T-M2", 200, "s2");
 
-    let live = LiveState::new();
-    let collector = Arc::new(
-        Collector::spawn_with(
-            store.clone(),
-            Arc::new(LedgerCharger::new(store.clone(), ledger.clone())),
-            &ProfileSet::builtin(),
-            CollectorConfig {
-                collection_interval: Duration::from_millis(300),
-                live_floor: Duration::from_millis(200),
-                ..CollectorConfig::default()
-            },
-            live.clone(),
-        )
-        .expect("collector"),
-    );
-    let mut daemon = Daemon::start_with(
-        DaemonConfig {
-            db_path: db.clone(),
-            listen: ([127, 0, 0, 1], 0).into(),
-            socket: None,
-            public_url: None,
-            site_name: "t".into(),
-            printer: PrinterTarget::None,
-            sandbox: false,
-        },
-        store.clone(),
-        ledger.clone(),
-        live,
-    )
-    .await
-    .expect("daemon");
-    daemon.run_control(
-        collector.clone(),
+    let (_collector, mut daemon) = field_support::field_daemon(
+        &store,
+        &ledger,
+        &db,
+        Duration::from_millis(300),
         ControlConfig {
             poll: Duration::from_millis(100),
             backoff: Duration::from_millis(100),
             answer_timeout: Duration::from_secs(5),
             ..ControlConfig::default()
         },
-    );
+    )
+    .await;
     let modem = SimModem::spawn(None).expect("modem");
     let mut sender = SenderConfig::new(&modem.path.display().to_string(), 115_200, None);
     sender.poll = Duration::from_millis(100);

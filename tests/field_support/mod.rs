@@ -242,3 +242,60 @@ pub fn build_site(db: &Path, gateways: &[(&str, &str)], meters: &[SiteMeter], pr
             .expect("account");
     }
 }
+
+/// The daemon settings of an in-process test site: the store at `db`, a free loopback port,
+/// no socket, no printer.
+pub fn daemon_config(db: &Path) -> voltvend::daemon::DaemonConfig {
+    voltvend::daemon::DaemonConfig {
+        db_path: db.to_path_buf(),
+        listen: ([127, 0, 0, 1], 0).into(),
+        socket: None,
+        public_url: None,
+        site_name: "test".into(),
+        printer: voltvend::receipt::PrinterTarget::None,
+        sandbox: false,
+    }
+}
+
+/// The field half of a site controller, in-process: a collector reading every meter each
+/// `interval` (live values kept), the daemon on it, and the control queue running `control`.
+pub async fn field_daemon(
+    store: &Store,
+    ledger: &Ledger,
+    db: &Path,
+    interval: Duration,
+    control: voltvend::control::ControlConfig,
+) -> (
+    Arc<voltvend::field::collector::CollectorHandle>,
+    voltvend::daemon::Daemon,
+) {
+    use voltvend::field::collector::{Collector, CollectorConfig};
+    let live = voltvend::field::live::LiveState::new();
+    let collector = Arc::new(
+        Collector::spawn_with(
+            store.clone(),
+            Arc::new(voltvend::field::charge::LedgerCharger::new(
+                store.clone(),
+                ledger.clone(),
+            )),
+            &voltvend::protocol::profile::ProfileSet::builtin(),
+            CollectorConfig {
+                collection_interval: interval,
+                live_floor: Duration::from_millis(200),
+                ..CollectorConfig::default()
+            },
+            live.clone(),
+        )
+        .expect("collector"),
+    );
+    let mut daemon = voltvend::daemon::Daemon::start_with(
+        daemon_config(db),
+        store.clone(),
+        ledger.clone(),
+        live,
+    )
+    .await
+    .expect("daemon");
+    daemon.run_control(collector.clone(), control);
+    (collector, daemon)
+}
