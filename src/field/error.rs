@@ -63,6 +63,65 @@ pub enum FieldError {
     Other(String),
 }
 
+/// How one try at a request on a bus ended, when it did not end with a reply; a transport
+/// keeps the last one and, when its tries run out, turns it into the [`FieldError`].
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    Timeout,
+    /// A gateway answered for a meter that did not (Modbus exception 0x0A / 0x0B).
+    NoTarget(u8),
+    /// The frame's check (Modbus CRC, DL/T 645 checksum) did not match.
+    BadCheck,
+    WrongAddress(String),
+    Garbled(String),
+    Broken(String),
+}
+
+impl Attempt {
+    /// The error for a request to `address` on `via` that failed `tries` times, the last
+    /// time like this; `timeout` is the reply timeout each try had.
+    pub(crate) fn into_error(
+        self,
+        address: String,
+        via: String,
+        tries: u32,
+        timeout: std::time::Duration,
+    ) -> FieldError {
+        match self {
+            Attempt::Timeout => FieldError::NoReply {
+                address,
+                via,
+                tries,
+                timeout_ms: timeout.as_millis() as u64,
+            },
+            Attempt::NoTarget(code) => FieldError::GatewayNoTarget {
+                address,
+                via,
+                tries,
+                code,
+            },
+            Attempt::BadCheck => FieldError::Crc {
+                address,
+                via,
+                tries,
+            },
+            Attempt::WrongAddress(got) => FieldError::WrongAddress {
+                address,
+                got,
+                via,
+                tries,
+            },
+            Attempt::Garbled(detail) => FieldError::Garbled {
+                address,
+                via,
+                tries,
+                detail,
+            },
+            Attempt::Broken(why) => FieldError::Io { via, why },
+        }
+    }
+}
+
 impl FieldError {
     /// True when the meter itself answered (it is alive even though it refused).
     pub fn meter_answered(&self) -> bool {

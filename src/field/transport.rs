@@ -10,7 +10,7 @@ use tokio_modbus::client::{Client, Context};
 use tokio_modbus::prelude::SlaveContext;
 use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
-use super::error::FieldError;
+use super::error::{Attempt, FieldError};
 use super::link::Via;
 use super::tap::{SharedTap, Tap};
 use super::wire::LineTiming;
@@ -90,17 +90,6 @@ impl Op<'_> {
 struct Conn {
     ctx: Context,
     tap: SharedTap,
-}
-
-/// Why one attempt failed (before it becomes a [`FieldError`] naming the tries).
-enum Attempt {
-    Timeout,
-    /// A gateway answered for a meter that did not (exception 0x0A / 0x0B).
-    NoTarget(u8),
-    Crc,
-    WrongAddress(u8),
-    Garbled(String),
-    Broken(String),
 }
 
 /// One Modbus bus behind one link. Not `Sync`: exactly one task owns it, so requests on a
@@ -279,40 +268,7 @@ impl ModbusBus {
                 }
             }
         }
-        let address = slave.to_string();
-        let via = self.via.to_string();
-        Err(match last {
-            Attempt::Timeout => FieldError::NoReply {
-                address,
-                via,
-                tries,
-                timeout_ms: timeout.as_millis() as u64,
-            },
-            Attempt::NoTarget(code) => FieldError::GatewayNoTarget {
-                address,
-                via,
-                tries,
-                code,
-            },
-            Attempt::Crc => FieldError::Crc {
-                address,
-                via,
-                tries,
-            },
-            Attempt::WrongAddress(got) => FieldError::WrongAddress {
-                address,
-                got: got.to_string(),
-                via,
-                tries,
-            },
-            Attempt::Garbled(detail) => FieldError::Garbled {
-                address,
-                via,
-                tries,
-                detail,
-            },
-            Attempt::Broken(why) => FieldError::Io { via, why },
-        })
+        Err(last.into_error(slave.to_string(), self.via.to_string(), tries, timeout))
     }
 
     /// Waits out the 3.5-character silence since the last byte on the bus. Modbus TCP
@@ -379,9 +335,9 @@ impl ModbusBus {
                 }
             }
             Ok(Err(tokio_modbus::Error::Protocol(p))) => match p {
-                tokio_modbus::ProtocolError::HeaderMismatch { .. } => {
-                    Err(Attempt::WrongAddress(rx.first().copied().unwrap_or(0)))
-                }
+                tokio_modbus::ProtocolError::HeaderMismatch { .. } => Err(Attempt::WrongAddress(
+                    rx.first().copied().unwrap_or(0).to_string(),
+                )),
                 other => Err(Attempt::Garbled(other.to_string())),
             },
             Ok(Ok(Err(exc))) => Ok(Err(exception_code(exc))),
@@ -409,7 +365,7 @@ fn classify(slave: u8, rx: &[u8], op: &Op<'_>) -> Attempt {
         return Attempt::Timeout;
     };
     if first != slave {
-        return Attempt::WrongAddress(first);
+        return Attempt::WrongAddress(first.to_string());
     }
     let (_, want) = op.lens();
     let len = if rx.get(1).is_some_and(|f| f & 0x80 != 0) {
@@ -420,7 +376,7 @@ fn classify(slave: u8, rx: &[u8], op: &Op<'_>) -> Attempt {
     if rx.len() >= len {
         let (body, crc) = rx[..len].split_at(len - 2);
         if crate::protocol::rtu::crc16(body).to_le_bytes() != [crc[0], crc[1]] {
-            return Attempt::Crc;
+            return Attempt::BadCheck;
         }
     }
     Attempt::Garbled(format!("{} bytes that are not a reply", rx.len()))

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::error::FieldError;
+use super::error::{Attempt, FieldError};
 use super::link::Via;
 use super::tap::{ClearInput, SharedTap, Tap};
 use super::transport::{BusStats, RetryPolicy};
@@ -22,15 +22,6 @@ impl<T: AsyncRead + AsyncWrite + ClearInput + Unpin + Send> Stream for T {}
 struct Conn {
     stream: Tap<Box<dyn Stream>>,
     tap: SharedTap,
-}
-
-/// Why one attempt failed.
-enum Attempt {
-    Timeout,
-    Checksum,
-    WrongAddress(String),
-    Garbled(String),
-    Broken(String),
 }
 
 /// Wake-up bytes sent before every request (DL/T 645-2007 §4.1: up to four 0xFE).
@@ -208,34 +199,7 @@ impl Dlt645Bus {
                 }
             }
         }
-        let address = address.to_string();
-        let via = self.via.to_string();
-        Err(match last {
-            Attempt::Timeout => FieldError::NoReply {
-                address,
-                via,
-                tries,
-                timeout_ms: timeout.as_millis() as u64,
-            },
-            Attempt::Checksum => FieldError::Crc {
-                address,
-                via,
-                tries,
-            },
-            Attempt::WrongAddress(got) => FieldError::WrongAddress {
-                address,
-                got,
-                via,
-                tries,
-            },
-            Attempt::Garbled(detail) => FieldError::Garbled {
-                address,
-                via,
-                tries,
-                detail,
-            },
-            Attempt::Broken(why) => FieldError::Io { via, why },
-        })
+        Err(last.into_error(address.to_string(), self.via.to_string(), tries, timeout))
     }
 
     async fn keep_silence(&mut self) {
@@ -288,7 +252,7 @@ impl Dlt645Bus {
                             // Our own echo or another master's request: keep reading.
                         }
                         Ok(None) => break,
-                        Err(Dlt645Error::BadChecksum { .. }) => seen = Attempt::Checksum,
+                        Err(Dlt645Error::BadChecksum { .. }) => seen = Attempt::BadCheck,
                         Err(e) => seen = Attempt::Garbled(e.to_string()),
                     }
                 }
