@@ -39,7 +39,16 @@ target=${CARGO_TARGET_DIR:-target}
 nice -n 5 cargo build --release --workspace --locked --bins
 echo "image: release binaries built ($(elapsed))"
 
-image/build --without-kiosk --out "$target/image" --binaries "$target/release"
+# The build downloads Debian's packages: when the registry cannot be reached the machine
+# cannot build the image (a skip, said so); any other build failure fails CI.
+build_log=$(mktemp)
+if ! image/build --without-kiosk --out "$target/image" --binaries "$target/release" 2>&1 | tee "$build_log"; then
+  if grep -qiE 'Temporary failure resolving|Could not resolve|Failed to fetch|Connection (timed out|refused)|Network is unreachable' "$build_log"; then
+    skip "Debian's package registry could not be reached: $(grep -m1 -iE 'resolv|fetch|Connection|unreachable' "$build_log")"
+  fi
+  echo "image: build FAILED ($(elapsed))"; exit 1
+fi
+rm -f "$build_log"
 echo "image: built ($(elapsed))"
 
 image/test --image "$target/image/voltvend.qcow2"
