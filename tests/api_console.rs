@@ -488,3 +488,98 @@ async fn staff_accounts_are_managed_and_the_permission_table_is_served() {
     assert_eq!(s, 404);
     site.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tariffs_are_checked_set_and_removed_through_the_api() {
+    let site = demo_support::start().await;
+    let a = site.daemon.addr;
+    let t = tokio::task::spawn_blocking(move || admin_token(a))
+        .await
+        .expect("join");
+    let names = |v: &Value| -> Vec<(String, String)> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| {
+                (
+                    x["name"].as_str().unwrap_or("").to_string(),
+                    x["summary"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let shops = json!({"kind": "flat", "price": "0.9"});
+
+    // A dry run compares and stores nothing.
+    let body = json!({"name": "shops", "tariff": shops, "dry_run": true});
+    let (s, v) = call(a, "POST", "/api/v1/tariffs", &t, Some(body)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["change"].clone(), v["before"].clone(), v["after"].clone()),
+        (json!("added"), Value::Null, json!("flat 0.9000 ¥/kWh"))
+    );
+    let (_, list) = call(a, "GET", "/api/v1/tariffs", &t, None).await;
+    assert_eq!(
+        names(&list),
+        vec![("default".to_string(), "flat 1.2000 ¥/kWh".to_string())]
+    );
+
+    // Stored, then the same again is unchanged.
+    let body = json!({"name": "shops", "tariff": shops});
+    let (s, v) = call(a, "POST", "/api/v1/tariffs", &t, Some(body.clone())).await;
+    assert_eq!((s, v["change"].clone()), (200, json!("added")), "{v}");
+    let (s, v) = call(a, "POST", "/api/v1/tariffs", &t, Some(body)).await;
+    assert_eq!((s, v["change"].clone()), (200, json!("unchanged")), "{v}");
+    let (_, list) = call(a, "GET", "/api/v1/tariffs", &t, None).await;
+    assert!(names(&list).contains(&("shops".to_string(), "flat 0.9000 ¥/kWh".to_string())));
+
+    // A bad tariff: one message, nothing changed.
+    let bad = json!({"name": "shops", "tariff": {"kind": "flat", "price": "-0.1"}});
+    let (s, v) = call(a, "POST", "/api/v1/tariffs", &t, Some(bad)).await;
+    assert_eq!(
+        (s, v["code"].clone()),
+        (422, json!("invalid_tariff")),
+        "{v}"
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("tariff 'shops'") && m.contains("negative")),
+        "{v}"
+    );
+    let (_, again) = call(a, "GET", "/api/v1/tariffs", &t, None).await;
+    assert_eq!(names(&again), names(&list));
+    // Neither a file nor a tariff, or a relative path: refused before anything is read.
+    let (s, _) = call(a, "POST", "/api/v1/tariffs", &t, Some(json!({"name": "x"}))).await;
+    assert_eq!(s, 400);
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/tariffs",
+        &t,
+        Some(json!({"path": "shops.toml"})),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = call(
+        a,
+        "POST",
+        "/api/v1/tariffs",
+        &t,
+        Some(json!({"path": "/nonexistent/t.toml"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].clone()),
+        (422, json!("unreadable_file")),
+        "{v}"
+    );
+
+    // The site default cannot be removed; an unused tariff can, once.
+    let (s, v) = call(a, "DELETE", "/api/v1/tariffs/default", &t, None).await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = call(a, "DELETE", "/api/v1/tariffs/shops", &t, None).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = call(a, "DELETE", "/api/v1/tariffs/shops", &t, None).await;
+    assert_eq!(s, 404);
+}

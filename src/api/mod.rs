@@ -36,7 +36,7 @@ use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use std::sync::Arc;
 
 /// Everything the handlers share. Cheap to clone.
@@ -179,7 +179,8 @@ pub fn operator_routes() -> Router<AppState> {
         .route("/api/v1/batches/{id}", get(batches::progress))
         .route("/api/v1/site/import", post(site::import))
         .route("/api/v1/buildings", get(site::buildings))
-        .route("/api/v1/tariffs", get(site::tariffs))
+        .route("/api/v1/tariffs", get(site::tariffs).post(site::set_tariff))
+        .route("/api/v1/tariffs/{name}", delete(site::remove_tariff))
         .route("/api/v1/accounts/{tenant}/meters", post(site::add_meter))
         .route(
             "/api/v1/meters/{meter}/credit-hold/resolve",

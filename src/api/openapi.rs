@@ -85,7 +85,9 @@ impl Modify for Bearer {
         super::staff::reset_password,
         super::staff::change,
         super::batches::meter_history,
-        super::site::tariffs
+        super::site::tariffs,
+        super::site::set_tariff,
+        super::site::remove_tariff
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&Bearer),

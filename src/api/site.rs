@@ -192,6 +192,8 @@ pub struct TariffView {
     pub name: String,
     /// The stored tariff (flat, tiered or time-of-use, with its prices).
     pub tariff: serde_json::Value,
+    /// Its prices in one line (dated versions each with their start).
+    pub summary: String,
 }
 
 /// Every stored tariff.
@@ -206,7 +208,133 @@ pub async fn tariffs(
         repo::list_tariffs(&st.store)
             .map_err(site_err)?
             .into_iter()
-            .map(|(name, tariff)| TariffView { name, tariff })
+            .map(|(name, tariff)| TariffView {
+                name,
+                summary: crate::site::tariff_file::summary(&tariff),
+                tariff,
+            })
             .collect(),
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TariffRequest {
+    /// A tariff file on the appliance (TOML with `name` at the top, docs/tariffs.md),
+    /// e.g. /var/lib/voltvend/import/default.toml. Or give `name` and `tariff` instead.
+    pub path: Option<String>,
+    pub name: Option<String>,
+    /// The tariff as JSON: a single tariff (`{"kind":"flat","price":"0.85"}`) or
+    /// `{"versions":[{"start":..., "tariff":{...}}]}`.
+    pub tariff: Option<serde_json::Value>,
+    /// Check and compare only; write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TariffSaved {
+    pub name: String,
+    /// added, updated or unchanged.
+    pub change: String,
+    /// The stored tariff before, in one line (none when it is new).
+    pub before: Option<String>,
+    pub after: String,
+    pub dry_run: bool,
+}
+
+/// Define or change a named tariff (admin, installer) from a tariff file on the appliance
+/// or from JSON; validated first (a mistake is 422 `invalid_tariff` naming file, line and
+/// why, and nothing is stored), audited. Meter-billed meters get the new prices pushed by
+/// the control queue when the prices in force for them change.
+#[utoipa::path(post, path = "/api/v1/tariffs", tag = "operator", security(("bearer" = [])),
+    request_body = TariffRequest,
+    responses((status = 200, body = TariffSaved), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn set_tariff(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<TariffRequest>,
+) -> ApiResult<Json<TariffSaved>> {
+    use crate::site::tariff_file;
+    let actor = operator(&st, &headers, Permission::EditTariffs, "change tariffs")?;
+    let invalid =
+        |why: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_tariff", why);
+    let file = match (&req.path, &req.name, &req.tariff) {
+        (Some(path), None, None) => {
+            let path = std::path::PathBuf::from(path.trim());
+            if !path.is_absolute() {
+                return Err(ApiError::bad_request(format!(
+                    "'{}' is not an absolute path on the appliance",
+                    path.display()
+                )));
+            }
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unreadable_file",
+                    format!("{shown}: {e}"),
+                )
+            })?;
+            tariff_file::parse(&shown, &text).map_err(invalid)?
+        }
+        (None, Some(name), Some(value)) => tariff_file::TariffFile {
+            name: name.trim().to_string(),
+            tariff: repo::decode_tariff(value)
+                .map_err(|why| invalid(format!("tariff '{}': {why}", name.trim())))?,
+        },
+        _ => {
+            return Err(ApiError::bad_request(
+                "give either 'path' (a tariff file on the appliance) or 'name' and 'tariff'",
+            ));
+        }
+    };
+    let value = file.value();
+    let before = repo::get_tariff(&st.store, &file.name).map_err(site_err)?;
+    let change = if req.dry_run {
+        match &before {
+            None => crate::site::Change::Added,
+            Some(b) if *b == value => crate::site::Change::Unchanged,
+            Some(_) => crate::site::Change::Updated,
+        }
+    } else {
+        let txn = st
+            .store
+            .db()
+            .begin_write()
+            .map_err(crate::store::StoreError::from)?;
+        let change = repo::set_tariff(&txn, &actor, &file.name, &value).map_err(site_err)?;
+        txn.commit().map_err(crate::store::StoreError::from)?;
+        tracing::info!(tariff = %file.name, by = %actor.label(), ?change, "tariff set");
+        change
+    };
+    Ok(Json(TariffSaved {
+        name: file.name,
+        change: format!("{change:?}").to_lowercase(),
+        before: before.as_ref().map(tariff_file::summary),
+        after: tariff_file::summary(&value),
+        dry_run: req.dry_run,
+    }))
+}
+
+/// Remove a tariff that neither the site default nor any meter uses (admin, installer).
+#[utoipa::path(delete, path = "/api/v1/tariffs/{name}", tag = "operator", security(("bearer" = [])),
+    params(("name" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn remove_tariff(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let actor = operator(&st, &headers, Permission::EditTariffs, "change tariffs")?;
+    let txn = st
+        .store
+        .db()
+        .begin_write()
+        .map_err(crate::store::StoreError::from)?;
+    let removed = repo::remove_tariff(&txn, &actor, &name).map_err(site_err)?;
+    txn.commit().map_err(crate::store::StoreError::from)?;
+    if !removed {
+        return Err(ApiError::not_found(format!("no tariff '{name}'")));
+    }
+    Ok(Json(serde_json::json!({ "removed": name })))
 }

@@ -6,6 +6,7 @@ pub mod ids;
 pub mod model;
 pub mod pin;
 pub mod repo;
+pub mod tariff_file;
 
 pub use billing::BillingMode;
 pub use ids::{BuildingId, GatewayId, MeterId, TenantId, UnitNo};

@@ -8,8 +8,16 @@ use crate::widgets::{money, parse_money};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Import kinds, in the order a site is imported.
-pub const KINDS: [&str; 5] = ["buildings", "units", "gateways", "meters", "tenants"];
+/// Import kinds, in the order a site is imported; the last, a tariff, is a TOML file
+/// (docs/tariffs.md) that the daemon checks and stores through `/api/v1/tariffs`.
+pub const KINDS: [&str; 6] = [
+    "buildings",
+    "units",
+    "gateways",
+    "meters",
+    "tenants",
+    "tariff",
+];
 
 /// Roles in the order `o` cycles through them.
 pub const ROLES: [&str; 4] = ["cashier", "viewer", "installer", "admin"];
@@ -56,28 +64,12 @@ pub fn setting_text(settings: &Value, i: usize) -> String {
     }
 }
 
-/// One line about a stored tariff: its kind and prices.
-pub fn tariff_summary(t: &Value) -> String {
-    let kind = t["kind"].as_str().unwrap_or("?");
-    let rest: Vec<String> = t
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.as_str() != "kind")
-        .map(|(k, v)| match v {
-            Value::String(x) => format!("{k} {x}"),
-            other => format!("{k} {other}"),
-        })
-        .collect();
-    format!("{kind}: {}", rest.join(", "))
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct SiteState {
     pub settings: Option<Value>,
     pub buildings: Vec<Value>,
-    /// (name, tariff JSON).
-    pub tariffs: Vec<(String, Value)>,
+    /// (name, its prices in one line as the daemon words them).
+    pub tariffs: Vec<(String, String)>,
     pub selected: usize,
     /// The new value being typed for the selected setting.
     pub editing: Option<String>,
@@ -208,7 +200,7 @@ impl App {
                 .map(|x| {
                     (
                         x["name"].as_str().unwrap_or("").to_string(),
-                        x["tariff"].clone(),
+                        x["summary"].as_str().unwrap_or("").to_string(),
                     )
                 })
                 .collect();
@@ -228,7 +220,9 @@ impl App {
     pub fn start_import(&mut self) {
         self.site.importing = Some(String::new());
         self.site.problems.clear();
-        self.info("path of a CSV or XLSX file on the appliance; Tab chooses what it holds");
+        self.info(
+            "path of a CSV/XLSX file (a tariff: TOML) on the appliance; Tab chooses what it holds",
+        );
     }
 
     pub fn site_submit(&mut self, api: &mut dyn Transport) {
@@ -278,6 +272,9 @@ impl App {
     }
 
     pub fn run_import(&mut self, kind: &str, path: &str, dry_run: bool, api: &mut dyn Transport) {
+        if kind == "tariff" {
+            return self.run_tariff(path, dry_run, api);
+        }
         let body = json!({"kind": kind, "path": path, "dry_run": dry_run});
         match self.call(api, "POST", "/api/v1/site/import", Some(&body)) {
             Ok(v) => {
@@ -316,6 +313,46 @@ impl App {
                     self.site.problems.push(e.message.clone());
                 }
                 self.error(format!("{} — nothing was imported", e.message));
+            }
+        }
+    }
+
+    /// A tariff file: checked and compared first (the confirmation shows the prices before
+    /// and after), stored after `y`.
+    fn run_tariff(&mut self, path: &str, dry_run: bool, api: &mut dyn Transport) {
+        let body = json!({"path": path, "dry_run": dry_run});
+        match self.call(api, "POST", "/api/v1/tariffs", Some(&body)) {
+            Ok(v) => {
+                self.site.problems.clear();
+                let name = v["name"].as_str().unwrap_or("?").to_string();
+                let after = v["after"].as_str().unwrap_or("").to_string();
+                let change = v["change"].as_str().unwrap_or("").to_string();
+                if dry_run {
+                    self.site.importing = None;
+                    let before = v["before"].as_str().unwrap_or("(new tariff)");
+                    self.confirm = Some(Confirm {
+                        title: format!("Set tariff {name}"),
+                        lines: vec![
+                            format!("{path}: checked, no problems ({change})"),
+                            format!("before: {before}"),
+                            format!("after:  {after}"),
+                            "charges use it from the next reading; meter-billed meters get the prices pushed".into(),
+                        ],
+                        pending: Pending::Import {
+                            kind: "tariff".into(),
+                            path: path.into(),
+                        },
+                    });
+                } else {
+                    let msg = format!("TARIFF {name} {change}: {after}");
+                    self.site.last_import = Some(msg.clone());
+                    self.info(msg);
+                    self.load_site(api);
+                }
+            }
+            Err(e) => {
+                self.site.problems = vec![e.message.clone()];
+                self.error(format!("{} — the tariff was not changed", e.message));
             }
         }
     }

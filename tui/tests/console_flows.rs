@@ -250,3 +250,78 @@ fn import_add_meter_and_staff_on_the_demo() {
     // The audit log (newest first) has the disable on top.
     assert_eq!(app.staff.audit[0]["action"], "operator.disable");
 }
+
+#[test]
+fn a_tariff_from_a_file_on_the_demo() {
+    let demo = Demo::start();
+    let mut api = Client::new(Endpoint::Socket(demo.socket.clone()));
+    let mut app = App::new();
+    log_in(&mut app, &mut api);
+    let files = tempfile::tempdir().expect("tmp");
+    key(&mut app, &mut api, KeyCode::Char('6'));
+    assert_eq!(
+        app.site.tariffs,
+        vec![("default".to_string(), "flat 1.2000 ¥/kWh".to_string())]
+    );
+    let open_tariff_import = |app: &mut App, api: &mut dyn Transport, path: &std::path::Path| {
+        key(app, api, KeyCode::Char('i'));
+        keys(app, api, &path.display().to_string());
+        while voltvend_tui::admin::KINDS[app.site.kind] != "tariff" {
+            key(app, api, KeyCode::Tab);
+        }
+        key(app, api, KeyCode::Enter);
+    };
+
+    // A price written as a TOML number cannot be exact: refused, nothing changed.
+    let bad = files.path().join("default-bad.toml");
+    std::fs::write(&bad, "name = \"default\"\nkind = \"flat\"\nprice = 0.95\n").expect("write");
+    open_tariff_import(&mut app, &mut api, &bad);
+    assert!(app.confirm.is_none());
+    assert!(
+        app.site.problems[0].starts_with(&format!("{}: tariff 'default':", bad.display())),
+        "{:?}",
+        app.site.problems
+    );
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.1.contains("the tariff was not changed"))
+    );
+    key(&mut app, &mut api, KeyCode::Esc);
+    key(&mut app, &mut api, KeyCode::Char('R'));
+    assert_eq!(app.site.tariffs[0].1, "flat 1.2000 ¥/kWh");
+
+    // Tiered prices: the confirmation shows the prices before and after; y stores them.
+    let good = files.path().join("default.toml");
+    std::fs::write(
+        &good,
+        "name = \"default\"\nkind = \"tiered\"\ntiers = [\n  { up_to_kwh = 200, price = \"0.95\" },\n  { price = \"1.3\" },\n]\n",
+    )
+    .expect("write");
+    open_tariff_import(&mut app, &mut api, &good);
+    let c = app.confirm.clone().expect("confirm after the check");
+    assert_eq!(c.title, "Set tariff default");
+    assert_eq!(c.lines[1], "before: flat 1.2000 ¥/kWh");
+    assert_eq!(c.lines[2], "after:  tiered ≤200 kWh 0.9500, above 1.3000");
+    key(&mut app, &mut api, KeyCode::Char('y'));
+    assert_eq!(
+        app.site.last_import.as_deref(),
+        Some("TARIFF default updated: tiered ≤200 kWh 0.9500, above 1.3000"),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(
+        app.site.tariffs[0].1,
+        "tiered ≤200 kWh 0.9500, above 1.3000"
+    );
+    // Audited under the operator's name.
+    let audit = api
+        .request(
+            "GET",
+            "/api/v1/audit?newest=true&limit=20",
+            app.token.as_deref(),
+            None,
+        )
+        .expect("audit");
+    assert!(audit.to_string().contains("site.tariff.set"), "{audit}");
+}

@@ -168,10 +168,10 @@ fn site_fixture() -> App {
         json!({"building": "B", "name": "B座 Tower B", "floors": 5, "units": 40, "meters": 49}),
     ];
     app.site.tariffs = vec![
-        ("default".into(), json!({"kind": "flat", "price": "1.2000"})),
+        ("default".into(), "flat 1.2000 ¥/kWh".into()),
         (
             "restaurant".into(),
-            json!({"kind": "flat", "price": "1.0500"}),
+            "tiered ≤200 kWh 1.0500, above 1.3000".into(),
         ),
     ];
     app.site.selected = 2;
@@ -188,10 +188,10 @@ fn site_screen_edit_and_import_problems() {
             "{s}"
         );
         assert!(s.contains("Tower B"), "{s}");
-        assert!(s.contains("default (flat: price 1.2000)"), "{s}");
+        assert!(s.contains("default (flat 1.2000 ¥/kWh)"), "{s}");
         if w >= 120 {
             assert!(
-                s.contains("restaurant") && s.contains("price 1.0500"),
+                s.contains("restaurant") && s.contains("≤200 kWh 1.0500"),
                 "{s}"
             );
         }

@@ -1,6 +1,6 @@
 //! Site screen: default parameters (editable), buildings, gateways and batch import.
 
-use crate::admin::{KINDS, SETTINGS, setting_text, tariff_summary};
+use crate::admin::{KINDS, SETTINGS, setting_text};
 use crate::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -44,11 +44,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let rows: Vec<Row> = s
             .tariffs
             .iter()
-            .map(|(n, t)| Row::new(vec![n.clone(), tariff_summary(t)]))
+            .map(|(n, t)| Row::new(vec![n.clone(), t.clone()]))
             .collect();
         f.render_widget(
             Table::new(rows, [Constraint::Length(10), Constraint::Min(10)])
-                .header(header(&["tariff", "prices (¥/kWh)"]))
+                .header(header(&["tariff", "prices"]))
                 .block(Block::default().borders(Borders::ALL).title(" Tariffs ")),
             tf,
         );
@@ -138,7 +138,7 @@ fn settings(f: &mut Frame, area: Rect, app: &App) {
         if SETTINGS[i].0 == "default_tariff"
             && let Some((_, t)) = s.tariffs.iter().find(|(n, _)| *n == value)
         {
-            value = format!("{value} ({})", tariff_summary(t));
+            value = format!("{value} ({t})");
         }
         let mut st = Style::default();
         if i == s.selected {
@@ -170,11 +170,14 @@ fn import_panel(f: &mut Frame, area: Rect, app: &App) {
     match &s.importing {
         Some(p) => lines.push(Line::from(vec![
             Span::styled("file: ", Style::default().fg(Color::Yellow)),
-            Span::styled(format!("{p}█"), Style::default().add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{p}█"),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
             Span::raw(format!("   holds: {} (Tab)", KINDS[s.kind])),
         ])),
         None => lines.push(Line::from(Span::styled(
-            "i: import buildings, units, gateways, meters or tenants from a CSV/XLSX file on the appliance",
+            "i: import a file on the appliance: site records (CSV/XLSX) or a tariff (TOML)",
             Style::default().fg(Color::DarkGray),
         ))),
     }
