@@ -10,7 +10,9 @@ use crate::units::{SubFen, Wh};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChargeError {
-    #[error("meter {meter}: tariff '{name}' is not in the site store")]
+    #[error(
+        "meter {meter}: tariff '{name}' is not in the site store: set it from a tariff file (console: site screen, i, Tab to 'tariff'; docs/tariffs.md)"
+    )]
     NoTariff { meter: String, name: String },
     #[error("meter {meter}: tariff '{name}' is stored but unreadable: {why}")]
     BadTariff {

@@ -220,9 +220,7 @@ impl App {
     pub fn start_import(&mut self) {
         self.site.importing = Some(String::new());
         self.site.problems.clear();
-        self.info(
-            "path of a CSV/XLSX file (a tariff: TOML) on the appliance; Tab chooses what it holds",
-        );
+        self.info("path of a file on the appliance (CSV/XLSX; a tariff: TOML); Tab: what it holds");
     }
 
     pub fn site_submit(&mut self, api: &mut dyn Transport) {
@@ -336,7 +334,8 @@ impl App {
                             format!("{path}: checked, no problems ({change})"),
                             format!("before: {before}"),
                             format!("after:  {after}"),
-                            "charges use it from the next reading; meter-billed meters get the prices pushed".into(),
+                            "used from the next reading; meter-billed meters get the new prices"
+                                .into(),
                         ],
                         pending: Pending::Import {
                             kind: "tariff".into(),

@@ -373,3 +373,56 @@ fn open_account_with_a_carried_balance_asks_for_the_old_meter() {
         }
     );
 }
+
+/// Answers the tariff check as the daemon does (its reply to a dry run of a tariff file).
+struct TariffCheck;
+
+impl voltvend_tui::api::Transport for TariffCheck {
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        _: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, voltvend_tui::api::ApiErr> {
+        assert_eq!((method, path), ("POST", "/api/v1/tariffs"));
+        let body = body.expect("body");
+        assert_eq!(body["path"], "/var/lib/voltvend/import/default.toml");
+        assert_eq!(body["dry_run"], true);
+        Ok(json!({
+            "name": "default", "change": "updated", "dry_run": true,
+            "before": "flat 1.2000 ¥/kWh",
+            "after": "tiered ≤200 kWh 0.9500, above 1.3000"
+        }))
+    }
+}
+
+#[test]
+fn tariff_file_confirmation_shows_the_prices_before_and_after() {
+    let mut app = site_fixture();
+    press(&mut app, KeyCode::Char('i'));
+    typed(&mut app, "/var/lib/voltvend/import/default.toml");
+    while voltvend_tui::admin::KINDS[app.site.kind] != "tariff" {
+        press(&mut app, KeyCode::Tab);
+    }
+    app.on_key(KeyEvent::from(KeyCode::Enter), &mut TariffCheck);
+    let c = app.confirm.clone().expect("confirm");
+    assert_eq!(c.title, "Set tariff default");
+    match &c.pending {
+        Pending::Import { kind, path } => {
+            assert_eq!(
+                (kind.as_str(), path.as_str()),
+                ("tariff", "/var/lib/voltvend/import/default.toml")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    for (w, h) in SIZES {
+        let s = snapshot("tariff_confirm", &app, w, h);
+        assert!(s.contains("before: flat 1.2000"), "{s}");
+        assert!(
+            s.contains("after:  tiered ≤200 kWh 0.9500, above 1.3000"),
+            "{s}"
+        );
+    }
+}
