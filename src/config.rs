@@ -411,6 +411,20 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// A TOML error in `text` (read from `origin`) as `origin:LINE: why`, or `origin: why`
+/// where the parser cannot tell the place; `subject` (e.g. "tariff 'x'") goes before why.
+pub fn toml_error(origin: &str, text: &str, e: &toml::de::Error, subject: Option<&str>) -> String {
+    let at = match e.span() {
+        Some(s) => format!("{origin}:{}", line_col(text, s.start).0),
+        None => origin.to_string(),
+    };
+    let subject = subject.map(|s| format!("{s}: ")).unwrap_or_default();
+    format!(
+        "{at}: {subject}{}",
+        e.message().trim_end().replace('\n', " ")
+    )
+}
+
 const SECTIONS: [&str; 9] = [
     "site",
     "paths",

@@ -997,24 +997,15 @@ mod raw {
         values: Vec<u16>,
     }
 
-    fn line_of(text: &str, offset: usize) -> usize {
-        text.as_bytes()
-            .iter()
-            .take(offset)
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
-    }
-
     pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError {
             origin: origin.to_string(),
-            line: e.span().map(|s| line_of(text, s.start)),
+            line: e.span().map(|s| crate::config::line_col(text, s.start).0),
             what: e.message().to_string(),
         })?;
         let err = |span: Option<std::ops::Range<usize>>, what: String| ProfileError {
             origin: origin.to_string(),
-            line: span.map(|s| line_of(text, s.start)),
+            line: span.map(|s| crate::config::line_col(text, s.start).0),
             what,
         };
         if raw.name.trim().is_empty() {

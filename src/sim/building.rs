@@ -126,16 +126,8 @@ pub struct MeterConfig {
 impl SimConfig {
     /// Parses sim.toml; errors name the file, line and field.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<SimConfig, SimError> {
-        toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            SimError::Config(format!(
-                "{origin}{}: {}",
-                line.map(|l| format!(":{l}")).unwrap_or_default(),
-                e.message()
-            ))
-        })
+        toml::from_str(text)
+            .map_err(|e| SimError::Config(crate::config::toml_error(origin, text, &e, None)))
     }
 
     /// One bus of `n` default meters.

@@ -65,16 +65,8 @@ struct FaultsFile {
 
 /// Applies the faults file `text` to the buses. Errors name the origin, line and reason.
 pub fn apply_faults_text(text: &str, origin: &str, buses: &[BusHandle]) -> Result<usize, String> {
-    let file: FaultsFile = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        format!(
-            "{origin}{}: {}",
-            line.map(|l| format!(":{l}")).unwrap_or_default(),
-            e.message()
-        )
-    })?;
+    let file: FaultsFile =
+        toml::from_str(text).map_err(|e| crate::config::toml_error(origin, text, &e, None))?;
     // Validate everything before changing anything.
     let mut bus_faults = vec![Faults::none(); buses.len()];
     for b in &file.bus {

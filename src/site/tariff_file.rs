@@ -35,19 +35,8 @@ impl TariffFile {
 
 /// Parses the text of the tariff file `file` (named in messages as given).
 pub fn parse(file: &str, text: &str) -> Result<TariffFile, String> {
-    let at = |span: Option<std::ops::Range<usize>>| -> String {
-        match span {
-            Some(s) => format!("{file}:{}", line_of(text, s.start)),
-            None => file.to_string(),
-        }
-    };
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| {
-        format!(
-            "{}: {}",
-            at(e.span()),
-            e.message().trim_end().replace('\n', " ")
-        )
-    })?;
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| crate::config::toml_error(file, text, &e, None))?;
     let name = match table.remove("name") {
         Some(toml::Value::String(n)) if !n.trim().is_empty() => n.trim().to_string(),
         Some(_) => return Err(format!("{file}: 'name' must be the tariff's name as text")),
@@ -60,13 +49,8 @@ pub fn parse(file: &str, text: &str) -> Result<TariffFile, String> {
     // The tariff is read from the text itself (its types ignore `name`), so a mistake
     // keeps its position in the file where serde can tell it (not inside a tariff's
     // `kind`-tagged table, which serde buffers).
-    let wrong = |e: toml::de::Error| {
-        format!(
-            "{}: tariff '{name}': {}",
-            at(e.span()),
-            e.message().trim_end().replace('\n', " ")
-        )
-    };
+    let subject = format!("tariff '{name}'");
+    let wrong = |e: toml::de::Error| crate::config::toml_error(file, text, &e, Some(&subject));
     let tariff = if table.contains_key("versions") {
         toml::from_str::<EffectiveTariff>(text).map_err(wrong)?
     } else if table.contains_key("kind") {
@@ -124,15 +108,6 @@ pub fn summary(value: &serde_json::Value) -> String {
 fn kwh(e: crate::units::Wh) -> String {
     let t = e.to_string();
     t.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()
-        .iter()
-        .take(offset)
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]
