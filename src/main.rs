@@ -42,6 +42,8 @@ enum Command {
     Check(cli::check::Args),
     /// Import buildings, units, gateways, meters or tenants from a CSV or XLSX file.
     Import(cli::import::Args),
+    /// Define or change a tariff from a tariff file (TOML), or list the stored tariffs.
+    Tariff(cli::tariff::Args),
     /// Manage operators (staff accounts): add, passwd, list, disable, enable.
     Operator(cli::operator::Args),
     /// Reports (sales, energy, status, offline, alarms, readings, accounts) as text, CSV or XLSX.
@@ -69,6 +71,7 @@ fn main() -> anyhow::Result<()> {
         Command::Gateway(args) => cli::gateway::run(args),
         Command::Check(args) => cli::check::run(args),
         Command::Import(args) => cli::import::run(args),
+        Command::Tariff(args) => cli::tariff::run(args),
         Command::Operator(args) => cli::operator::run(args),
         Command::Audit(args) => cli::audit::run(args),
         Command::Report(args) => cli::report::run(args),

@@ -128,3 +128,76 @@ fn check_reports_every_problem_with_line_and_fails() {
         "{f}:2:10: api.listen: '0.0.0.0' is not an IP:PORT address (e.g. 127.0.0.1:8080); see docs/config.md#api\n"
     )));
 }
+
+#[test]
+fn a_tariff_file_is_checked_then_stored_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(
+        voltvend(&["init", "--dir", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let config = data.join("voltvend.toml");
+    let config = config.to_str().unwrap();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/site/tariff-default.toml"
+    );
+    let stdout = |o: &Output| String::from_utf8_lossy(&o.stdout).to_string();
+    let dump = || {
+        let store = voltvend::store::Store::open(&data.join("voltvend.redb")).unwrap();
+        voltvend::import::dump(&store).unwrap()
+    };
+    let before = dump();
+
+    let out = voltvend(&["tariff", example, "--dry-run", "--config", config]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout(&out),
+        "tariff default added (dry run: nothing written): from 2025-12-31T16:00:00Z: tiered ≤200 kWh 0.5283, ≤400 kWh 0.5783, above 0.8283; from 2026-12-31T16:00:00Z: time of use sharp 1.2000 peak 1.0000 flat 0.6000 valley 0.3000 (5 periods a day)\n"
+    );
+    assert!(dump() == before, "a dry run wrote to the store");
+
+    // A broken file: one message with the file and line; nothing stored.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"default\"\nkind = \"flat\"\nprice = \"0.9\n").unwrap();
+    let out = voltvend(&["tariff", bad.to_str().unwrap(), "--config", config]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:3: ", bad.display())) && err.contains("nothing was stored"),
+        "{err}"
+    );
+    assert!(dump() == before, "a bad file changed the store");
+
+    let out = voltvend(&["tariff", example, "--config", config]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).starts_with("tariff default added: from 2025-12-31T16:00:00Z: tiered"));
+    let out = voltvend(&["tariff", example, "--config", config]);
+    assert!(
+        stdout(&out).starts_with("tariff default unchanged: "),
+        "{}",
+        stdout(&out)
+    );
+    let out = voltvend(&["tariff", "--list", "--config", config]);
+    assert!(
+        stdout(&out).starts_with("default      from 2025-12-31T16:00:00Z: tiered ≤200 kWh 0.5283"),
+        "{}",
+        stdout(&out)
+    );
+    let log = dump();
+    assert!(
+        log.iter()
+            .any(|r| r.contains("\"action\":\"site.tariff.set\"") && r.contains("cli tariff")),
+        "{log:?}"
+    );
+}

@@ -267,15 +267,14 @@ pub async fn set_tariff(
                     path.display()
                 )));
             }
-            let shown = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                ApiError::new(
+            if let Err(e) = std::fs::metadata(&path) {
+                return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "unreadable_file",
-                    format!("{shown}: {e}"),
-                )
-            })?;
-            tariff_file::parse(&shown, &text).map_err(invalid)?
+                    format!("{}: {e}", path.display()),
+                ));
+            }
+            tariff_file::read(&path).map_err(invalid)?
         }
         (None, Some(name), Some(value)) => tariff_file::TariffFile {
             name: name.trim().to_string(),
@@ -288,31 +287,16 @@ pub async fn set_tariff(
             ));
         }
     };
-    let value = file.value();
-    let before = repo::get_tariff(&st.store, &file.name).map_err(site_err)?;
-    let change = if req.dry_run {
-        match &before {
-            None => crate::site::Change::Added,
-            Some(b) if *b == value => crate::site::Change::Unchanged,
-            Some(_) => crate::site::Change::Updated,
-        }
-    } else {
-        let txn = st
-            .store
-            .db()
-            .begin_write()
-            .map_err(crate::store::StoreError::from)?;
-        let change = repo::set_tariff(&txn, &actor, &file.name, &value).map_err(site_err)?;
-        txn.commit().map_err(crate::store::StoreError::from)?;
-        tracing::info!(tariff = %file.name, by = %actor.label(), ?change, "tariff set");
-        change
-    };
+    let done = tariff_file::apply(&st.store, &actor, &file, req.dry_run).map_err(site_err)?;
+    if !done.dry_run {
+        tracing::info!(by = %actor.label(), "{done}");
+    }
     Ok(Json(TariffSaved {
-        name: file.name,
-        change: format!("{change:?}").to_lowercase(),
-        before: before.as_ref().map(tariff_file::summary),
-        after: tariff_file::summary(&value),
-        dry_run: req.dry_run,
+        change: format!("{:?}", done.change).to_lowercase(),
+        name: done.name,
+        before: done.before,
+        after: done.after,
+        dry_run: done.dry_run,
     }))
 }
 

@@ -14,6 +14,7 @@ pub mod report;
 pub mod scan;
 pub mod serve;
 pub mod sim;
+pub mod tariff;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {

@@ -74,21 +74,22 @@ fn fail(why: impl std::fmt::Display) -> DaemonError {
 }
 
 /// `n` consecutive free TCP ports on 127.0.0.1 (bus N of a gateway is on port + N − 1).
+/// They are chosen below the kernel's ephemeral range (Linux: 32768 and up) and only
+/// bound later, by the simulator and the collector: a port from `bind(0)` is ephemeral,
+/// and once released any outgoing connection may take it as its local port meanwhile.
 fn consecutive_ports(n: u16) -> Result<u16, DaemonError> {
-    for _ in 0..50 {
-        let base = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(fail)?
-            .port();
-        if base.checked_add(n).is_none() {
-            continue;
-        }
+    const LOW: u16 = 20_000;
+    const HIGH: u16 = 32_768;
+    for _ in 0..200 {
+        let base = rand::random_range(LOW..HIGH.saturating_sub(n));
         let free = (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
         if free {
             return Ok(base);
         }
     }
-    Err(fail("no run of free TCP ports on 127.0.0.1"))
+    Err(fail(format!(
+        "no run of {n} free TCP ports on 127.0.0.1 between {LOW} and {HIGH}"
+    )))
 }
 
 /// The link master key in `dir/link.key`, created on first use.

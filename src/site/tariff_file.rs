@@ -11,6 +11,9 @@
 //! or `name = "shops"` followed by `[[versions]]` tables for dated price changes. Every
 //! mistake is one message naming the file, the line and why; nothing is stored then.
 
+use crate::auth::Actor;
+use crate::site::repo::{self, Change, SiteError};
+use crate::store::{Store, StoreError};
 use crate::tariff::{EffectiveTariff, Tariff};
 
 /// A parsed, validated tariff file.
@@ -66,9 +69,83 @@ pub fn parse(file: &str, text: &str) -> Result<TariffFile, String> {
     Ok(TariffFile { name, tariff })
 }
 
+/// Reads and parses the tariff file at `path`; messages name the path as given.
+pub fn read(path: &std::path::Path) -> Result<TariffFile, String> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+    parse(&shown, &text)
+}
+
+/// What storing a tariff did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub name: String,
+    pub change: Change,
+    /// The stored tariff before, in one line; none when it is new.
+    pub before: Option<String>,
+    pub after: String,
+    pub dry_run: bool,
+}
+
+impl std::fmt::Display for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let change = match self.change {
+            Change::Added => "added",
+            Change::Updated => "updated",
+            Change::Unchanged => "unchanged",
+        };
+        let dry = if self.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        };
+        match &self.before {
+            Some(b) if self.change == Change::Updated => {
+                write!(
+                    f,
+                    "tariff {} {change}{dry}: {b} → {}",
+                    self.name, self.after
+                )
+            }
+            _ => write!(f, "tariff {} {change}{dry}: {}", self.name, self.after),
+        }
+    }
+}
+
+/// Stores `file`'s tariff under its name (one audited write transaction), or in a dry run
+/// only compares it with the stored one.
+pub fn apply(
+    store: &Store,
+    actor: &Actor,
+    file: &TariffFile,
+    dry_run: bool,
+) -> Result<Applied, SiteError> {
+    let value = file.value();
+    let before = repo::get_tariff(store, &file.name)?;
+    let change = if dry_run {
+        match &before {
+            None => Change::Added,
+            Some(b) if *b == value => Change::Unchanged,
+            Some(_) => Change::Updated,
+        }
+    } else {
+        let txn = store.db().begin_write().map_err(StoreError::from)?;
+        let change = repo::set_tariff(&txn, actor, &file.name, &value)?;
+        txn.commit().map_err(StoreError::from)?;
+        change
+    };
+    Ok(Applied {
+        name: file.name.clone(),
+        change,
+        before: before.as_ref().map(summary),
+        after: summary(&value),
+        dry_run,
+    })
+}
+
 /// One line about a stored tariff (single or with dated versions) for lists and reviews.
 pub fn summary(value: &serde_json::Value) -> String {
-    match crate::site::repo::decode_tariff(value) {
+    match repo::decode_tariff(value) {
         Ok(t) => {
             let one = |t: &Tariff| match t {
                 Tariff::Flat { price } => format!("flat {price} ¥/kWh"),
