@@ -34,10 +34,7 @@ fn bus(transport: &str) -> BusConfig {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    voltvend::sim::ports::free_tcp_ports(1).expect("free port")
 }
 
 /// What the relay did, for the assertions.

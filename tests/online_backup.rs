@@ -79,10 +79,7 @@ fn serve_notifies_systemd_and_backs_up_online_on_sigusr1() {
     let sock = UnixDatagram::bind(&notify).expect("bind");
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = voltvend::sim::ports::free_tcp_ports(1).expect("port");
     let child = Command::new(bin)
         .args(["serve", "--config"])
         .arg(&config)

@@ -74,22 +74,8 @@ fn fail(why: impl std::fmt::Display) -> DaemonError {
 }
 
 /// `n` consecutive free TCP ports on 127.0.0.1 (bus N of a gateway is on port + N − 1).
-/// They are chosen below the kernel's ephemeral range (Linux: 32768 and up) and only
-/// bound later, by the simulator and the collector: a port from `bind(0)` is ephemeral,
-/// and once released any outgoing connection may take it as its local port meanwhile.
 fn consecutive_ports(n: u16) -> Result<u16, DaemonError> {
-    const LOW: u16 = 20_000;
-    const HIGH: u16 = 32_768;
-    for _ in 0..200 {
-        let base = rand::random_range(LOW..HIGH.saturating_sub(n));
-        let free = (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
-        if free {
-            return Ok(base);
-        }
-    }
-    Err(fail(format!(
-        "no run of {n} free TCP ports on 127.0.0.1 between {LOW} and {HIGH}"
-    )))
+    crate::sim::ports::free_tcp_ports(n).map_err(fail)
 }
 
 /// The link master key in `dir/link.key`, created on first use.

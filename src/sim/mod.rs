@@ -31,6 +31,7 @@ pub mod meter;
 pub mod modbus;
 pub mod modem;
 pub mod pacing;
+pub mod ports;
 pub mod tou;
 
 pub use building::{Building, BusConfig, MeterConfig, SimConfig};
