@@ -267,14 +267,12 @@ pub async fn set_tariff(
                     path.display()
                 )));
             }
-            if let Err(e) = std::fs::metadata(&path) {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unreadable_file",
-                    format!("{}: {e}", path.display()),
-                ));
-            }
-            tariff_file::read(&path).map_err(invalid)?
+            tariff_file::read(&path).map_err(|e| match e {
+                tariff_file::ReadError::Unreadable(why) => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable_file", why)
+                }
+                tariff_file::ReadError::Invalid(why) => invalid(why),
+            })?
         }
         (None, Some(name), Some(value)) => tariff_file::TariffFile {
             name: name.trim().to_string(),
@@ -292,7 +290,7 @@ pub async fn set_tariff(
         tracing::info!(by = %actor.label(), "{done}");
     }
     Ok(Json(TariffSaved {
-        change: format!("{:?}", done.change).to_lowercase(),
+        change: done.change.as_str().into(),
         name: done.name,
         before: done.before,
         after: done.after,

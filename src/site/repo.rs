@@ -100,6 +100,17 @@ pub enum Change {
     Unchanged,
 }
 
+impl Change {
+    /// As the API and messages say it: added, updated, unchanged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Updated => "updated",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// A kind of site record stored in its own table under its natural key.
 pub trait Record: Serialize + DeserializeOwned + PartialEq + Clone {
     const TABLE: KeyTable;

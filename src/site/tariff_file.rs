@@ -27,11 +27,9 @@ impl TariffFile {
     /// The tariff as the site store keeps it: a single tariff as itself, dated versions as
     /// `{"versions": [...]}`.
     pub fn value(&self) -> serde_json::Value {
-        match self.tariff.versions.as_slice() {
-            [only] if only.start == jiff::Timestamp::MIN => {
-                serde_json::to_value(&only.tariff).unwrap_or_default()
-            }
-            _ => serde_json::to_value(&self.tariff).unwrap_or_default(),
+        match self.tariff.as_single() {
+            Some(t) => serde_json::to_value(t).unwrap_or_default(),
+            None => serde_json::to_value(&self.tariff).unwrap_or_default(),
         }
     }
 }
@@ -69,11 +67,21 @@ pub fn parse(file: &str, text: &str) -> Result<TariffFile, String> {
     Ok(TariffFile { name, tariff })
 }
 
-/// Reads and parses the tariff file at `path`; messages name the path as given.
-pub fn read(path: &std::path::Path) -> Result<TariffFile, String> {
+/// Why a tariff file was not taken; each message names the file as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads and parses the tariff file at `path`.
+pub fn read(path: &std::path::Path) -> Result<TariffFile, ReadError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
-    parse(&shown, &text)
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ReadError::Unreadable(format!("{shown}: {e}")))?;
+    parse(&shown, &text).map_err(ReadError::Invalid)
 }
 
 /// What storing a tariff did (or, in a dry run, would do).
@@ -89,11 +97,7 @@ pub struct Applied {
 
 impl std::fmt::Display for Applied {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let change = match self.change {
-            Change::Added => "added",
-            Change::Updated => "updated",
-            Change::Unchanged => "unchanged",
-        };
+        let change = self.change.as_str();
         let dry = if self.dry_run {
             " (dry run: nothing written)"
         } else {
@@ -168,9 +172,10 @@ pub fn summary(value: &serde_json::Value) -> String {
                     schedule.0.len()
                 ),
             };
-            match t.versions.as_slice() {
-                [only] if only.start == jiff::Timestamp::MIN => one(&only.tariff),
-                versions => versions
+            match t.as_single() {
+                Some(single) => one(single),
+                None => t
+                    .versions
                     .iter()
                     .map(|v| format!("from {}: {}", v.start, one(&v.tariff)))
                     .collect::<Vec<_>>()

@@ -235,6 +235,14 @@ impl EffectiveTariff {
         }
     }
 
+    /// The tariff itself when it never changes (made by [`EffectiveTariff::single`]).
+    pub fn as_single(&self) -> Option<&Tariff> {
+        match self.versions.as_slice() {
+            [only] if only.start == Timestamp::MIN => Some(&only.tariff),
+            _ => None,
+        }
+    }
+
     /// From `(start, tariff)` pairs, validated.
     pub fn new(versions: Vec<(Timestamp, Tariff)>) -> Result<EffectiveTariff, super::TariffError> {
         let t = EffectiveTariff {
