@@ -11,8 +11,9 @@ use jiff::Timestamp;
 use redb::{ReadableTable, TableError};
 
 use super::ArchiveError;
-use super::rollup::{MARKS, Mark, day_start_ms};
+use super::rollup::day_start_ms;
 use crate::field::readings::READINGS;
+use crate::field::readings::mark::{MARKS, Mark};
 use crate::site::repo;
 use crate::store::{Store, decode};
 

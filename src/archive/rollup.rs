@@ -12,7 +12,7 @@
 //! mark in that same transaction: a crash loses nothing and a second pass adds nothing.
 //!
 //! Late readings: a reading stored at or before a meter's mark (a replayed reading, a clock
-//! put back) changes deltas already rolled up. [`note_if_late`] — called by the one
+//! put back) changes deltas already rolled up. `note_if_late` — called by the one
 //! function that stores readings — records it; the next pass recomputes the day of the late
 //! reading and the day of the reading after it from the raw readings, and corrects the
 //! month rows by the difference.
@@ -26,6 +26,10 @@ use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Ta
 use serde::{Deserialize, Serialize};
 
 use super::ArchiveError;
+// The marks are kept below the readings they mark (see that module); they are the
+// archive's state and part of its interface.
+pub use crate::field::readings::mark::{Base, Mark, mark, mark_in_read};
+use crate::field::readings::mark::{LATE, MARKS, get_mark};
 use crate::field::readings::{READINGS, Reading};
 use crate::site::repo;
 use crate::store::{Store, StoreError, decode, encode};
@@ -34,11 +38,6 @@ use crate::store::{Store, StoreError, decode, encode};
 pub const DAILY: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("archive_daily");
 /// (meter, YYYYMM) → JSON [`Totals`] of that local month.
 pub const MONTHLY: TableDefinition<(&str, u32), &[u8]> = TableDefinition::new("archive_monthly");
-/// meter → JSON [`Mark`].
-pub const MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("archive_marks");
-/// (meter, reading ms) of readings stored at or before the meter's mark.
-pub const LATE: TableDefinition<(&str, i64), ()> = TableDefinition::new("archive_late");
-
 /// What a day or month adds up to. Energy in Wh (0.001 kWh), integers only.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
@@ -65,31 +64,12 @@ impl Totals {
     }
 }
 
-/// The registers a delta is taken from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Base {
-    pub at_ms: i64,
-    pub total_wh: i64,
-    pub bands_wh: Option<[i64; 4]>,
-}
-
-impl Base {
-    fn of(r: &Reading) -> Base {
-        Base {
-            at_ms: r.at_ms(),
-            total_wh: r.total.0,
-            bands_wh: r.bands.map(|b| b.map(|w| w.0)),
-        }
+fn base_of(r: &Reading) -> Base {
+    Base {
+        at_ms: r.at_ms(),
+        total_wh: r.total.0,
+        bands_wh: r.bands.map(|b| b.map(|w| w.0)),
     }
-}
-
-/// How far a meter is rolled up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mark {
-    /// The last reading rolled up.
-    pub last: Option<Base>,
-    /// Every reading before this instant (ms) is rolled up.
-    pub until_ms: i64,
 }
 
 pub fn day_key(d: Date) -> u32 {
@@ -156,48 +136,9 @@ pub fn fold<'a>(
                 }
             }
         }
-        prev = Some(Base::of(r));
+        prev = Some(base_of(r));
     }
     (out, prev)
-}
-
-fn get_mark(
-    t: &impl ReadableTable<&'static str, &'static [u8]>,
-    meter: &str,
-) -> Result<Option<Mark>, StoreError> {
-    t.get(meter)?
-        .map(|v| decode("archive_marks", v.value()))
-        .transpose()
-}
-
-/// The mark of `meter` (None: nothing rolled up yet).
-pub fn mark(store: &Store, meter: &str) -> Result<Option<Mark>, StoreError> {
-    let txn = store.db().begin_read()?;
-    mark_in_read(&txn, meter)
-}
-
-pub fn mark_in_read(txn: &ReadTransaction, meter: &str) -> Result<Option<Mark>, StoreError> {
-    match txn.open_table(MARKS) {
-        Ok(t) => get_mark(&t, meter),
-        Err(TableError::TableDoesNotExist(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Called inside the transaction that stores `r`: records it when it lands at or before
-/// the meter's mark (see the module comment).
-pub fn note_if_late(txn: &redb::WriteTransaction, r: &Reading) -> Result<(), StoreError> {
-    let late = {
-        let marks = txn.open_table(MARKS)?;
-        get_mark(&marks, r.meter.as_str())?
-            .and_then(|m| m.last)
-            .is_some_and(|last| r.at_ms() <= last.at_ms)
-    };
-    if late {
-        txn.open_table(LATE)?
-            .insert((r.meter.as_str(), r.at_ms()), ())?;
-    }
-    Ok(())
 }
 
 /// What one pass did.
@@ -309,7 +250,7 @@ fn recompute_day(
         }
         (prev, rs)
     };
-    let (days, _) = fold(prev.as_ref().map(Base::of), &rs, tz);
+    let (days, _) = fold(prev.as_ref().map(base_of), &rs, tz);
     let new = days.get(&d).copied().unwrap_or_default();
     let old: Totals = match txn.open_table(DAILY)?.get((meter, day_key(d)))? {
         Some(v) => decode("archive_daily", v.value())?,
@@ -470,7 +411,7 @@ pub fn daily_energy_in(
     for row in t.range((meter, start)..(meter, end))? {
         rs.push(decode("readings", row?.1.value())?);
     }
-    let (days, _) = fold(prev.as_ref().map(Base::of), &rs, tz);
+    let (days, _) = fold(prev.as_ref().map(base_of), &rs, tz);
     // Days from `raw_from` on are not in `out` yet: no day is counted twice.
     for (d, t) in days {
         out.insert(d, t.energy_wh);

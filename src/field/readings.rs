@@ -13,6 +13,8 @@ use crate::site::ids::MeterId;
 use crate::store::{Store, StoreError, decode, encode};
 use crate::units::{Fen, Wh};
 
+pub mod mark;
+
 pub const READINGS: TableDefinition<(&str, i64), &[u8]> = TableDefinition::new("readings");
 
 /// Relay state as the meter reports it.
@@ -82,7 +84,7 @@ pub fn put_in(txn: &redb::WriteTransaction, r: &Reading) -> Result<(), StoreErro
     txn.open_table(READINGS)?
         .insert((r.meter.as_str(), r.at_ms()), encode(r).as_slice())?;
     // A reading at or before what is already rolled up must be rolled up again.
-    crate::archive::rollup::note_if_late(txn, r)
+    mark::note_if_late(txn, r.meter.as_str(), r.at_ms())
 }
 
 /// The latest reading of `meter` inside a write transaction.

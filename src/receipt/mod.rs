@@ -6,6 +6,7 @@
 //! and the receipt can be reprinted.
 
 pub mod decode;
+pub mod folder;
 pub mod printer;
 pub mod record;
 pub mod render;

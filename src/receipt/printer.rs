@@ -69,7 +69,7 @@ impl PrinterTarget {
             PrinterTarget::None => Err(PrintError::NotConfigured),
             PrinterTarget::Device(path) => print_device(path, bytes).await,
             PrinterTarget::Tcp(addr) => print_tcp(addr, bytes).await,
-            PrinterTarget::Folder(dir) => super::sink::write_job(dir, name, bytes)
+            PrinterTarget::Folder(dir) => super::folder::write_job(dir, name, bytes)
                 .map(|_| ())
                 .map_err(|e| PrintError::Offline(format!("{}: {e}", dir.display()))),
         }

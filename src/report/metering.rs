@@ -7,26 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use jiff::civil::Date;
-
-use super::reports::{Params, Period, ReportError};
+use super::params::{Params, ReportError, other};
 use super::table::{Cell, Kind, Table};
 use crate::ledger::reads;
 use crate::site::repo;
 use crate::store::{Store, StoreError};
 use crate::units::Wh;
-
-fn other(e: impl std::fmt::Display) -> ReportError {
-    ReportError::Other(e.to_string())
-}
-
-fn period_key(d: Date, p: Period) -> String {
-    match p {
-        Period::Day => d.to_string(),
-        Period::Month => format!("{:04}-{:02}", d.year(), d.month()),
-        Period::Year => format!("{:04}", d.year()),
-    }
-}
 
 /// The `metering-energy` report.
 pub fn metering_energy(store: &Store, p: &Params) -> Result<Table, ReportError> {
@@ -49,7 +35,7 @@ pub fn metering_energy(store: &Store, p: &Params) -> Result<Table, ReportError> 
     let mut keys: Vec<String> = Vec::new();
     let mut d = p.from;
     while d <= p.to {
-        let k = period_key(d, p.period);
+        let k = p.period.key(d);
         if keys.last() != Some(&k) {
             keys.push(k);
         }
@@ -64,15 +50,7 @@ pub fn metering_energy(store: &Store, p: &Params) -> Result<Table, ReportError> 
     let mut params = vec![
         ("from".to_string(), p.from.to_string()),
         ("to".to_string(), p.to.to_string()),
-        (
-            "period".to_string(),
-            match p.period {
-                Period::Day => "day",
-                Period::Month => "month",
-                Period::Year => "year",
-            }
-            .to_string(),
-        ),
+        ("period".to_string(), p.period.as_str().to_string()),
     ];
     params.push(("meters".into(), meters.len().to_string()));
     let mut cols: Vec<(&str, Kind)> = vec![("meter (circuit)", Kind::Text), ("where", Kind::Text)];
@@ -85,7 +63,7 @@ pub fn metering_energy(store: &Store, p: &Params) -> Result<Table, ReportError> 
         let days = crate::archive::rollup::daily_energy_in(&txn, m.id.as_str(), p.from, p.to, &tz)?;
         let mut row_sums = vec![0i64; keys.len()];
         for (day, wh) in days {
-            let k = period_key(day, p.period);
+            let k = p.period.key(day);
             if let Some(i) = keys.iter().position(|x| *x == k) {
                 row_sums[i] += wh;
             }

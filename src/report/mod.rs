@@ -4,8 +4,10 @@
 
 pub mod export;
 pub mod metering;
+pub mod params;
 pub mod reports;
 pub mod table;
 
-pub use reports::{Params, REPORTS, ReportError, run};
+pub use params::{Group, Params, Period, ReportError};
+pub use reports::{REPORTS, run};
 pub use table::Table;

@@ -7,26 +7,15 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
+use super::params::{Group, Params, Period, ReportError, other};
 use super::table::{Cell, Kind, Table};
 use crate::alarm::{AlarmKind, book};
 use crate::field::readings;
 use crate::ledger::{OpDetail, OpFilter, reads};
 use crate::site::model::{Meter, Tenant};
-use crate::site::{MeterId, repo};
+use crate::site::repo;
 use crate::store::{Store, StoreError};
 use crate::units::{Fen, Wh};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error("no report named '{0}'; reports: {1}")]
-    Unknown(String, String),
-    #[error("{0}")]
-    Param(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Other(String),
-}
 
 /// Every report: (name, what it shows).
 pub const REPORTS: &[(&str, &str)] = &[
@@ -54,95 +43,6 @@ pub const REPORTS: &[(&str, &str)] = &[
     ("accounts", "open and close records"),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
-    Day,
-    Month,
-    Year,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
-    Building,
-    Floor,
-    Unit,
-    Meter,
-}
-
-#[derive(Debug, Clone)]
-pub struct Params {
-    pub from: Date,
-    /// Included.
-    pub to: Date,
-    pub period: Period,
-    pub group: Group,
-    pub meter: Option<MeterId>,
-}
-
-impl Params {
-    /// Parses the common options; dates are `YYYY-MM-DD`.
-    pub fn parse(
-        from: Option<&str>,
-        to: Option<&str>,
-        period: Option<&str>,
-        group: Option<&str>,
-        meter: Option<&str>,
-        today: Date,
-    ) -> Result<Params, ReportError> {
-        let date = |name: &str, t: Option<&str>, default: Date| -> Result<Date, ReportError> {
-            match t {
-                None | Some("") => Ok(default),
-                Some(t) => t.parse().map_err(|e| {
-                    ReportError::Param(format!("--{name} '{t}' is not a date (YYYY-MM-DD): {e}"))
-                }),
-            }
-        };
-        let first_of_month = today.first_of_month();
-        let from = date("from", from, first_of_month)?;
-        let to = date("to", to, today)?;
-        if to < from {
-            return Err(ReportError::Param(format!(
-                "--to {to} is before --from {from}"
-            )));
-        }
-        let period = match period.unwrap_or("day") {
-            "day" => Period::Day,
-            "month" => Period::Month,
-            "year" => Period::Year,
-            p => {
-                return Err(ReportError::Param(format!(
-                    "--period '{p}': use day, month or year"
-                )));
-            }
-        };
-        let group = match group.unwrap_or("unit") {
-            "building" => Group::Building,
-            "floor" => Group::Floor,
-            "unit" => Group::Unit,
-            "meter" => Group::Meter,
-            g => {
-                return Err(ReportError::Param(format!(
-                    "--group '{g}': use building, floor, unit or meter"
-                )));
-            }
-        };
-        Ok(Params {
-            from,
-            to,
-            period,
-            group,
-            meter: meter.filter(|m| !m.is_empty()).map(MeterId::new),
-        })
-    }
-
-    fn range_params(&self) -> Vec<(String, String)> {
-        vec![
-            ("from".into(), self.from.to_string()),
-            ("to".into(), self.to.to_string()),
-        ]
-    }
-}
-
 struct Ctx {
     tz: jiff::tz::TimeZone,
     start: Timestamp,
@@ -162,10 +62,6 @@ fn ctx(store: &Store, p: &Params) -> Result<Ctx, ReportError> {
         end: at(end_day)?,
         tz,
     })
-}
-
-fn other(e: impl std::fmt::Display) -> ReportError {
-    ReportError::Other(e.to_string())
 }
 
 /// Runs the report `name`.
@@ -193,12 +89,7 @@ pub fn run(store: &Store, name: &str, p: &Params) -> Result<Table, ReportError> 
 }
 
 fn period_key(at: Timestamp, tz: &jiff::tz::TimeZone, p: Period) -> String {
-    let d = at.to_zoned_datetime(tz.clone()).date();
-    match p {
-        Period::Day => d.to_string(),
-        Period::Month => format!("{:04}-{:02}", d.year(), d.month()),
-        Period::Year => format!("{:04}", d.year()),
-    }
+    p.key(at.to_zoned_datetime(tz.clone()).date())
 }
 
 fn all_ops(store: &Store) -> Result<Vec<crate::ledger::Operation>, ReportError> {

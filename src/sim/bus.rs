@@ -764,7 +764,9 @@ where
         loop {
             let frame = match shared.protocol {
                 SimProtocol::Modbus => take_rtu_frame(&mut buf),
-                SimProtocol::Dlt645 => dlt645::take_frame(&mut buf),
+                SimProtocol::Dlt645 => {
+                    dlt645::take_frame(&mut buf).map(|(body, wire_len)| Frame { body, wire_len })
+                }
             };
             let Some(frame) = frame else { break };
             let bytes_on_wire = frame.wire_len;
@@ -774,7 +776,7 @@ where
             tokio::time::sleep_until(request_end).await;
             let t = match shared.protocol {
                 SimProtocol::Modbus => rtu_transaction(&shared, &frame.body),
-                SimProtocol::Dlt645 => dlt645::transaction(&shared, &frame.body),
+                SimProtocol::Dlt645 => dlt645_transaction(&shared, &frame.body),
             };
             if let Some((delay, bytes)) = reply_bytes(&shared, t) {
                 // Reply slots are counted from the end of the request, so a late wake-up
@@ -825,6 +827,43 @@ fn rtu_transaction(shared: &BusShared, adu: &[u8]) -> Transaction {
     })
 }
 
+/// Runs a DL/T 645 request against the bus: the meter at the exact address, or the only
+/// one a wildcard address matches.
+fn dlt645_transaction(shared: &BusShared, frame: &[u8]) -> Transaction {
+    let silent = Transaction {
+        reply_address: None,
+        reply: None,
+        outcome: Outcome {
+            silent: true,
+            ..Default::default()
+        },
+    };
+    let Some(req) = dlt645::decode(frame) else {
+        return silent;
+    };
+    let target = {
+        let meters = lock(&shared.meters);
+        let hits: Vec<SimAddress> = meters
+            .iter()
+            .filter(|m| !m.faults.removed)
+            .filter(|m| {
+                m.address
+                    .dlt645_bytes()
+                    .is_some_and(|a| dlt645::matches(&a, &req.address))
+            })
+            .map(|m| m.address.clone())
+            .collect();
+        if req.address == [0x99; 6] {
+            None // broadcast
+        } else if hits.len() == 1 {
+            hits.into_iter().next()
+        } else {
+            return silent; // nobody, or a wildcard collision nobody can win
+        }
+    };
+    shared.transact(target.as_ref(), |m, v| dlt645::answer(m, &req, v))
+}
+
 /// Turns a transaction into the delay and bytes that go on the line, applying the faults.
 fn reply_bytes(shared: &BusShared, t: Transaction) -> Option<(Duration, Vec<u8>)> {
     if t.outcome.silent {
@@ -834,7 +873,9 @@ fn reply_bytes(shared: &BusShared, t: Transaction) -> Option<(Duration, Vec<u8>)
     let address = t.reply_address?;
     let mut bytes = match (shared.protocol, &address) {
         (SimProtocol::Modbus, SimAddress::Modbus(a)) => modbus::rtu_adu(*a, &body),
-        (SimProtocol::Dlt645, _) => dlt645::readdress(&body, &address),
+        (SimProtocol::Dlt645, _) => {
+            dlt645::readdress(&body, address.dlt645_bytes().unwrap_or([0; 6]))
+        }
         _ => return None,
     };
     if t.outcome.crc_error
@@ -968,4 +1009,19 @@ pub fn default_meter_setup(
         },
         faults: Faults::none(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dlt645_address_bytes_are_bcd_lowest_pair_first() {
+        let addr = SimAddress::parse(SimProtocol::Dlt645, "202208310002").unwrap();
+        assert_eq!(
+            addr.dlt645_bytes(),
+            Some([0x02, 0x00, 0x31, 0x08, 0x22, 0x20])
+        );
+        assert_eq!(SimAddress::Modbus(5).dlt645_bytes(), None);
+    }
 }

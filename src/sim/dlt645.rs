@@ -6,7 +6,6 @@
 //! Framing comes from `protocol::dlt645` (the collector's codec); this module is the meter
 //! behind it.
 
-use super::bus::{BusShared, Frame, SimAddress, Transaction};
 use super::meter::{CreditVerifier, Refused, SimMeter};
 use crate::protocol::dlt645 as proto;
 use crate::protocol::profile::{Access, CommandKind, RegType};
@@ -65,17 +64,15 @@ pub fn decode(f: &[u8]) -> Option<Decoded> {
 
 /// Takes one complete, checksum-correct frame off the receive buffer, skipping preamble and
 /// noise before it (DL/T 645-2007 §5.1: the master may send up to four FE first).
-pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Option<Frame> {
+/// Returns the frame from its first 0x68 and the bytes it took on the wire.
+pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Option<(Vec<u8>, usize)> {
     loop {
         match proto::decode(buf) {
             Ok((_, used)) => {
                 let start = buf[..used].iter().position(|b| *b == 0x68).unwrap_or(0);
                 let body = buf[start..used].to_vec();
                 buf.drain(..used);
-                return Some(Frame {
-                    body,
-                    wire_len: used,
-                });
+                return Some((body, used));
             }
             Err(e) if e.is_incomplete() => return None,
             Err(proto::Dlt645Error::NoStart(_)) => {
@@ -94,7 +91,7 @@ pub(crate) fn take_frame(buf: &mut Vec<u8>) -> Option<Frame> {
     }
 }
 
-fn matches(meter: &[u8; 6], requested: &[u8; 6]) -> bool {
+pub(crate) fn matches(meter: &[u8; 6], requested: &[u8; 6]) -> bool {
     match (
         proto::Address::from_wire(*meter),
         proto::Address::from_wire(*requested),
@@ -240,52 +237,22 @@ fn write_di(
     m.write(&r.name, n)
 }
 
-/// Runs a DL/T 645 request against the bus.
-pub(crate) fn transaction(shared: &BusShared, frame: &[u8]) -> Transaction {
-    let silent = Transaction {
-        reply_address: None,
-        reply: None,
-        outcome: super::faults::Outcome {
-            silent: true,
-            ..Default::default()
-        },
-    };
-    let Some(req) = decode(frame) else {
-        return silent;
-    };
-    // Which meter: exact address, or the only one that matches a wildcard.
-    let target = {
-        let meters = shared.meters.lock().unwrap_or_else(|p| p.into_inner());
-        let hits: Vec<SimAddress> = meters
-            .iter()
-            .filter(|m| !m.faults.removed)
-            .filter(|m| {
-                m.address
-                    .dlt645_bytes()
-                    .is_some_and(|a| matches(&a, &req.address))
-            })
-            .map(|m| m.address.clone())
-            .collect();
-        if req.address == [0x99; 6] {
-            None // broadcast
-        } else if hits.len() == 1 {
-            hits.into_iter().next()
-        } else {
-            return silent; // nobody, or a wildcard collision nobody can win
-        }
-    };
-    shared.transact(target.as_ref(), |m, v| {
-        if req.control == C_READ_ADDRESS {
-            // The address itself is added when the reply is framed.
-            return Some(vec![C_READ_ADDRESS | 0x80]);
-        }
-        handle(m, &req, v)
-    })
+/// What the addressed meter answers to `req`: the reply body (control + data), or `None`
+/// for no answer.
+pub(crate) fn answer(
+    m: &mut SimMeter,
+    req: &Decoded,
+    v: Option<&dyn CreditVerifier>,
+) -> Option<Vec<u8>> {
+    if req.control == C_READ_ADDRESS {
+        // The address itself is added when the reply is framed.
+        return Some(vec![C_READ_ADDRESS | 0x80]);
+    }
+    handle(m, req, v)
 }
 
 /// Frames a reply body (control + data) with the replying meter's address.
-pub(crate) fn readdress(body: &[u8], address: &SimAddress) -> Vec<u8> {
-    let a = address.dlt645_bytes().unwrap_or([0; 6]);
+pub(crate) fn readdress(body: &[u8], a: [u8; 6]) -> Vec<u8> {
     let Some((&control, data)) = body.split_first() else {
         return Vec::new();
     };
@@ -307,17 +274,16 @@ mod tests {
             0xfe, 0xfe, 0xfe, 0xfe, 0x68, 0x02, 0x00, 0x31, 0x08, 0x22, 0x20, 0x68, 0x11, 0x04,
             0x32, 0x55, 0xb3, 0x35, 0xd1, 0x16,
         ];
-        let addr = SimAddress::Dlt645("202208310002".into());
-        let a = addr.dlt645_bytes().expect("bcd");
-        assert_eq!(a, [0x02, 0x00, 0x31, 0x08, 0x22, 0x20]);
+        // Address 202208310002, lowest pair first.
+        let a = [0x02, 0x00, 0x31, 0x08, 0x22, 0x20];
         assert_eq!(
             encode(a, C_READ, &0x0280_22FFu32.to_le_bytes()),
             known.to_vec()
         );
         let mut buf = known.to_vec();
-        let f = take_frame(&mut buf).expect("frame");
-        assert_eq!(f.wire_len, known.len());
-        let d = decode(&f.body).expect("decode");
+        let (body, wire_len) = take_frame(&mut buf).expect("frame");
+        assert_eq!(wire_len, known.len());
+        let d = decode(&body).expect("decode");
         assert_eq!(d.data, 0x0280_22FFu32.to_le_bytes().to_vec());
         assert!(buf.is_empty());
     }
@@ -331,8 +297,8 @@ mod tests {
         let mut buf = vec![0x68, 0x00, 0x13];
         buf.extend(&bad);
         buf.extend(&good);
-        let f = take_frame(&mut buf).expect("the good one");
-        assert_eq!(decode(&f.body).map(|d| d.control), Some(C_READ));
+        let (body, _) = take_frame(&mut buf).expect("the good one");
+        assert_eq!(decode(&body).map(|d| d.control), Some(C_READ));
     }
 
     proptest::proptest! {

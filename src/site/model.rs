@@ -608,7 +608,7 @@ pub struct Tenant {
     #[serde(default)]
     pub phone: Option<String>,
     pub units: Vec<UnitNo>,
-    /// Argon2id PHC string of the kiosk PIN (see [`super::pin`]).
+    /// Argon2id PHC string of the kiosk PIN (set and checked by `site::pin`).
     #[serde(default)]
     pub pin_hash: Option<String>,
 }
