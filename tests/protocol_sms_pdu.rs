@@ -3,7 +3,7 @@
 //! error values on garbage.
 
 use proptest::prelude::*;
-use voltvend::alarm::sms::pdu::*;
+use voltvend::protocol::sms_pdu::*;
 
 const SECTION_7_TEXT: &str = "尊敬的商户A-101，您的电费余额为18.50元";
 const SECTION_7_PDU: &str = "0001000D91683108108300F00008305C0A656C7684554662370041002D003100300031FF0C60A8768475358D394F59989D4E3A00310038002E003500305143";

@@ -1,7 +1,7 @@
 //! SMS PDU decoder on arbitrary bytes (and as hex): never panics.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use voltvend::alarm::sms::pdu;
+use voltvend::protocol::sms_pdu as pdu;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(sms) = pdu::decode(data) {

@@ -6,6 +6,7 @@
 //! - [`credit`]: 3DES credit tokens for prepaid meters.
 //! - [`link`]: the secured gateway link framing.
 //! - [`bcd`]: packed BCD helpers.
+//! - [`sms_pdu`]: SMS-SUBMIT / SMS-DELIVER PDUs (3GPP TS 23.040) for the GSM modem.
 
 pub mod bcd;
 pub mod credit;
@@ -13,3 +14,4 @@ pub mod dlt645;
 pub mod link;
 pub mod profile;
 pub mod rtu;
+pub mod sms_pdu;

@@ -1000,12 +1000,12 @@ mod raw {
     pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError {
             origin: origin.to_string(),
-            line: e.span().map(|s| crate::config::line_col(text, s.start).0),
+            line: e.span().map(|s| crate::toml_pos::line_col(text, s.start).0),
             what: e.message().to_string(),
         })?;
         let err = |span: Option<std::ops::Range<usize>>, what: String| ProfileError {
             origin: origin.to_string(),
-            line: span.map(|s| crate::config::line_col(text, s.start).0),
+            line: span.map(|s| crate::toml_pos::line_col(text, s.start).0),
             what,
         };
         if raw.name.trim().is_empty() {

@@ -127,7 +127,7 @@ impl SimConfig {
     /// Parses sim.toml; errors name the file, line and field.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<SimConfig, SimError> {
         toml::from_str(text)
-            .map_err(|e| SimError::Config(crate::config::toml_error(origin, text, &e, None)))
+            .map_err(|e| SimError::Config(crate::toml_pos::toml_error(origin, text, &e, None)))
     }
 
     /// One bus of `n` default meters.

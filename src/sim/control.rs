@@ -66,7 +66,7 @@ struct FaultsFile {
 /// Applies the faults file `text` to the buses. Errors name the origin, line and reason.
 pub fn apply_faults_text(text: &str, origin: &str, buses: &[BusHandle]) -> Result<usize, String> {
     let file: FaultsFile =
-        toml::from_str(text).map_err(|e| crate::config::toml_error(origin, text, &e, None))?;
+        toml::from_str(text).map_err(|e| crate::toml_pos::toml_error(origin, text, &e, None))?;
     // Validate everything before changing anything.
     let mut bus_faults = vec![Faults::none(); buses.len()];
     for b in &file.bus {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::alarm::sms::pdu::{self, Sms};
+use crate::protocol::sms_pdu::{self as pdu, Sms};
 
 /// A message as the network delivered it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -37,7 +37,7 @@ impl TariffFile {
 /// Parses the text of the tariff file `file` (named in messages as given).
 pub fn parse(file: &str, text: &str) -> Result<TariffFile, String> {
     let mut table: toml::Table =
-        toml::from_str(text).map_err(|e| crate::config::toml_error(file, text, &e, None))?;
+        toml::from_str(text).map_err(|e| crate::toml_pos::toml_error(file, text, &e, None))?;
     let name = match table.remove("name") {
         Some(toml::Value::String(n)) if !n.trim().is_empty() => n.trim().to_string(),
         Some(_) => return Err(format!("{file}: 'name' must be the tariff's name as text")),
@@ -51,7 +51,7 @@ pub fn parse(file: &str, text: &str) -> Result<TariffFile, String> {
     // keeps its position in the file where serde can tell it (not inside a tariff's
     // `kind`-tagged table, which serde buffers).
     let subject = format!("tariff '{name}'");
-    let wrong = |e: toml::de::Error| crate::config::toml_error(file, text, &e, Some(&subject));
+    let wrong = |e: toml::de::Error| crate::toml_pos::toml_error(file, text, &e, Some(&subject));
     let tariff = if table.contains_key("versions") {
         toml::from_str::<EffectiveTariff>(text).map_err(wrong)?
     } else if table.contains_key("kind") {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use backup::BackupReport;
-pub use schema::{MIGRATIONS, Migration, SCHEMA_VERSION};
+pub use schema::Migration;
 
 /// Errors from the store layer, with the redb cause.
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +64,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database file at `path` and brings its schema up to
-    /// [`SCHEMA_VERSION`] (each migration in its own durable transaction). A file written
-    /// by a newer voltvend is refused rather than misread.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    /// Opens (or creates) the database file at `path` and brings its schema up to the last
+    /// of `migrations` (each in its own durable transaction). A file written by a newer
+    /// voltvend is refused rather than misread. `Store::open` (in `crate::migrations`)
+    /// opens with every module's migrations.
+    pub fn open_with(path: &Path, migrations: &[Migration]) -> Result<Store, StoreError> {
         let db = redb::Database::create(path).map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
@@ -76,7 +77,7 @@ impl Store {
             db: Arc::new(db),
             path: Arc::new(path.to_path_buf()),
         };
-        schema::migrate(&store, MIGRATIONS)?;
+        schema::migrate(&store, migrations)?;
         Ok(store)
     }
 

@@ -3,8 +3,12 @@
 //! The file records its schema version in the `store_meta` table. On open, every migration
 //! with a version above the recorded one runs in order, each in its own durable write
 //! transaction that also records the new version, so a crash mid-upgrade resumes at the
-//! first migration not yet committed. A module that changes the shape of its tables adds
-//! one [`Migration`] to [`MIGRATIONS`] and bumps [`SCHEMA_VERSION`].
+//! first migration not yet committed.
+//!
+//! The store runs migrations but knows none but its own first ([`INITIAL`]): a module that
+//! changes the shape of its tables declares a [`Migration`] beside them (e.g.
+//! `site::repo::UNIT_METERS_INDEX`), and `crate::migrations` lists them all in version order
+//! and opens the store with them. So the store depends on nothing above it.
 
 use super::{Store, StoreError};
 use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
@@ -21,28 +25,13 @@ pub struct Migration {
     pub run: fn(&WriteTransaction) -> Result<(), StoreError>,
 }
 
-/// The schema this build writes.
-pub const SCHEMA_VERSION: u64 = 2;
-
-/// Every migration, in version order, ending at [`SCHEMA_VERSION`].
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "initial tables",
-        // Tables are created on first use; version 1 only starts the record.
-        run: |_| Ok(()),
-    },
-    Migration {
-        version: 2,
-        name: "unit to meters index",
-        run: |txn| {
-            crate::site::repo::rebuild_unit_meters(txn).map_err(|e| StoreError::Corrupt {
-                table: "site_unit_meters",
-                why: e.to_string(),
-            })
-        },
-    },
-];
+/// Version 1, the store's own: tables are created on first use, so it only starts the
+/// record.
+pub const INITIAL: Migration = Migration {
+    version: 1,
+    name: "initial tables",
+    run: |_| Ok(()),
+};
 
 /// The recorded version; 0 for a new, empty file.
 pub fn version(store: &Store) -> Result<u64, StoreError> {
@@ -103,16 +92,9 @@ mod tests {
     }
 
     #[test]
-    fn new_store_records_the_current_schema_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
-        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    }
-
-    #[test]
     fn migrations_run_once_in_order_and_a_failed_one_leaves_the_version() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let store = Store::open_with(&dir.path().join("s.redb"), &[INITIAL]).unwrap();
         let steps = [
             Migration {
                 version: 1,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::pdu::{SubmitOptions, SubmitPdu, encode_submit};
+use crate::protocol::sms_pdu::{SubmitOptions, SubmitPdu, encode_submit};
 
 /// One line (or the prompt) from the modem.
 #[derive(Debug, Clone, PartialEq, Eq)]
