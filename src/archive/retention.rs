@@ -28,54 +28,55 @@ pub fn prune_step(
 ) -> Result<usize, ArchiveError> {
     let tz = repo::defaults(store)?.tz();
     let keep_from = now.as_millisecond() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-    let txn = store.db().begin_write()?;
-    let marks: Vec<(String, Mark)> = {
-        let t = match txn.open_table(MARKS) {
-            Ok(t) => t,
-            Err(TableError::TableDoesNotExist(_)) => return Ok(0),
-            Err(e) => return Err(e.into()),
+    store.write(move |txn| {
+        let marks: Vec<(String, Mark)> = {
+            let t = match txn.open_table(MARKS) {
+                Ok(t) => t,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            };
+            let mut v = Vec::new();
+            for row in t.iter()? {
+                let (k, val) = row?;
+                v.push((k.value().to_string(), decode("archive_marks", val.value())?));
+            }
+            v
         };
-        let mut v = Vec::new();
-        for row in t.iter()? {
-            let (k, val) = row?;
-            v.push((k.value().to_string(), decode("archive_marks", val.value())?));
-        }
-        v
-    };
-    let mut doomed: Vec<(String, i64)> = Vec::new();
-    {
-        let t = txn.open_table(READINGS)?;
-        for (meter, mark) in &marks {
-            if doomed.len() >= batch {
-                break;
-            }
-            let Some(until) = jiff::Timestamp::from_millisecond(mark.until_ms).ok() else {
-                continue;
-            };
-            // Only whole rolled-up days.
-            let rolled_days_end = day_start_ms(until.to_zoned_datetime(tz.clone()).date(), &tz)?;
-            let latest = match t
-                .range((meter.as_str(), i64::MIN)..=(meter.as_str(), i64::MAX))?
-                .next_back()
-            {
-                Some(row) => row?.0.value().1,
-                None => continue,
-            };
-            let bound = keep_from.min(rolled_days_end).min(latest);
-            for row in t
-                .range((meter.as_str(), i64::MIN)..(meter.as_str(), bound))?
-                .take(batch - doomed.len())
-            {
-                doomed.push((meter.clone(), row?.0.value().1));
+        let mut doomed: Vec<(String, i64)> = Vec::new();
+        {
+            let t = txn.open_table(READINGS)?;
+            for (meter, mark) in &marks {
+                if doomed.len() >= batch {
+                    break;
+                }
+                let Some(until) = jiff::Timestamp::from_millisecond(mark.until_ms).ok() else {
+                    continue;
+                };
+                // Only whole rolled-up days.
+                let rolled_days_end =
+                    day_start_ms(until.to_zoned_datetime(tz.clone()).date(), &tz)?;
+                let latest = match t
+                    .range((meter.as_str(), i64::MIN)..=(meter.as_str(), i64::MAX))?
+                    .next_back()
+                {
+                    Some(row) => row?.0.value().1,
+                    None => continue,
+                };
+                let bound = keep_from.min(rolled_days_end).min(latest);
+                for row in t
+                    .range((meter.as_str(), i64::MIN)..(meter.as_str(), bound))?
+                    .take(batch - doomed.len())
+                {
+                    doomed.push((meter.clone(), row?.0.value().1));
+                }
             }
         }
-    }
-    {
-        let mut t = txn.open_table(READINGS)?;
-        for (m, ms) in &doomed {
-            t.remove((m.as_str(), *ms))?;
+        {
+            let mut t = txn.open_table(READINGS)?;
+            for (m, ms) in &doomed {
+                t.remove((m.as_str(), *ms))?;
+            }
         }
-    }
-    txn.commit()?;
-    Ok(doomed.len())
+        Ok(doomed.len())
+    })
 }

@@ -197,31 +197,35 @@ fn roll_meter(
     tz: &TimeZone,
     batch: usize,
 ) -> Result<usize, StoreError> {
-    let txn = store.db().begin_write()?;
-    let mark = get_mark(&txn.open_table(MARKS)?, meter)?;
-    let from = mark.and_then(|m| m.last).map_or(i64::MIN, |b| b.at_ms + 1);
-    let rs: Vec<Reading> = {
-        let t = txn.open_table(READINGS)?;
-        let mut v = Vec::new();
-        for row in t.range((meter, from)..(meter, cutoff_ms))?.take(batch) {
-            v.push(decode("readings", row?.1.value())?);
-        }
-        v
-    };
-    let exhausted = rs.len() < batch;
-    let (days, last) = fold(mark.and_then(|m| m.last), &rs, tz);
-    add_rows(&txn, meter, &days, false)?;
-    let until_ms = if exhausted {
-        cutoff_ms
-    } else {
-        last.map_or(cutoff_ms, |b| b.at_ms + 1)
-    };
-    // The mark only moves forward (a pass with an older cutoff changes nothing).
-    let until_ms = until_ms.max(mark.map_or(i64::MIN, |m| m.until_ms));
-    txn.open_table(MARKS)?
-        .insert(meter, encode(&Mark { last, until_ms }).as_slice())?;
-    txn.commit()?;
-    Ok(rs.len())
+    let (meter, tz) = (meter.to_string(), tz.clone());
+    store.write(move |txn| {
+        let mark = get_mark(&txn.open_table(MARKS)?, &meter)?;
+        let from = mark.and_then(|m| m.last).map_or(i64::MIN, |b| b.at_ms + 1);
+        let rs: Vec<Reading> = {
+            let t = txn.open_table(READINGS)?;
+            let mut v = Vec::new();
+            for row in t
+                .range((meter.as_str(), from)..(meter.as_str(), cutoff_ms))?
+                .take(batch)
+            {
+                v.push(decode("readings", row?.1.value())?);
+            }
+            v
+        };
+        let exhausted = rs.len() < batch;
+        let (days, last) = fold(mark.and_then(|m| m.last), &rs, &tz);
+        add_rows(txn, &meter, &days, false)?;
+        let until_ms = if exhausted {
+            cutoff_ms
+        } else {
+            last.map_or(cutoff_ms, |b| b.at_ms + 1)
+        };
+        // The mark only moves forward (a pass with an older cutoff changes nothing).
+        let until_ms = until_ms.max(mark.map_or(i64::MIN, |m| m.until_ms));
+        txn.open_table(MARKS)?
+            .insert(meter.as_str(), encode(&Mark { last, until_ms }).as_slice())?;
+        Ok(rs.len())
+    })
 }
 
 /// Recomputes `meter`'s day `d` from raw readings (the part of it before the mark's
@@ -298,30 +302,33 @@ fn redo_late(store: &Store, tz: &TimeZone) -> Result<usize, StoreError> {
     };
     let mut days_done = 0;
     for (meter, ms) in late {
-        let txn = store.db().begin_write()?;
-        let mark = get_mark(&txn.open_table(MARKS)?, &meter)?;
-        let next_ms: Option<i64> = {
-            let t = txn.open_table(READINGS)?;
-            let next = t
-                .range((meter.as_str(), ms + 1)..(meter.as_str(), i64::MAX))?
-                .next();
-            match next {
-                Some(row) => Some(row?.0.value().1),
-                None => None,
-            }
-        };
-        if let Some(m) = mark {
-            let mut days = BTreeSet::new();
-            days.extend(local_date(ms, tz));
-            days.extend(next_ms.and_then(|n| local_date(n, tz)));
-            for d in days {
-                if recompute_day(&txn, &meter, d, m.until_ms, tz)? {
-                    days_done += 1;
+        let tz = tz.clone();
+        days_done += store.write(move |txn| {
+            let mut done = 0;
+            let mark = get_mark(&txn.open_table(MARKS)?, &meter)?;
+            let next_ms: Option<i64> = {
+                let t = txn.open_table(READINGS)?;
+                let next = t
+                    .range((meter.as_str(), ms + 1)..(meter.as_str(), i64::MAX))?
+                    .next();
+                match next {
+                    Some(row) => Some(row?.0.value().1),
+                    None => None,
+                }
+            };
+            if let Some(m) = mark {
+                let mut days = BTreeSet::new();
+                days.extend(local_date(ms, &tz));
+                days.extend(next_ms.and_then(|n| local_date(n, &tz)));
+                for d in days {
+                    if recompute_day(txn, &meter, d, m.until_ms, &tz)? {
+                        done += 1;
+                    }
                 }
             }
-        }
-        txn.open_table(LATE)?.remove((meter.as_str(), ms))?;
-        txn.commit()?;
+            txn.open_table(LATE)?.remove((meter.as_str(), ms))?;
+            Ok::<_, StoreError>(done)
+        })?;
     }
     Ok(days_done)
 }

@@ -179,31 +179,32 @@ pub fn store_batch(
     store: &Store,
     new: Vec<Reading>,
 ) -> Result<Vec<(Option<Reading>, Reading)>, crate::store::StoreError> {
-    let txn = store.db().begin_write()?;
-    let mut out = Vec::with_capacity(new.len());
-    for mut r in new {
-        let prev = latest_in(&txn, &r.meter)?;
-        if let Some(p) = &prev
-            && r.total < p.total
-        {
-            r.rollback = true;
-            tracing::warn!(meter = %r.meter, previous = %p.total, current = %r.total,
-                "energy register went backwards: new baseline, no charge");
-            super::events::append_in(
-                &txn,
-                r.at,
-                super::events::FieldEventKind::RegisterRollback {
-                    meter: r.meter.clone(),
-                    previous: p.total,
-                    current: r.total,
-                },
-            )?;
+    // The work may run again if its group commit fails: it starts from `new` each time.
+    store.write(move |txn| {
+        let mut out = Vec::with_capacity(new.len());
+        for mut r in new.iter().cloned() {
+            let prev = latest_in(txn, &r.meter)?;
+            if let Some(p) = &prev
+                && r.total < p.total
+            {
+                r.rollback = true;
+                tracing::warn!(meter = %r.meter, previous = %p.total, current = %r.total,
+                    "energy register went backwards: new baseline, no charge");
+                super::events::append_in(
+                    txn,
+                    r.at,
+                    super::events::FieldEventKind::RegisterRollback {
+                        meter: r.meter.clone(),
+                        previous: p.total,
+                        current: r.total,
+                    },
+                )?;
+            }
+            put_in(txn, &r)?;
+            out.push((prev, r));
         }
-        put_in(&txn, &r)?;
-        out.push((prev, r));
-    }
-    txn.commit()?;
-    Ok(out)
+        Ok(out)
+    })
 }
 
 #[cfg(test)]

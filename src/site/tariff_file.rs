@@ -13,7 +13,7 @@
 
 use crate::auth::Actor;
 use crate::site::repo::{self, Change, SiteError};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::tariff::{EffectiveTariff, Tariff};
 
 /// A parsed, validated tariff file.
@@ -133,10 +133,8 @@ pub fn apply(
             Some(_) => Change::Updated,
         }
     } else {
-        let txn = store.db().begin_write().map_err(StoreError::from)?;
-        let change = repo::set_tariff(&txn, actor, &file.name, &value)?;
-        txn.commit().map_err(StoreError::from)?;
-        change
+        let (actor, name, value) = (actor.clone(), file.name.clone(), value.clone());
+        store.write(move |txn| repo::set_tariff(txn, &actor, &name, &value))?
     };
     Ok(Applied {
         name: file.name.clone(),
