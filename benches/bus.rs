@@ -40,7 +40,7 @@ fn main() {
 async fn bench() {
     let mut cfg = SimConfig::quick(METERS, SimProtocol::Modbus, "pty", BAUD);
     cfg.buses[0].turnaround_ms = TURNAROUND_MS;
-    cfg.buses[0].framing = "8E1".into();
+    cfg.buses[0].framing = Framing::E81;
     let sim = Building::spawn(cfg).await.expect("simulator");
     let link = sim.bus(0).expect("bus").link();
 
@@ -93,7 +93,7 @@ async fn bench() {
         .map(|b| match b.request {
             ReadRequest::Holding { count, .. } => rtu::exchange_floor(
                 BAUD,
-                rtu::Framing::E1,
+                Framing::E81,
                 rtu_len::READ_REQUEST,
                 rtu_len::read_reply(count),
                 turnaround,

@@ -219,7 +219,7 @@ async fn read_over_modbus_tcp_and_rtu_over_tcp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dlt645_read_and_scan_over_tcp() {
     let mut bus = BusConfig::quick(0, SimProtocol::Dlt645, "rtu-over-tcp:127.0.0.1:0", 2400);
-    bus.framing = "8E1".into();
+    bus.framing = voltvend::protocol::serial::Framing::E81;
     bus.turnaround_ms = 5;
     bus.meter.push(MeterConfig {
         address: "000000001234".into(),

@@ -684,7 +684,10 @@ fn voltvend_modules_import_no_cycle() {
         new.is_empty(),
         "import cycles between modules of the voltvend crate (break each by moving the shared \
          part below both):\n{}",
-        new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+        new.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let rings: Vec<Vec<String>> = found.iter().map(|f| ring_modules(f)).collect();
     let gone: Vec<&Vec<String>> = known.iter().filter(|k| !rings.contains(k)).collect();

@@ -227,12 +227,12 @@ fn bad_input_gives_error_values() {
 fn wire_time_arithmetic() {
     // 8 + 39 bytes at 9600 baud 8E1: 47 × 11 bits = 517 bits = 53.854 ms.
     assert_eq!(
-        wire_time(9600, Framing::E1, 47),
+        Framing::E81.wire_time(9600, 47),
         Duration::from_nanos(53_854_167)
     );
     // + 2 × t3.5 (4.0104 ms each) + 50 ms turnaround.
     assert_eq!(
-        exchange_floor(9600, Framing::E1, 8, 39, Duration::from_millis(50)),
+        exchange_floor(9600, Framing::E81, 8, 39, Duration::from_millis(50)),
         Duration::from_nanos(53_854_167 + 2 * 4_010_417 + 50_000_000)
     );
     let t = response_timeout(9600, 8, 39);
@@ -242,8 +242,8 @@ fn wire_time_arithmetic() {
     );
     // Above 19200 baud the silence is fixed (Serial Line V1.02 §2.5.1.1).
     assert_eq!(silence_3_5(115_200), Duration::from_micros(1750));
-    assert_eq!(Framing::parse("8n2"), Some(Framing::N2));
-    assert_eq!(Framing::N2.bits_per_char(), 11);
+    assert_eq!(Framing::parse("8n2"), Ok(Framing::N82));
+    assert_eq!(Framing::N82.bits_per_char(), 11);
 }
 
 fn arb_request() -> impl Strategy<Value = Request> {

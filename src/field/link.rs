@@ -7,8 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use crate::protocol::serial::{Framing, Parity};
 use crate::site::model::GatewayLink;
-pub use crate::site::model::{Framing, Parity};
 
 /// A parsed `--via` / gateway link.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -50,23 +50,8 @@ pub struct BusStats {
     pub wire_floor: Duration,
 }
 
-/// Modbus RTU ADU sizes (slave + PDU + CRC), used for the wire time of every exchange.
-pub mod rtu_len {
-    /// Request to read holding registers (03): slave, fc, addr(2), count(2), crc(2).
-    pub const READ_REQUEST: usize = 8;
-    /// Reply to 03: slave, fc, byte count, 2 × n, crc(2).
-    pub fn read_reply(count: u16) -> usize {
-        5 + 2 * usize::from(count)
-    }
-    /// Request to write multiple registers (0x10): slave, fc, addr, count, byte count, data, crc.
-    pub fn write_request(count: usize) -> usize {
-        9 + 2 * count
-    }
-    /// Reply to 0x10: slave, fc, addr(2), count(2), crc(2).
-    pub const WRITE_REPLY: usize = 8;
-    /// Exception reply: slave, fc | 0x80, code, crc(2).
-    pub const EXCEPTION_REPLY: usize = 5;
-}
+/// Modbus RTU ADU sizes, used for the wire time of every exchange (`protocol::rtu::len`).
+pub use crate::protocol::rtu::len as rtu_len;
 
 enum Op<'a> {
     Read { start: u16, count: u16 },

@@ -34,18 +34,9 @@ impl LineTiming {
         }
     }
 
-    /// The character framing as `protocol::rtu` counts it (only the bit count matters for
-    /// timing: a 10-bit character is 8N1's, an 11-bit one 8E1's).
-    fn rtu_framing(&self) -> rtu::Framing {
-        match self.framing.bits_per_char() {
-            0..=10 => rtu::Framing::N1,
-            _ => rtu::Framing::E1,
-        }
-    }
-
     /// Time on the wire of `chars` characters.
     pub fn chars(&self, chars: usize) -> Duration {
-        rtu::wire_time(self.baud, self.rtu_framing(), chars)
+        self.framing.wire_time(self.baud, chars)
     }
 
     /// The inter-frame silence t3.5 (fixed 1.75 ms above 19200 baud).
@@ -57,7 +48,7 @@ impl LineTiming {
     /// characters, a t3.5 silence after each (the meter must see the request end before it
     /// answers) and the meter's turnaround. The bus benchmark's floor is their sum.
     pub fn exchange(&self, req_len: usize, resp_len: usize, turnaround: Duration) -> Duration {
-        rtu::exchange_floor(self.baud, self.rtu_framing(), req_len, resp_len, turnaround)
+        rtu::exchange_floor(self.baud, self.framing, req_len, resp_len, turnaround)
     }
 
     /// How long to wait for a reply of `resp_len` characters to a request of `req_len`,
@@ -70,8 +61,7 @@ impl LineTiming {
         turnaround: Duration,
         network: Duration,
     ) -> Duration {
-        rtu::response_timeout_with(self.baud, self.rtu_framing(), req_len, resp_len, turnaround)
-            + network
+        rtu::response_timeout_with(self.baud, self.framing, req_len, resp_len, turnaround) + network
     }
 }
 

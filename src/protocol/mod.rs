@@ -5,6 +5,7 @@
 //! - [`dlt645`]: DL/T 645-2007, written by hand.
 //! - [`credit`]: 3DES credit tokens for prepaid meters.
 //! - [`link`]: the secured gateway link framing.
+//! - [`serial`]: serial line settings (baud, framing) and character times.
 //! - [`bcd`]: packed BCD helpers.
 //! - [`sms_pdu`]: SMS-SUBMIT / SMS-DELIVER PDUs (3GPP TS 23.040) for the GSM modem.
 
@@ -14,4 +15,5 @@ pub mod dlt645;
 pub mod link;
 pub mod profile;
 pub mod rtu;
+pub mod serial;
 pub mod sms_pdu;

@@ -102,72 +102,7 @@ pub fn check_crc(frame: &[u8]) -> Result<(), RtuError> {
     Ok(())
 }
 
-/// Serial character framing (always 8 data bits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Framing {
-    /// 8 data bits, even parity, 1 stop bit: the Modbus default (Serial Line V1.02 §2.5.1).
-    #[serde(rename = "8E1")]
-    E1,
-    /// 8 data bits, odd parity, 1 stop bit.
-    #[serde(rename = "8O1")]
-    O1,
-    /// 8 data bits, no parity, 2 stop bits (what the standard asks for without parity).
-    #[serde(rename = "8N2")]
-    N2,
-    /// 8 data bits, no parity, 1 stop bit: common in the field, 10 bits per character.
-    #[serde(rename = "8N1")]
-    N1,
-}
-
-impl Framing {
-    /// Bits a character takes on the wire: start + 8 data + parity + stop bits.
-    pub fn bits_per_char(self) -> u32 {
-        match self {
-            Framing::E1 | Framing::O1 | Framing::N2 => 11,
-            Framing::N1 => 10,
-        }
-    }
-
-    /// Parses "8E1", "8N1", "8N2", "8O1" (case-insensitive).
-    pub fn parse(text: &str) -> Option<Framing> {
-        match text.to_ascii_uppercase().as_str() {
-            "8E1" => Some(Framing::E1),
-            "8O1" => Some(Framing::O1),
-            "8N2" => Some(Framing::N2),
-            "8N1" => Some(Framing::N1),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Framing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Framing::E1 => "8E1",
-            Framing::O1 => "8O1",
-            Framing::N2 => "8N2",
-            Framing::N1 => "8N1",
-        })
-    }
-}
-
-/// Time of `bits` bit-times at `baud`, rounded up to the nanosecond. A baud of 0 is treated
-/// as 1 so the arithmetic never divides by zero.
-fn bit_times(bits: u64, baud: u32) -> Duration {
-    let baud = u64::from(baud.max(1));
-    Duration::from_nanos((bits * 1_000_000_000).div_ceil(baud))
-}
-
-/// Time one character takes on the wire at `baud` with `framing`
-/// (9600 baud 8E1: 11 bits → 1.1458 ms).
-pub fn char_time(baud: u32, framing: Framing) -> Duration {
-    bit_times(u64::from(framing.bits_per_char()), baud)
-}
-
-/// Time `bytes` characters take on the wire, back to back.
-pub fn wire_time(baud: u32, framing: Framing, bytes: usize) -> Duration {
-    bit_times(u64::from(framing.bits_per_char()) * bytes as u64, baud)
-}
+pub use super::serial::Framing;
 
 /// The inter-frame silence t3.5: 3.5 Modbus characters (11 bits each), or a fixed 1.75 ms
 /// above 19200 baud (Serial Line V1.02 §2.5.1.1). 9600 baud → 38.5 bits → 4.0104 ms.
@@ -202,7 +137,7 @@ pub fn exchange_floor(
     resp_len: usize,
     turnaround: Duration,
 ) -> Duration {
-    wire_time(baud, framing, req_len + resp_len) + silence_3_5(baud) * 2 + turnaround
+    framing.wire_time(baud, req_len + resp_len) + silence_3_5(baud) * 2 + turnaround
 }
 
 /// Response timeout measured from the moment the master starts writing a request of
@@ -210,7 +145,7 @@ pub fn exchange_floor(
 /// silences, [`DEFAULT_TURNAROUND`], plus a margin of 25 % and 10 ms for UART and OS
 /// scheduling jitter. See [`response_timeout_with`] for other framings and turnarounds.
 pub fn response_timeout(baud: u32, req_len: usize, resp_len: usize) -> Duration {
-    response_timeout_with(baud, Framing::E1, req_len, resp_len, DEFAULT_TURNAROUND)
+    response_timeout_with(baud, Framing::E81, req_len, resp_len, DEFAULT_TURNAROUND)
 }
 
 /// [`response_timeout`] with an explicit framing and meter turnaround.
@@ -455,16 +390,17 @@ impl Request {
     /// FC 03 → 5 + 2 × count; FC 06 and FC 16 → 8. An exception reply is always 5 bytes.
     pub fn expected_response_len(&self) -> usize {
         match self {
-            Request::ReadHolding { count, .. } => 5 + 2 * usize::from(*count),
-            Request::WriteSingle { .. } | Request::WriteMultiple { .. } => 8,
+            Request::ReadHolding { count, .. } => len::read_reply(*count),
+            Request::WriteSingle { .. } | Request::WriteMultiple { .. } => len::WRITE_REPLY,
         }
     }
 
     /// Encoded length of this request, CRC included.
     pub fn encoded_len(&self) -> usize {
         match self {
-            Request::ReadHolding { .. } | Request::WriteSingle { .. } => 8,
-            Request::WriteMultiple { values, .. } => 9 + 2 * values.len(),
+            Request::ReadHolding { .. } => len::READ_REQUEST,
+            Request::WriteSingle { .. } => len::WRITE_SINGLE_REQUEST,
+            Request::WriteMultiple { values, .. } => len::write_request(values.len()),
         }
     }
 
@@ -627,6 +563,36 @@ impl Response {
     }
 }
 
+/// Modbus RTU ADU sizes (slave + PDU + CRC): the one place frame lengths are counted, for
+/// framing a byte stream, checking replies and the wire time of every exchange.
+pub mod len {
+    /// Request to read holding registers (03): slave, fc, addr(2), count(2), crc(2). Every
+    /// request of functions 01 to 06 has this length.
+    pub const READ_REQUEST: usize = 8;
+    /// Reply to 03: slave, fc, byte count, 2 × n, crc(2).
+    pub const fn read_reply(count: u16) -> usize {
+        read_reply_bytes(2 * count as usize)
+    }
+    /// Reply carrying `byte_count` data bytes (the byte count field).
+    pub const fn read_reply_bytes(byte_count: usize) -> usize {
+        5 + byte_count
+    }
+    /// Request to write multiple registers (0x10): slave, fc, addr, count, byte count, data, crc.
+    pub const fn write_request(count: usize) -> usize {
+        write_request_bytes(2 * count)
+    }
+    /// Write-multiple request (0x0F coils, 0x10 registers) carrying `byte_count` data bytes.
+    pub const fn write_request_bytes(byte_count: usize) -> usize {
+        9 + byte_count
+    }
+    /// Reply to 06 and 0x10: slave, fc, addr(2), value or count(2), crc(2).
+    pub const WRITE_REPLY: usize = 8;
+    /// Request to write a single register (06): slave, fc, addr(2), value(2), crc(2).
+    pub const WRITE_SINGLE_REQUEST: usize = 8;
+    /// Exception reply: slave, fc | 0x80, code, crc(2).
+    pub const EXCEPTION_REPLY: usize = 5;
+}
+
 /// How long a frame is, judged from its first bytes: a stream reader reads until
 /// `Complete(n)` and then takes exactly `n` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -651,7 +617,7 @@ pub fn response_frame_len(buf: &[u8]) -> Result<FrameLen, RtuError> {
         return Ok(FrameLen::NeedMore(2));
     };
     if function & 0x80 != 0 {
-        return Ok(have(buf, 5));
+        return Ok(have(buf, len::EXCEPTION_REPLY));
     }
     match function {
         FC_READ_HOLDING => {
@@ -664,20 +630,31 @@ pub fn response_frame_len(buf: &[u8]) -> Result<FrameLen, RtuError> {
                     detail: "an even count of 2..=250 bytes".into(),
                 });
             }
-            Ok(have(buf, 5 + usize::from(byte_count)))
+            Ok(have(buf, len::read_reply_bytes(usize::from(byte_count))))
         }
-        FC_WRITE_SINGLE | FC_WRITE_MULTIPLE => Ok(have(buf, 8)),
+        FC_WRITE_SINGLE | FC_WRITE_MULTIPLE => Ok(have(buf, len::WRITE_REPLY)),
         other => Err(RtuError::UnsupportedFunction(other)),
     }
 }
 
-/// Length of the request frame starting at `buf[0]` (slave), from its first bytes.
+/// Length of the request frame starting at `buf[0]` (slave), from its first bytes. Besides
+/// the functions voltvend sends, it frames the other fixed-length requests (01 to 06), so a
+/// slave on a shared bus can skip them.
 pub fn request_frame_len(buf: &[u8]) -> Result<FrameLen, RtuError> {
     let Some(&function) = buf.get(1) else {
         return Ok(FrameLen::NeedMore(2));
     };
     match function {
-        FC_READ_HOLDING | FC_WRITE_SINGLE => Ok(have(buf, 8)),
+        0x01..=0x06 => Ok(have(buf, len::READ_REQUEST)),
+        // Write multiple coils: slave, fc, addr(2), count(2), byte count, data, crc(2).
+        0x0F => match buf.get(6) {
+            None => Ok(FrameLen::NeedMore(7)),
+            Some(&0) => Err(RtuError::BadByteCount {
+                byte_count: 0,
+                detail: "1..=246 bytes".into(),
+            }),
+            Some(&n) => Ok(have(buf, len::write_request_bytes(usize::from(n)))),
+        },
         FC_WRITE_MULTIPLE => {
             let Some(&byte_count) = buf.get(6) else {
                 return Ok(FrameLen::NeedMore(7));
@@ -688,7 +665,7 @@ pub fn request_frame_len(buf: &[u8]) -> Result<FrameLen, RtuError> {
                     detail: "an even count of 2..=246 bytes".into(),
                 });
             }
-            Ok(have(buf, 9 + usize::from(byte_count)))
+            Ok(have(buf, len::write_request_bytes(usize::from(byte_count))))
         }
         other => Err(RtuError::UnsupportedFunction(other)),
     }
@@ -702,11 +679,11 @@ mod tests {
     fn char_and_silence_times() {
         // 9600 baud, 11 bits: 1145.833 µs per character, t3.5 = 38.5 bits = 4010.417 µs.
         assert_eq!(
-            char_time(9600, Framing::E1),
+            Framing::E81.char_time(9600),
             Duration::from_nanos(1_145_834)
         );
         assert_eq!(
-            char_time(9600, Framing::N1),
+            Framing::N81.char_time(9600),
             Duration::from_nanos(1_041_667)
         );
         assert_eq!(silence_3_5(9600), Duration::from_nanos(4_010_417));

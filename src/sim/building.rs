@@ -11,6 +11,7 @@ use super::load::Category;
 use super::meter::{CreditVerifier, SimBilling};
 use super::tou::{Band, TouSchedule};
 use crate::protocol::profile::ProfileSet;
+use crate::protocol::serial::Framing;
 use crate::units::{Fen, Price};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -56,7 +57,7 @@ pub struct BusConfig {
     #[serde(default = "default_baud")]
     pub baud: u32,
     #[serde(default = "default_framing")]
-    pub framing: String,
+    pub framing: Framing,
     #[serde(default = "default_turnaround")]
     pub turnaround_ms: u64,
     #[serde(default = "default_gateway_timeout")]
@@ -80,8 +81,8 @@ fn default_transport() -> String {
 fn default_baud() -> u32 {
     9600
 }
-fn default_framing() -> String {
-    "8E1".into()
+fn default_framing() -> Framing {
+    Framing::E81
 }
 fn default_turnaround() -> u64 {
     20
@@ -260,7 +261,7 @@ impl Building {
                 transport,
                 timing: BusTiming {
                     baud: b.baud,
-                    framing: b.framing.clone(),
+                    framing: b.framing,
                     turnaround: Duration::from_millis(b.turnaround_ms),
                     gateway_timeout: Duration::from_millis(b.gateway_timeout_ms),
                 },

@@ -6,10 +6,12 @@ use super::clock::SimClock;
 use super::faults::{Faults, Outcome};
 use super::load::{LoadModel, SimRng, mix};
 use super::meter::{CreditVerifier, MeterInit, MeterState, Refused, SimMeter, VerifiedCredit};
-use super::pacing::{bits_per_char, char_time, wire_time, write_paced_from};
+use super::pacing::{char_time, wire_time, write_paced_from};
 use super::tou::TouSchedule;
 use super::{dlt645, modbus};
 use crate::protocol::profile::{Profile, ProfileSet};
+use crate::protocol::rtu;
+use crate::protocol::serial::Framing;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -55,7 +57,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// The gateway link string of `site::model::GatewayLink` for this endpoint.
-    pub fn link(&self, baud: u32, framing: &str) -> String {
+    pub fn link(&self, baud: u32, framing: Framing) -> String {
         match self {
             Endpoint::Pty(p) => format!("serial:{}@{baud},{framing}", p.display()),
             Endpoint::ModbusTcp(a) => format!("tcp:{a}"),
@@ -195,7 +197,7 @@ pub struct BusTiming {
     /// Line speed; 0 = unpaced (as fast as the host goes).
     pub baud: u32,
     /// `8E1` (11 bits per character), `8N1`, `8N2`.
-    pub framing: String,
+    pub framing: Framing,
     /// Time from the end of a request to the start of the reply.
     pub turnaround: Duration,
     /// How long a Modbus TCP gateway waits for a silent meter before answering 0x0B.
@@ -206,7 +208,7 @@ impl Default for BusTiming {
     fn default() -> Self {
         BusTiming {
             baud: 9600,
-            framing: "8E1".into(),
+            framing: Framing::E81,
             turnaround: Duration::from_millis(20),
             gateway_timeout: Duration::from_millis(200),
         }
@@ -215,7 +217,7 @@ impl Default for BusTiming {
 
 impl BusTiming {
     pub fn char_time(&self) -> Option<Duration> {
-        char_time(self.baud, bits_per_char(&self.framing))
+        char_time(self.baud, self.framing)
     }
 
     /// The inter-frame silence: 3.5 characters, at least 1.75 ms above 19200 baud (Modbus
@@ -494,7 +496,7 @@ impl SimBus {
     /// The gateway link string for the site config (`serial:…`, `tcp:…`, `rtu-over-tcp:…`).
     pub fn link(&self) -> String {
         self.endpoint
-            .link(self.shared.timing.baud, &self.shared.timing.framing)
+            .link(self.shared.timing.baud, self.shared.timing.framing)
     }
 
     pub fn addresses(&self) -> Vec<SimAddress> {
@@ -800,12 +802,12 @@ pub(crate) struct Frame {
 }
 
 /// Takes one complete, CRC-correct RTU request off `buf`. A frame with a bad CRC is
-/// dropped (a slave ignores it, Modbus over Serial Line §2.5.1.1); incomplete = wait.
+/// dropped (a slave ignores it, Modbus over Serial Line §2.5.1.1); incomplete or a function
+/// the codec cannot frame = wait (for the 3.5-character silence that clears the buffer).
 fn take_rtu_frame(buf: &mut Vec<u8>) -> Option<Frame> {
-    let n = modbus::rtu_request_len(buf)?;
-    if buf.len() < n {
+    let Ok(rtu::FrameLen::Complete(n)) = rtu::request_frame_len(buf) else {
         return None;
-    }
+    };
     let frame: Vec<u8> = buf.drain(..n).collect();
     if !modbus::rtu_crc_ok(&frame) {
         buf.clear();

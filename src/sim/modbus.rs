@@ -30,16 +30,6 @@ pub fn rtu_crc_ok(adu: &[u8]) -> bool {
     rtu::check_crc(adu).is_ok()
 }
 
-/// The length of the request frame starting `buf`, when the function code tells it
-/// (`None` = not enough bytes yet or an unknown function: wait for the 3.5-char silence).
-pub fn rtu_request_len(buf: &[u8]) -> Option<usize> {
-    match *buf.get(1)? {
-        0x01..=0x06 => Some(8),
-        0x0F | 0x10 => buf.get(6).map(|n| 9 + usize::from(*n)),
-        _ => None,
-    }
-}
-
 fn exception(fc: u8, code: u8) -> Vec<u8> {
     vec![fc | 0x80, code]
 }
@@ -299,7 +289,7 @@ mod tests {
         fn garbage_pdus_never_panic(pdu in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
             let mut m = meter();
             let _ = handle_pdu(&mut m, &pdu, None);
-            let _ = rtu_request_len(&pdu);
+            let _ = rtu::request_frame_len(&pdu);
         }
     }
 }

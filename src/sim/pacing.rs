@@ -1,37 +1,15 @@
 //! Byte pacing: a real RS-485 line carries one character per 11 bit times (8E1: start, 8
-//! data, parity, stop; 8N2 likewise; 8N1 is 10). The simulator writes each byte no earlier
+//! data, parity, stop; 8N2 likewise; 8N1 is 10; see `protocol::serial`). The simulator writes each byte no earlier
 //! than its slot, so a master on a pty sees the timing of a real bus.
 
+use crate::protocol::serial::Framing;
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
-/// Bits per character for a framing like `8E1`, `8N1`, `8N2` (start bit included).
-pub fn bits_per_char(framing: &str) -> u32 {
-    let b = framing.as_bytes();
-    let data = b
-        .first()
-        .and_then(|c| (*c as char).to_digit(10))
-        .unwrap_or(8);
-    let parity = match b.get(1) {
-        Some(b'N') | Some(b'n') => 0,
-        _ => 1,
-    };
-    let stop = b
-        .get(2)
-        .and_then(|c| (*c as char).to_digit(10))
-        .unwrap_or(1);
-    1 + data + parity + stop
-}
-
 /// Time of one character on the wire (`None` = unpaced).
-pub fn char_time(baud: u32, bits_per_char: u32) -> Option<Duration> {
-    if baud == 0 {
-        return None;
-    }
-    Some(Duration::from_nanos(
-        u64::from(bits_per_char) * 1_000_000_000 / u64::from(baud),
-    ))
+pub fn char_time(baud: u32, framing: Framing) -> Option<Duration> {
+    (baud != 0).then(|| framing.char_time(baud))
 }
 
 /// Wire time of `n` characters.
@@ -92,18 +70,22 @@ mod tests {
 
     #[test]
     fn eleven_bits_for_8e1() {
-        assert_eq!(bits_per_char("8E1"), 11);
-        assert_eq!(bits_per_char("8N2"), 11);
-        assert_eq!(bits_per_char("8N1"), 10);
-        // 9600 baud 8E1: 11/9600 s = 1145.833 µs per character.
-        assert_eq!(char_time(9600, 11), Some(Duration::from_nanos(1_145_833)));
-        assert_eq!(char_time(0, 11), None);
+        // 9600 baud 8E1: 11/9600 s = 1145.833 µs per character (rounded up).
+        assert_eq!(
+            char_time(9600, Framing::E81),
+            Some(Duration::from_nanos(1_145_834))
+        );
+        assert_eq!(
+            char_time(9600, Framing::N81),
+            Some(Duration::from_nanos(1_041_667))
+        );
+        assert_eq!(char_time(0, Framing::E81), None);
     }
 
     #[tokio::test]
     async fn paced_write_takes_the_wire_time() {
         let (mut a, mut b) = tokio::io::duplex(1024);
-        let ct = char_time(9600, 11);
+        let ct = char_time(9600, Framing::E81);
         let t0 = std::time::Instant::now();
         write_paced(&mut a, &[0u8; 39], ct).await.expect("write");
         let took = t0.elapsed();
