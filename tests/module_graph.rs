@@ -372,7 +372,6 @@ impl Crate {
                     s.pop();
                     rest = &rest[1..];
                 }
-                let mut s = s;
                 s.extend(rest.iter().cloned());
                 return Some(s);
             }
@@ -387,10 +386,8 @@ impl Crate {
                     let mut p = scope.to_vec();
                     p.push(name.to_string());
                     p
-                } else if let Some(target) = self.alias(scope, name, guard) {
-                    target
                 } else {
-                    return None;
+                    self.alias(scope, name, guard)?
                 }
             }
         };
@@ -419,10 +416,11 @@ impl Crate {
         for leaf in sc.uses.iter().filter(|l| l.binds.is_none()) {
             let target = self.absolute(scope, &leaf.path, guard + 1)?;
             let same_file = self.file_of(&target).module == self.file_of(scope).module;
-            if same_file && target != scope {
-                if let Some(t) = self.alias(&target, name, guard + 1) {
-                    return Some(t);
-                }
+            if same_file
+                && target != scope
+                && let Some(t) = self.alias(&target, name, guard + 1)
+            {
+                return Some(t);
             }
         }
         None
