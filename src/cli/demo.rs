@@ -46,7 +46,7 @@ pub struct Args {
 
 /// What the banner names; everything a person needs to try the demo.
 struct Banner {
-    ready_s: f64,
+    ready: std::time::Duration,
     kiosk: String,
     socket: PathBuf,
     receipts: PathBuf,
@@ -65,7 +65,8 @@ impl Banner {
     fn text(&self) -> String {
         let mut t = format!(
             "voltvend demo ready in {:.1}s — kiosk: {}\n\n",
-            self.ready_s, self.kiosk
+            self.ready.as_secs_f64(),
+            self.kiosk
         );
         let mut row = |label: &str, value: String| t.push_str(&format!("  {label:<10}{value}\n"));
         row(
@@ -224,7 +225,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(f)
         };
         let banner = Banner {
-            ready_s: started.elapsed().as_secs_f64(),
+            ready: started.elapsed(),
             kiosk: d.public_url.clone(),
             socket,
             receipts,
