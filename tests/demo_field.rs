@@ -59,18 +59,40 @@ fn demo_reads_its_simulated_building_through_all_three_gateway_kinds() {
         .args(["demo", "--port", "0", "--data"])
         .arg(dir.path())
         .args(["--interval-s", "5"])
-        .env("RUST_LOG", "warn")
+        // Warnings, and the collector's line per bus cycle: routine, so it must reach the
+        // log file and not the terminal.
+        .env("RUST_LOG", "warn,voltvend::collector=info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start demo");
     let mut guard = KillOnDrop(child);
     let child = &mut guard.0;
+    let mut banner = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("ready line");
+    banner.read_line(&mut line).expect("ready line");
     assert!(line.contains("voltvend demo ready in"), "{line}");
+    // The rest of the banner: logins, the console command, where receipts, SMS and the log go.
+    let mut rest = String::new();
+    while !rest.contains("Ctrl-C stops the demo.") {
+        assert!(banner.read_line(&mut rest).expect("banner") > 0, "{rest}");
+    }
+    drop(banner);
+    let data = std::fs::canonicalize(dir.path()).expect("data dir");
+    let log = data.join("voltvend.log");
+    for want in [
+        "unit A-101, PIN 1234".to_string(),
+        "admin / voltvend".to_string(),
+        format!(
+            "cargo run -p voltvend-tui -- --socket {}",
+            data.join("api.sock").display()
+        ),
+        data.join("receipts").display().to_string(),
+        data.join("sms").display().to_string(),
+        log.display().to_string(),
+    ] {
+        assert!(rest.contains(&want), "banner lacks {want:?}:\n{line}{rest}");
+    }
     let secs: f64 = line
         .split("ready in ")
         .nth(1)
@@ -181,9 +203,17 @@ fn demo_reads_its_simulated_building_through_all_three_gateway_kinds() {
     assert!(status.success(), "{status}");
     let w = warnings.lock().unwrap_or_else(|p| p.into_inner()).clone();
     assert!(
-        !w.iter()
-            .any(|l| l.contains("rollback") || l.contains("ERROR")),
-        "{}",
+        !w.iter().any(|l| l.contains("bus cycle")),
+        "routine logs in the terminal:\n{}",
         w.join("\n")
     );
+    let logged = std::fs::read_to_string(&log).expect("the demo's log file");
+    assert!(
+        logged.contains("bus cycle"),
+        "no bus cycle in {}",
+        log.display()
+    );
+    for l in w.iter().map(String::as_str).chain(logged.lines()) {
+        assert!(!(l.contains("rollback") || l.contains("ERROR")), "{l}");
+    }
 }

@@ -1,5 +1,5 @@
 //! Credit tokens: known answers for the 3DES, CBC, retail-MAC and key-diversification
-//! primitives (../shared/reference/test-vectors.md §1–§4: NIST SP 800-67, ISO/IEC 9797-1
+//! primitives (docs/reference/test-vectors.md §1–§4: NIST SP 800-67, ISO/IEC 9797-1
 //! Annex B, Bouncy Castle, ICAO 9303, and pycryptodome/OpenSSL computed vectors), and the
 //! token's refusals: replay, skipped count, another meter, bad MAC, any flipped bit, garbage.
 

@@ -1,4 +1,4 @@
-//! DL/T 645-2007 codec: every frame of ../shared/reference/test-vectors.md §6 byte-exact,
+//! DL/T 645-2007 codec: every frame of docs/reference/test-vectors.md §6 byte-exact,
 //! round trips, and error values (never panics) for garbage, truncation, bad checksums and
 //! wrong addresses.
 

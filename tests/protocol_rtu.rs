@@ -1,4 +1,4 @@
-//! Modbus RTU codec: known answers from ../shared/reference/test-vectors.md §5 (crcmod and
+//! Modbus RTU codec: known answers from docs/reference/test-vectors.md §5 (crcmod and
 //! pymodbus), round trips, and error values (never panics) on bad input.
 
 use proptest::prelude::*;

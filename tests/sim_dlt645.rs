@@ -113,7 +113,7 @@ async fn dlt645_dialogue<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin
     b: &Building,
     s: &mut S,
 ) {
-    // Known request frame (../shared/reference/meter-protocols.md) is what we send.
+    // Known request frame (docs/reference/meter-protocols.md) is what we send.
     assert_eq!(
         read_req(0x0280_22FF),
         vec![

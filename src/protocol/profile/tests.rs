@@ -51,7 +51,7 @@ fn every_builtin_has_the_shared_value_names() {
 }
 
 /// Known registers follow the Acrel manual T1.0 §8.1 / ems4j map
-/// (../shared/reference/meter-protocols.md), not our own output.
+/// (docs/reference/meter-protocols.md), not our own output.
 #[test]
 fn ddsy_known_addresses_follow_the_manual() {
     let p = ddsy();
