@@ -5,7 +5,7 @@
 //! SMS and a trip confirmed by reading the meter back; a sale closes the relay again
 //! (confirmed), clears the alarm and texts nobody; a keep-power meter in arrears is texted
 //! but never tripped. (Meter billing — the meter trips itself, a credit token closes it — is
-//! tests/credit_push.rs.)
+//! tests/field/credit_push.rs.)
 
 use std::time::Duration;
 

@@ -1,13 +1,39 @@
-//! Shared test helpers: a fixed site state for snapshots, buffer → text, and starting the
-//! real `voltvend demo` binary.
+//! Shared by the console's test binaries: a fixed site state for snapshots, buffer → text,
+//! snapshot files, key presses, and starting the real `voltvend demo` binary.
+//!
+//! Each binary uses part of this module, hence the `dead_code` allow.
 #![allow(dead_code)]
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use voltvend_tui::api::{Offline, Transport};
 use voltvend_tui::app::{App, Gateway, MeterRow, Screen, SiteStatus, TenantRow};
+
+/// Presses `code` with no daemon behind the console.
+pub fn press(app: &mut App, code: KeyCode) {
+    key(app, &mut Offline, code);
+}
+
+/// Types `s` with no daemon behind the console.
+pub fn typed(app: &mut App, s: &str) {
+    keys(app, &mut Offline, s);
+}
+
+/// Presses `code` with `api` behind the console.
+pub fn key(app: &mut App, api: &mut dyn Transport, code: KeyCode) {
+    app.on_key(KeyEvent::from(code), api);
+}
+
+/// Types `s` with `api` behind the console.
+pub fn keys(app: &mut App, api: &mut dyn Transport, s: &str) {
+    for c in s.chars() {
+        key(app, api, KeyCode::Char(c));
+    }
+}
 
 /// A site like the demo's, built from literals so snapshots do not move.
 pub fn fixture(meters: usize) -> App {
@@ -135,22 +161,61 @@ pub fn text(buf: &ratatui::buffer::Buffer) -> String {
     s
 }
 
-/// Compares with tests/snapshots/NAME.txt; `UPDATE_SNAPSHOTS=1` rewrites it (review the diff).
+/// What [`snapshot`] does with a rendered screen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SnapshotAction {
+    /// Compare with the stored file.
+    Compare,
+    /// Write the file (then review and commit it).
+    Write,
+    /// Fail: the file is missing.
+    Missing,
+}
+
+/// Under CI (`CI` set, as .ci/run does) a snapshot is never written, so a missing file
+/// fails instead of passing against itself; locally a missing file is written and
+/// `UPDATE_SNAPSHOTS=1` rewrites existing ones.
+pub fn snapshot_action(ci: bool, update: bool, exists: bool) -> SnapshotAction {
+    match (ci, exists) {
+        (true, true) => SnapshotAction::Compare,
+        (true, false) => SnapshotAction::Missing,
+        (false, false) => SnapshotAction::Write,
+        (false, true) if update => SnapshotAction::Write,
+        (false, true) => SnapshotAction::Compare,
+    }
+}
+
+/// Whether the tests run under CI: `CI` set to anything but empty, `0` or `false`.
+fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// Compares with tests/snapshots/NAME_WxH.txt (see [`snapshot_action`] for when it is
+/// written instead).
 pub fn snapshot(name: &str, app: &App, w: u16, h: u16) -> String {
     let got = text(&render(app, w, h));
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
         .join(format!("{name}_{w}x{h}.txt"));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !path.exists() {
-        std::fs::write(&path, &got).expect("write snapshot");
-    } else {
-        let want = std::fs::read_to_string(&path).expect("read snapshot");
-        assert_eq!(
-            got,
-            want,
-            "snapshot {} differs (UPDATE_SNAPSHOTS=1 to accept)",
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    match snapshot_action(on_ci(), update, path.exists()) {
+        SnapshotAction::Write => {
+            std::fs::write(&path, &got).expect("write snapshot");
+            eprintln!("wrote snapshot {} (review and commit it)", path.display());
+        }
+        SnapshotAction::Missing => panic!(
+            "snapshot {} is missing: run the test without CI set to write it, review and commit it",
             path.display()
-        );
+        ),
+        SnapshotAction::Compare => {
+            let want = std::fs::read_to_string(&path).expect("read snapshot");
+            assert_eq!(
+                got,
+                want,
+                "snapshot {} differs (UPDATE_SNAPSHOTS=1 to accept)",
+                path.display()
+            );
+        }
     }
     got
 }

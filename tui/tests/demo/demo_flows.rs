@@ -2,20 +2,11 @@
 //! forced password change at first login, finding a unit, sale → refund → reversal, and a
 //! meter command — driven by key presses exactly as a cashier types them.
 
-mod common;
-use common::Demo;
-use crossterm::event::{KeyCode, KeyEvent};
-use voltvend_tui::api::{Client, Endpoint, Transport};
+use crossterm::event::KeyCode;
+use voltvend_tui::api::{Client, Endpoint};
 use voltvend_tui::app::{App, Screen};
 
-fn keys(app: &mut App, api: &mut dyn Transport, s: &str) {
-    for c in s.chars() {
-        app.on_key(KeyEvent::from(KeyCode::Char(c)), api);
-    }
-}
-fn key(app: &mut App, api: &mut dyn Transport, k: KeyCode) {
-    app.on_key(KeyEvent::from(k), api);
-}
+use crate::support::{Demo, key, keys};
 
 #[test]
 fn first_login_sale_refund_reversal_and_command_against_the_demo() {

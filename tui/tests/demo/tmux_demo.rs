@@ -3,10 +3,10 @@
 //! the new balance off the screen with `tmux capture-pane`; then trip floor A-1 as a batch
 //! and read the progress and the per-meter results off the screen.
 
-mod common;
-use common::Demo;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use crate::support::Demo;
 
 struct Tmux(String);
 

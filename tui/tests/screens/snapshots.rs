@@ -1,18 +1,13 @@
 //! TestBackend snapshots of every screen at 80×24 (the minimum) and 160×48, plus checks
 //! that colours, legend and help come from the right places.
 
-mod common;
-use common::{fixture, render, snapshot};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
 use ratatui::style::Color;
-use voltvend_tui::api::Offline;
 use voltvend_tui::app::{App, OpLine, Screen, TenantMeter, TenantView};
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+use crate::support::{fixture, press, render, snapshot};
 
-fn press(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::from(code), &mut Offline);
-}
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn sales_fixture() -> App {
     let mut app = fixture(40);
@@ -220,4 +215,20 @@ fn status_colours_256_and_16() {
         matches!(fg, Color::Red | Color::DarkGray),
         "16-colour fallback, got {fg:?}"
     );
+}
+
+/// A snapshot test must be able to fail under CI: there a missing file fails (it is never
+/// written to pass against itself), and only a developer's run writes one.
+#[test]
+fn a_missing_snapshot_fails_under_ci_and_is_written_only_locally() {
+    use crate::support::SnapshotAction::{Compare, Missing, Write};
+    use crate::support::snapshot_action;
+    // (CI, UPDATE_SNAPSHOTS, file exists)
+    assert_eq!(snapshot_action(true, false, false), Missing);
+    assert_eq!(snapshot_action(true, true, false), Missing);
+    assert_eq!(snapshot_action(true, false, true), Compare);
+    assert_eq!(snapshot_action(true, true, true), Compare);
+    assert_eq!(snapshot_action(false, false, false), Write);
+    assert_eq!(snapshot_action(false, true, true), Write);
+    assert_eq!(snapshot_action(false, false, true), Compare);
 }

@@ -2,25 +2,15 @@
 //! key flows that need no daemon (marking, the filter's building/floor words, what the
 //! batch confirmation says).
 
-mod common;
-use common::{fixture, snapshot};
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::json;
 use voltvend_tui::admin::{OperatorRow, RoleRow};
-use voltvend_tui::api::Offline;
 use voltvend_tui::app::{App, Pending, Screen};
 use voltvend_tui::batch::{ItemProgress, Progress};
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+use crate::support::{fixture, press, snapshot, typed};
 
-fn press(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::from(code), &mut Offline);
-}
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 /// Building/floor on the fixture's meters (unit "A-101" → building A, floor 1).
 fn with_places(mut app: App) -> App {

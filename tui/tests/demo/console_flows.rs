@@ -4,21 +4,12 @@
 //! batch close; a site import refused with every problem, then accepted; a meter added
 //! to an open account; an operator added and disabled — all by key presses.
 
-mod common;
-use common::Demo;
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
 use std::time::{Duration, Instant};
 use voltvend_tui::api::{Client, Endpoint, Transport};
 use voltvend_tui::app::{App, Screen};
 
-fn keys(app: &mut App, api: &mut dyn Transport, s: &str) {
-    for c in s.chars() {
-        app.on_key(KeyEvent::from(KeyCode::Char(c)), api);
-    }
-}
-fn key(app: &mut App, api: &mut dyn Transport, k: KeyCode) {
-    app.on_key(KeyEvent::from(k), api);
-}
+use crate::support::{Demo, key, keys};
 
 fn log_in(app: &mut App, api: &mut dyn Transport) {
     keys(app, api, "admin");

@@ -2,12 +2,12 @@
 //! columns, save it as Excel on the appliance — against a transport that answers like the
 //! daemon's report API (the request paths are checked too).
 
-mod common;
-use common::{fixture, snapshot};
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::{Value, json};
 use voltvend_tui::api::{ApiErr, Transport};
-use voltvend_tui::app::{App, Screen};
+use voltvend_tui::app::Screen;
+
+use crate::support::{fixture, key as press, snapshot};
 
 #[derive(Default)]
 struct ReportApi {
@@ -56,10 +56,6 @@ impl Transport for ReportApi {
     }
 }
 
-fn press(app: &mut App, api: &mut ReportApi, code: KeyCode) {
-    app.on_key(KeyEvent::from(code), api);
-}
-
 #[test]
 fn energy_report_on_screen_and_saved_as_excel() {
     let mut app = fixture(40);
@@ -82,7 +78,7 @@ fn energy_report_on_screen_and_saved_as_excel() {
         api.calls[1],
         "POST /api/v1/reports/energy/export?format=xlsx"
     );
-    let s = common::text(&common::render(&app, 80, 24));
+    let s = crate::support::text(&crate::support::render(&app, 80, 24));
     assert!(
         s.contains("saved 4 rows to /var/lib/voltvend/exports/energy-"),
         "{s}"
@@ -92,7 +88,7 @@ fn energy_report_on_screen_and_saved_as_excel() {
     assert_eq!(app.reports.col, 1);
     // ? shows the keys of this screen.
     press(&mut app, &mut api, KeyCode::Char('?'));
-    let s = common::text(&common::render(&app, 80, 24));
+    let s = crate::support::text(&crate::support::render(&app, 80, 24));
     assert!(s.contains("save as Excel"), "{s}");
 }
 
@@ -166,7 +162,7 @@ fn the_top_alarm_is_acknowledged_from_the_alarms_report() {
         app.on_key(KeyEvent::from(KeyCode::Down), &mut api);
     }
     app.on_key(KeyEvent::from(KeyCode::Enter), &mut api);
-    let s = common::text(&common::render(&app, 160, 48));
+    let s = crate::support::text(&crate::support::render(&app, 160, 48));
     assert!(s.contains("tenant:T0004"), "{s}");
     app.on_key(KeyEvent::from(KeyCode::Char('a')), &mut api);
     assert_eq!(
@@ -177,7 +173,7 @@ fn the_top_alarm_is_acknowledged_from_the_alarms_report() {
             "GET /api/v1/reports/alarms"
         ]
     );
-    let s = common::text(&common::render(&app, 80, 24));
+    let s = crate::support::text(&crate::support::render(&app, 80, 24));
     assert!(
         s.contains("alarm 7 acknowledged") && s.contains("0 rows"),
         "{s}"

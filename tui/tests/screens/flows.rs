@@ -1,15 +1,11 @@
 //! Key flows that need no daemon: navigation, filter, sort, help, cancelling a dialog.
 
-mod common;
-use common::fixture;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use voltvend_tui::api::Offline;
 use voltvend_tui::app::{App, Screen, SortKey};
 use voltvend_tui::keys::{self, Context};
 
-fn press(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::from(code), &mut Offline);
-}
+use crate::support::{fixture, press};
 
 #[test]
 fn number_keys_switch_screens_and_q_quits() {
