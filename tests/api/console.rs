@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use voltvend::control::ControlConfig;
 use voltvend::daemon::seed::DEMO_OPERATOR;
 
+use crate::support::demo::quick_control;
 use crate::support::http::http;
 
 fn admin_token(a: SocketAddr) -> String {
@@ -58,14 +58,7 @@ fn item<'a>(p: &'a Value, meter: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_floor_is_tripped_as_a_batch_with_per_meter_results() {
     let mut site = crate::support::demo::start().await;
-    site.daemon.run_control(
-        site.field.collector.clone(),
-        ControlConfig {
-            poll: Duration::from_millis(200),
-            backoff: Duration::from_millis(300),
-            ..Default::default()
-        },
-    );
+    site.run_control(quick_control());
     let a = site.daemon.addr;
     let t = tokio::task::spawn_blocking(move || admin_token(a))
         .await

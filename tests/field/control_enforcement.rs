@@ -15,11 +15,11 @@ use voltvend::field::live::LiveState;
 use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
 use voltvend::protocol::profile::{ProfileSet, names};
-use voltvend::sim::SimClock;
 use voltvend::site::MeterId;
 use voltvend::store::Store;
 use voltvend::units::Fen;
 
+use crate::support::field::{HostSite, two_meter_host_site};
 use crate::support::field::{alarm_config, build_site, charge, sell};
 use crate::support::store::temp_db;
 use crate::support::wait::until;
@@ -50,15 +50,14 @@ fn record_for(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
-    let clock = SimClock::manual("2026-06-01T02:30:00Z".parse().expect("ts"));
-    let sim = crate::support::field::two_meter_sim(clock.clone()).await;
-    let (_dir, db) = temp_db();
-    let link = sim.bus(0).expect("bus").link();
-    let meters = crate::support::field::two_modbus_meters();
     // Host-billed meters, 1 yuan per kWh; tenants T-M1 and T-M2 start at zero.
-    build_site(&db, &[("GW1", &link)], &meters, "1");
-
-    let store = Store::open(&db).expect("store");
+    let HostSite {
+        clock,
+        sim,
+        dir: _dir,
+        db,
+        store,
+    } = two_meter_host_site().await;
     let ledger = Ledger::open(store.clone()).expect("ledger");
     // 1.00 yuan each: half an hour of the 2 kW load.
     sell(&ledger, "T-M1", 100, "sale-1");

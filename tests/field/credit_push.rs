@@ -16,6 +16,7 @@ use voltvend::ledger::outbox::MeterCommand;
 use voltvend::site::MeterId;
 use voltvend::store::Store;
 
+use crate::support::demo::quick_control;
 use crate::support::field::sell;
 use crate::support::wait::until;
 
@@ -37,15 +38,10 @@ async fn a_sale_pushes_a_token_the_meter_verifies_and_a_mismatch_holds_credit() 
     // A-102's meter has had 5 purchases the ledger does not know of: its count disagrees.
     let a102 = "310000000003";
     site.sim_meter(a102).with(|m| m.state.purchase_count = 5);
-    site.daemon.run_control(
-        site.field.collector.clone(),
-        ControlConfig {
-            poll: Duration::from_millis(200),
-            backoff: Duration::from_millis(300),
-            credit_key: Some(credit_master_key(&store).expect("key")),
-            ..Default::default()
-        },
-    );
+    site.run_control(ControlConfig {
+        credit_key: Some(credit_master_key(&store).expect("key")),
+        ..quick_control()
+    });
 
     // A-104 is at −25.00 and its meter-billed meter tripped itself.
     let a104 = "310000000006";

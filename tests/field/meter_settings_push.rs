@@ -3,14 +3,13 @@
 //! amounts change, `PushPrices` and `PushSettings` write the new values and are confirmed
 //! only when the meter reads them back; the simulated meters hold exactly those values.
 
-use std::time::Duration;
-
 use voltvend::auth::roles::Actor;
-use voltvend::control::{self, CommandState, ControlConfig};
+use voltvend::control::{self, CommandState};
 use voltvend::ledger::outbox::{self, MeterCommand};
 use voltvend::site::{MeterId, repo};
 use voltvend::units::{Fen, Price};
 
+use crate::support::demo::quick_control;
 use crate::support::wait::until;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,14 +45,7 @@ async fn prices_and_settings_reach_both_kinds_of_meter_and_read_back() {
         }
         txn.commit().expect("commit");
     }
-    site.daemon.run_control(
-        site.field.collector.clone(),
-        ControlConfig {
-            poll: Duration::from_millis(200),
-            backoff: Duration::from_millis(300),
-            ..Default::default()
-        },
-    );
+    site.run_control(quick_control());
     until("all four commands confirmed", 90, || {
         ids.iter().all(|id| {
             control::command(&store, *id)

@@ -145,13 +145,10 @@ async fn meter_mode_checks_report_a_meter_that_stays_on_and_a_drifting_balance()
     });
     // A-102 (80.00, its only meter): the meter says 50.00.
     site.sim_meter("310000000003").set_balance(Fen(5_000));
-    site.daemon.run_control(
-        site.field.collector.clone(),
-        ControlConfig {
-            poll: Duration::from_millis(200),
-            ..Default::default()
-        },
-    );
+    site.run_control(ControlConfig {
+        poll: Duration::from_millis(200),
+        ..Default::default()
+    });
     until("not self-tripped", 90, || {
         has_event(&store, |k| matches!(k, FieldEventKind::NotSelfTripped { meter } if meter == &MeterId::new("310000000006")))
     })

@@ -16,15 +16,14 @@ use voltvend::control::{self, CommandState, ControlConfig};
 use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
 use voltvend::protocol::profile::names;
-use voltvend::sim::SimClock;
 use voltvend::sim::modem::SimModem;
 use voltvend::site::model::{SiteDefaults, Tenant};
 use voltvend::site::{MeterId, TenantId, repo};
 use voltvend::store::Store;
 use voltvend::units::Fen;
 
-use crate::support::field::{alarm_config, build_site, sell};
-use crate::support::store::temp_db;
+use crate::support::field::{HostSite, two_meter_host_site};
+use crate::support::field::{alarm_config, sell};
 use crate::support::wait::until;
 
 fn state_of(store: &Store, meter: &str, cmd: &MeterCommand) -> Option<CommandState> {
@@ -39,14 +38,14 @@ fn state_of(store: &Store, meter: &str, cmd: &MeterCommand) -> Option<CommandSta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn balance_runs_down_to_sms_and_trip_and_a_sale_restores_power() {
     // 10:30 local: outside the quiet hours.
-    let clock = SimClock::manual("2026-06-01T02:30:00Z".parse().expect("ts"));
-    let sim = crate::support::field::two_meter_sim(clock.clone()).await;
-    let (_dir, db) = temp_db();
-    let link = sim.bus(0).expect("bus").link();
-    let meters = crate::support::field::two_modbus_meters();
     // Host-billed, 1 yuan per kWh.
-    build_site(&db, &[("GW1", &link)], &meters, "1");
-    let store = Store::open(&db).expect("store");
+    let HostSite {
+        clock,
+        sim,
+        dir: _dir,
+        db,
+        store,
+    } = two_meter_host_site().await;
     {
         let a = Actor::system("test");
         let txn = store.db().begin_write().expect("txn");

@@ -3,15 +3,14 @@
 //! keep-power, which is skipped and listed; at the end of the window exactly those meters
 //! are restored, except the arrears tenant's, which stays off.
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 use voltvend::auth::roles::{Actor, Role};
 use voltvend::control::rationing::{self, Phase, Selector};
-use voltvend::control::{self, CommandState, ControlConfig};
+use voltvend::control::{self, CommandState};
 use voltvend::ledger::outbox::{self, MeterCommand};
 use voltvend::site::MeterId;
 
+use crate::support::demo::quick_control;
 use crate::support::wait::until;
 
 fn done(s: &CommandState) -> bool {
@@ -29,14 +28,7 @@ async fn a_floor_is_rationed_and_exactly_its_meters_restored() {
         outbox::push_in(&txn, &kp, MeterCommand::KeepPower(true), 0).expect("kp");
         txn.commit().expect("commit");
     }
-    site.daemon.run_control(
-        site.field.collector.clone(),
-        ControlConfig {
-            poll: Duration::from_millis(200),
-            backoff: Duration::from_millis(300),
-            ..Default::default()
-        },
-    );
+    site.run_control(quick_control());
     until("keep-power confirmed", 60, || {
         control::keep_power(&store, &kp).unwrap_or(false)
     })

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
+use voltvend::control::ControlConfig;
 use voltvend::daemon::Daemon;
 use voltvend::daemon::demo_field::{self, DemoField, DemoFieldOptions};
 use voltvend::daemon::seed::seed_demo_days;
@@ -20,6 +21,16 @@ pub struct DemoSite {
     pub live: LiveState,
     pub daemon: Daemon,
     pub field: DemoField,
+}
+
+/// The control queue's settings for the demo-site tests: a pass every 200 ms, a retry
+/// after 300 ms.
+pub fn quick_control() -> ControlConfig {
+    ControlConfig {
+        poll: Duration::from_millis(200),
+        backoff: Duration::from_millis(300),
+        ..Default::default()
+    }
 }
 
 /// The demo site with its simulated building running (real clock, no acceleration, full
@@ -85,6 +96,12 @@ impl DemoSite {
                 }
             })
             .expect("simulated meter")
+    }
+
+    /// Runs the control queue on the demo's collector with `config`.
+    pub fn run_control(&mut self, config: ControlConfig) {
+        self.daemon
+            .run_control(self.field.collector.clone(), config);
     }
 
     pub async fn stop(self) {

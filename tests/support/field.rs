@@ -107,6 +107,32 @@ pub async fn two_meter_sim(clock: voltvend::sim::SimClock) -> voltvend::sim::Bui
     .expect("sim")
 }
 
+/// The two-meter site of [`two_meter_sim`] on a manual clock at [`super::time::T0`]:
+/// M1 and M2 on gateway GW1, host-billed at 1 yuan per kWh, tenants T-M1 and T-M2 at zero.
+pub struct HostSite {
+    pub clock: voltvend::sim::SimClock,
+    pub sim: voltvend::sim::Building,
+    pub dir: tempfile::TempDir,
+    pub db: std::path::PathBuf,
+    pub store: Store,
+}
+
+pub async fn two_meter_host_site() -> HostSite {
+    let clock = voltvend::sim::SimClock::manual(super::time::t0());
+    let sim = two_meter_sim(clock.clone()).await;
+    let (dir, db) = super::store::temp_db();
+    let link = sim.bus(0).expect("bus").link();
+    build_site(&db, &[("GW1", &link)], &two_modbus_meters(), "1");
+    let store = Store::open(&db).expect("store");
+    HostSite {
+        clock,
+        sim,
+        dir,
+        db,
+        store,
+    }
+}
+
 /// Writes a site: gateways (id, link), meters, a flat default tariff at `price` yuan/kWh,
 /// and a ledger account per meter (tenant `T-<meter>`, host billing).
 pub fn build_site(db: &Path, gateways: &[(&str, &str)], meters: &[SiteMeter], price: &str) {

@@ -18,6 +18,7 @@ pub mod http;
 pub mod prop;
 pub mod sim;
 pub mod store;
+pub mod tariff;
 pub mod time;
 pub mod wait;
 

@@ -15,7 +15,6 @@ use voltvend::report::table::Cell;
 use voltvend::report::{self, Params};
 use voltvend::site::MeterId;
 use voltvend::store::Store;
-use voltvend::units::Wh;
 
 use crate::support::time::shanghai as tz;
 
@@ -29,19 +28,7 @@ fn at(d: Date, hour: i8) -> Timestamp {
 }
 
 fn reading(meter: &str, t: Timestamp, wh: i64) -> Reading {
-    Reading {
-        meter: MeterId::new(meter),
-        at: t,
-        total: Wh(wh),
-        bands: None,
-        voltage_dv: vec![],
-        current_ma: vec![],
-        power_w: Some(100),
-        balance: None,
-        purchase_count: None,
-        relay: None,
-        rollback: false,
-    }
+    crate::support::tariff::reading(meter, t, wh, false)
 }
 
 fn site(dir: &std::path::Path) -> Store {

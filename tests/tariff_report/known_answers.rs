@@ -10,6 +10,7 @@ use voltvend::tariff::{
 };
 use voltvend::units::{Price, SubFen, Wh};
 
+use crate::support::tariff::TOU_DAY;
 use crate::support::time::shanghai;
 
 fn ts(s: &str) -> Timestamp {
@@ -60,15 +61,7 @@ fn tou() -> Tariff {
             flat: price("0.6"),
             valley: price("0.3"),
         },
-        schedule: DaySchedule::from_pairs(&[
-            ("06:00", Band::Flat),
-            ("08:00", Band::Peak),
-            ("11:00", Band::Sharp),
-            ("13:00", Band::Flat),
-            ("18:00", Band::Peak),
-            ("22:00", Band::Valley),
-        ])
-        .expect("schedule"),
+        schedule: DaySchedule::from_pairs(TOU_DAY).expect("schedule"),
     }
 }
 

@@ -6,9 +6,10 @@
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use voltvend::tariff::{self, Band, DaySchedule, EffectiveTariff, Tariff, Tier, TouPrices, Usage};
+use voltvend::tariff::{self, DaySchedule, EffectiveTariff, Tariff, Tier, TouPrices, Usage};
 use voltvend::units::{Fen, Price, SUBFEN_PER_FEN, SubFen, Wh};
 
+use crate::support::tariff::TOU_DAY;
 use crate::support::time::shanghai;
 
 /// xorshift64*: deterministic readings without a dependency.
@@ -38,15 +39,7 @@ const BAND_BY_HOUR: [usize; 24] = [
 ];
 
 fn schedule() -> DaySchedule {
-    DaySchedule::from_pairs(&[
-        ("06:00", Band::Flat),
-        ("08:00", Band::Peak),
-        ("11:00", Band::Sharp),
-        ("13:00", Band::Flat),
-        ("18:00", Band::Peak),
-        ("22:00", Band::Valley),
-    ])
-    .unwrap()
+    DaySchedule::from_pairs(TOU_DAY).unwrap()
 }
 
 #[test]

@@ -7,17 +7,11 @@ use proptest::prelude::*;
 use voltvend::tariff::{self, Band, DaySchedule, EffectiveTariff, Tariff, Tier, TouPrices, Usage};
 use voltvend::units::{Price, Wh};
 
+use crate::support::tariff::TOU_DAY;
 use crate::support::time::shanghai;
 
 const SCHEDULES: &[&[(&str, Band)]] = &[
-    &[
-        ("06:00", Band::Flat),
-        ("08:00", Band::Peak),
-        ("11:00", Band::Sharp),
-        ("13:00", Band::Flat),
-        ("18:00", Band::Peak),
-        ("22:00", Band::Valley),
-    ],
+    TOU_DAY,
     &[
         ("00:00", Band::Valley),
         ("08:00", Band::Flat),

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use voltvend::auth::roles::{Actor, Role};
-use voltvend::field::readings::{self, Reading};
+use voltvend::field::readings;
 use voltvend::ledger::{Ledger, MeterAccountInit, OpenAccount, Refund, Reverse, Sale, TransferIn};
 use voltvend::report::{self, Params, export};
 use voltvend::site::model::{
@@ -13,7 +13,7 @@ use voltvend::site::model::{
 };
 use voltvend::site::{BuildingId, GatewayId, MeterId, TenantId, UnitNo, repo};
 use voltvend::store::Store;
-use voltvend::units::{Fen, Wh};
+use voltvend::units::Fen;
 
 use crate::support::time::shanghai;
 
@@ -124,19 +124,7 @@ fn site() -> (tempfile::TempDir, Store, Ledger) {
             .timestamp();
         readings::put_in(
             &txn,
-            &Reading {
-                meter: MeterId::new(meter),
-                at,
-                total: Wh(wh),
-                bands: None,
-                voltage_dv: vec![],
-                current_ma: vec![],
-                power_w: Some(100),
-                balance: None,
-                purchase_count: None,
-                relay: None,
-                rollback,
-            },
+            &crate::support::tariff::reading(meter, at, wh, rollback),
         )
         .expect("reading");
     };
