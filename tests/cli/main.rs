@@ -1,0 +1,15 @@
+//! The `voltvend` command line as staff and installers run it: init and check, imports,
+//! operators, the ledger, the simulator and its modem, and the online backup of `serve`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod config_check;
+mod config_cli;
+mod import_csv;
+mod import_xlsx;
+mod ledger;
+mod online_backup;
+mod operators;
+mod sim;
+mod sim_modem;
