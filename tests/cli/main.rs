@@ -1,5 +1,7 @@
 //! The `voltvend` command line as staff and installers run it: init and check, imports,
-//! operators, the ledger, the simulator and its modem, and the online backup of `serve`.
+//! operators, the ledger, the simulator and its modem, the online backup of `serve`; and that
+//! the repository stands alone (no pointer outside it, every table documented, an old store
+//! file migrates).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -11,5 +13,6 @@ mod import_xlsx;
 mod ledger;
 mod online_backup;
 mod operators;
+mod repo_stands_alone;
 mod sim;
 mod sim_modem;
