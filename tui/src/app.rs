@@ -259,8 +259,7 @@ impl App {
             }
             Action::Refresh => {
                 let tenant = self.sales.tenant.as_ref().map(|t| t.tenant.clone());
-                self.refresh_call()
-                    .and(tenant.map_or(Effect::None, sales::load_tenant))
+                Effect::Refresh.and(tenant.map_or(Effect::None, sales::load_tenant))
             }
             Action::Logout => {
                 if self.session.token.is_some() {
@@ -318,6 +317,10 @@ impl App {
             Effect::Confirm(c) => self.confirm = Some(c),
             Effect::Switch(s) => self.screen = s,
             Effect::Message(l, m) => self.message = Some((l, m)),
+            Effect::Refresh => {
+                let e = self.refresh_call();
+                self.apply(e);
+            }
             Effect::Quit => self.quit = true,
             Effect::All(v) => v.into_iter().for_each(|e| self.apply(e)),
         }
@@ -355,10 +358,7 @@ impl App {
             Reply::Sales(r) => self.sales.on_reply(r, &mut self.data),
             Reply::Reports(r) => self.reports.on_reply(r),
             Reply::Batch(r) => self.batch.on_reply(r),
-            Reply::Site(r) => {
-                let refresh = self.refresh_call();
-                self.site.on_reply(r, &mut self.data, refresh)
-            }
+            Reply::Site(r) => self.site.on_reply(r, &mut self.data),
             Reply::Staff(r) => self.staff.on_reply(r),
         };
         self.apply(e);
@@ -404,7 +404,7 @@ impl App {
     // ---------- data ----------
 
     /// The reload of everything the dashboard and tables show (nothing when logged out).
-    pub fn refresh_call(&self) -> Effect {
+    fn refresh_call(&self) -> Effect {
         if self.session.token.is_none() {
             return Effect::None;
         }
@@ -412,15 +412,14 @@ impl App {
         Effect::call(move |api| Reply::Refresh(Box::new(data::fetch(api, &today))))
     }
 
-    /// Queues an effect's calls (the event loop's periodic refresh).
-    pub fn queue(&mut self, e: Effect) {
-        self.apply(e);
+    /// Queues the reload of what the dashboard and tables show (the event loop's timer).
+    pub fn request_refresh(&mut self) {
+        self.apply(Effect::Refresh);
     }
 
     /// Reloads now, on `api`.
     pub fn refresh(&mut self, api: &mut dyn Transport) {
-        let e = self.refresh_call();
-        self.apply(e);
+        self.request_refresh();
         self.settle(api);
     }
 

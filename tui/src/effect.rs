@@ -13,6 +13,8 @@ pub enum Effect {
     Confirm(Confirm),
     Switch(Screen),
     Message(Level, String),
+    /// Reload what the dashboard and tables show (the app's refresh).
+    Refresh,
     Quit,
     /// Several, applied in order.
     All(Vec<Effect>),

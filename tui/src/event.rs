@@ -42,8 +42,7 @@ pub fn run(app: &mut App, api: Box<dyn Transport + Send>) -> std::io::Result<()>
             app.schedule_tick();
             // No reload on top of calls still waiting: a slow daemon is not asked twice.
             if last.elapsed() >= REFRESH_EVERY && app.confirm.is_none() && !app.busy() {
-                let e = app.refresh_call();
-                app.queue(e);
+                app.request_refresh();
                 last = Instant::now();
             }
             for r in app.take_requests() {

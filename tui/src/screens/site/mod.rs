@@ -320,8 +320,7 @@ impl SiteState {
         Effect::error(format!("{} — {what}", e.message))
     }
 
-    /// Replies; `refresh` is the app's reload of what the other screens show.
-    pub fn on_reply(&mut self, r: Reply, data: &mut SiteData, refresh: Effect) -> Effect {
+    pub fn on_reply(&mut self, r: Reply, data: &mut SiteData) -> Effect {
         match r {
             Reply::Loaded(l) => {
                 let mut e = Effect::None;
@@ -366,7 +365,8 @@ impl SiteState {
                 }
                 let msg = format!("IMPORTED {kind} from {path}: {counts}");
                 self.last_import = Some(msg.clone());
-                Effect::info(msg).and(load()).and(refresh)
+                // The other screens show what was imported.
+                Effect::info(msg).and(load()).and(Effect::Refresh)
             }
             Reply::Imported { result: Err(e), .. } => {
                 let mut problems = e.details.clone();
