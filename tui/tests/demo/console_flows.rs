@@ -24,7 +24,7 @@ fn log_in(app: &mut App, api: &mut dyn Transport) {
 }
 
 /// Ticks the console as its event loop does until the running batch has finished.
-fn run_to_end(app: &mut App, api: &mut dyn Transport) -> voltvend_tui::batch::Progress {
+fn run_to_end(app: &mut App, api: &mut dyn Transport) -> voltvend_tui::types::BatchProgress {
     let end = Instant::now() + Duration::from_secs(180);
     loop {
         app.tick(api);
@@ -239,7 +239,7 @@ fn import_add_meter_and_staff_on_the_demo() {
     key(&mut app, &mut api, KeyCode::Char('y'));
     assert!(app.staff.operators[i].disabled, "{:?}", app.message);
     // The audit log (newest first) has the disable on top.
-    assert_eq!(app.staff.audit[0]["action"], "operator.disable");
+    assert_eq!(app.staff.audit[0].action, "operator.disable");
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn a_tariff_from_a_file_on_the_demo() {
     let open_tariff_import = |app: &mut App, api: &mut dyn Transport, path: &std::path::Path| {
         key(app, api, KeyCode::Char('i'));
         keys(app, api, &path.display().to_string());
-        while voltvend_tui::admin::KINDS[app.site.kind] != "tariff" {
+        while voltvend_tui::screens::site::KINDS[app.site.kind] != "tariff" {
             key(app, api, KeyCode::Tab);
         }
         key(app, api, KeyCode::Enter);
@@ -310,7 +310,7 @@ fn a_tariff_from_a_file_on_the_demo() {
         .request(
             "GET",
             "/api/v1/audit?newest=true&limit=20",
-            app.token.as_deref(),
+            app.session.token.as_deref(),
             None,
         )
         .expect("audit");

@@ -32,7 +32,7 @@ fn first_login_sale_refund_reversal_and_command_against_the_demo() {
     key(&mut app, &mut api, KeyCode::Enter);
     assert_eq!(app.screen, Screen::Dashboard, "{:?}", app.message);
     assert!(app.meters.rows.len() > 50, "the demo seeds ~100 meters");
-    assert!(app.status.as_ref().unwrap().site_name.contains("demo"));
+    assert!(app.data.status.as_ref().unwrap().site_name.contains("demo"));
 
     // Sale of 50.00 to unit A-101 with confirmation; the new balance comes from the daemon.
     key(&mut app, &mut api, KeyCode::Char('3'));

@@ -4,9 +4,11 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::json;
-use voltvend_tui::admin::{OperatorRow, RoleRow};
 use voltvend_tui::app::{App, Pending, Screen};
-use voltvend_tui::batch::{ItemProgress, Progress};
+use voltvend_tui::screens::{batch, sales, site};
+use voltvend_tui::types::{
+    BatchItem, BatchProgress, BuildingView, OperatorView, RoleRow, SiteDefaults, TenantView,
+};
 
 use crate::support::{fixture, press, snapshot, typed};
 
@@ -14,7 +16,7 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 /// Building/floor on the fixture's meters (unit "A-101" → building A, floor 1).
 fn with_places(mut app: App) -> App {
-    let mut rows = app.meters.rows.clone();
+    let mut rows: Vec<_> = app.meters.rows.iter().map(|r| r.view.clone()).collect();
     for r in &mut rows {
         if let Some(u) = &r.unit {
             let (b, rest) = u.split_once('-').unwrap_or(("", ""));
@@ -35,12 +37,12 @@ fn batch_fixture() -> App {
     typed(&mut app, "b:A f:1");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('b'));
-    let items: Vec<ItemProgress> = app
+    let items: Vec<BatchItem> = app
         .batch
         .selection
         .iter()
         .enumerate()
-        .map(|(i, m)| ItemProgress {
+        .map(|(i, m)| BatchItem {
             meter: m.clone(),
             state: match i {
                 1 => "skipped",
@@ -59,7 +61,7 @@ fn batch_fixture() -> App {
     let total = items.len();
     app.batch.op = 6;
     app.batch.running = Some((12, "trip (cut power)".into()));
-    app.batch.progress = Some(Progress {
+    app.batch.progress = Some(BatchProgress {
         id: 12,
         total,
         done: total - 3,
@@ -108,7 +110,7 @@ fn batch_confirmation_names_the_count_and_the_skipped() {
     assert_eq!(c.lines[0], "trip (cut power) on 3 meter(s)");
     assert!(c.lines[3].starts_with("1 on keep-power"), "{:?}", c.lines);
     match &c.pending {
-        Pending::Batch { command, meters } => {
+        Pending::Batch(batch::Run { command, meters }) => {
             assert_eq!(command, "trip");
             assert_eq!(meters.len(), 3);
         }
@@ -148,14 +150,26 @@ fn batch_confirmation_names_the_count_and_the_skipped() {
 fn site_fixture() -> App {
     let mut app = fixture(40);
     app.screen = Screen::Site;
-    app.site.settings = Some(json!({
-        "power_limit_w": 10000, "collection_interval_s": 1800, "alarm1": 10000,
-        "alarm2": 3000, "default_tariff": "default", "hoarding_cap": 300000,
-        "alarm_sms": "13800138000", "timezone": "Asia/Shanghai"
-    }));
+    app.site.settings = Some(SiteDefaults {
+        power_limit_w: 10000,
+        collection_interval_s: 1800,
+        alarm1: 10000,
+        alarm2: 3000,
+        default_tariff: "default".into(),
+        hoarding_cap: 300000,
+        alarm_sms: Some("13800138000".into()),
+        timezone: "Asia/Shanghai".into(),
+    });
+    let building = |id: &str, name: &str, meters| BuildingView {
+        building: id.into(),
+        name: name.into(),
+        floors: Some(5),
+        units: 40,
+        meters,
+    };
     app.site.buildings = vec![
-        json!({"building": "A", "name": "A座 Tower A", "floors": 5, "units": 40, "meters": 52}),
-        json!({"building": "B", "name": "B座 Tower B", "floors": 5, "units": 40, "meters": 49}),
+        building("A", "A座 Tower A", 52),
+        building("B", "B座 Tower B", 49),
     ];
     app.site.tariffs = vec![
         ("default".into(), "flat 1.2000 ¥/kWh".into()),
@@ -197,7 +211,7 @@ fn site_screen_edit_and_import_problems() {
     let c = app.confirm.clone().expect("confirm");
     assert_eq!(c.lines[0], "balance alarm level 1: 100.00 → 80.00");
     match c.pending {
-        Pending::SaveSettings { body, .. } => assert_eq!(body["alarm1"], 8000),
+        Pending::Site(site::Pending::SaveSettings { body, .. }) => assert_eq!(body.alarm1, 8000),
         other => panic!("{other:?}"),
     }
     press(&mut app, KeyCode::Esc);
@@ -215,7 +229,7 @@ fn site_screen_edit_and_import_problems() {
     for _ in 0..3 {
         press(&mut app, KeyCode::Tab);
     }
-    assert_eq!(voltvend_tui::admin::KINDS[app.site.kind], "meters");
+    assert_eq!(site::KINDS[app.site.kind], "meters");
     app.site.problems = vec![
         "/var/lib/voltvend/import/meters.csv:3: column 'address': '300' is not a valid address (1-247)".into(),
         "/var/lib/voltvend/import/meters.csv:4: column 'gateway': gateway 'GW9' does not exist; import it first (voltvend import gateways)".into(),
@@ -230,32 +244,26 @@ fn site_screen_edit_and_import_problems() {
 
 fn staff_fixture() -> App {
     let mut app = fixture(10);
-    app.operator = Some(("admin".into(), "admin".into()));
+    app.session.operator = Some(("admin".into(), "admin".into()));
     app.screen = Screen::Staff;
+    let operator = |name: &str, role: &str, last_login: Option<&str>| OperatorView {
+        name: name.into(),
+        role: role.into(),
+        must_change_password: false,
+        disabled: false,
+        locked_until: None,
+        last_login: last_login.map(String::from),
+    };
     app.staff.operators = vec![
-        OperatorRow {
-            name: "admin".into(),
-            role: "admin".into(),
-            last_login: Some("2026-11-25T08:01:12Z".into()),
-            ..Default::default()
-        },
-        OperatorRow {
-            name: "cashier1".into(),
-            role: "cashier".into(),
-            last_login: Some("2026-11-25T07:40:00Z".into()),
-            ..Default::default()
-        },
-        OperatorRow {
-            name: "night".into(),
-            role: "cashier".into(),
+        operator("admin", "admin", Some("2026-11-25T08:01:12Z")),
+        operator("cashier1", "cashier", Some("2026-11-25T07:40:00Z")),
+        OperatorView {
             disabled: true,
-            ..Default::default()
+            ..operator("night", "cashier", None)
         },
-        OperatorRow {
-            name: "li.wei".into(),
-            role: "installer".into(),
+        OperatorView {
             must_change_password: true,
-            ..Default::default()
+            ..operator("li.wei", "installer", None)
         },
     ];
     app.staff.roles = vec![
@@ -282,10 +290,14 @@ fn staff_fixture() -> App {
     app.staff.audit = (0..40)
         .rev()
         .map(|i| {
-            json!({"seq": 1000 + i, "at": format!("2026-11-25T07:{:02}:00Z", i),
+            // Decoded from the daemon's JSON, as the console receives it.
+            serde_json::from_value(
+                json!({"seq": 1000 + i, "at": format!("2026-11-25T07:{:02}:00Z", i),
                 "actor": {"kind": "operator", "name": "cashier1", "role": "cashier"},
                 "action": if i % 3 == 0 { "ledger.sale" } else { "control.command" },
-                "detail": {"tenant": "T0001", "amount": 5000}})
+                "detail": {"tenant": "T0001", "amount": 5000}}),
+            )
+            .expect("an audit entry")
         })
         .collect();
     app
@@ -327,8 +339,8 @@ fn staff_screen_operators_roles_and_audit() {
 fn open_account_with_a_carried_balance_asks_for_the_old_meter() {
     let mut app = fixture(40);
     app.screen = Screen::Sales;
-    app.sales.field = voltvend_tui::app::SalesField::None;
-    app.sales.tenant = Some(voltvend_tui::app::TenantView {
+    app.sales.field = sales::SalesField::None;
+    app.sales.tenant = Some(TenantView {
         tenant: "T0006".into(),
         name: "Bakery 6".into(),
         units: vec!["B-106".into()],
@@ -336,8 +348,11 @@ fn open_account_with_a_carried_balance_asks_for_the_old_meter() {
         status: "unopened".into(),
         max_topup_fen: 300_000,
         meters: vec![],
+        alarm1_fen: 10_000,
+        alarm2_fen: 3_000,
+        hoarding_cap_fen: 300_000,
     });
-    app.tenants[5].has_account = false;
+    app.data.tenants[5].has_account = false;
     press(&mut app, KeyCode::Char('o'));
     typed(&mut app, "120.50");
     press(&mut app, KeyCode::Enter);
@@ -357,10 +372,10 @@ fn open_account_with_a_carried_balance_asks_for_the_old_meter() {
     );
     assert_eq!(
         c.pending,
-        Pending::Open {
+        Pending::Sales(sales::Pending::Open {
             tenant: "T0006".into(),
             transfer_in: Some((12_050, "OLD-7781".into()))
-        }
+        })
     );
 }
 
@@ -392,14 +407,14 @@ fn tariff_file_confirmation_shows_the_prices_before_and_after() {
     let mut app = site_fixture();
     press(&mut app, KeyCode::Char('i'));
     typed(&mut app, "/var/lib/voltvend/import/default.toml");
-    while voltvend_tui::admin::KINDS[app.site.kind] != "tariff" {
+    while site::KINDS[app.site.kind] != "tariff" {
         press(&mut app, KeyCode::Tab);
     }
     app.on_key(KeyEvent::from(KeyCode::Enter), &mut TariffCheck);
     let c = app.confirm.clone().expect("confirm");
     assert_eq!(c.title, "Set tariff default");
     match &c.pending {
-        Pending::Import { kind, path } => {
+        Pending::Site(site::Pending::Import { kind, path }) => {
             assert_eq!(
                 (kind.as_str(), path.as_str()),
                 ("tariff", "/var/lib/voltvend/import/default.toml")

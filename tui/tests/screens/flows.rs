@@ -2,8 +2,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use voltvend_tui::api::Offline;
-use voltvend_tui::app::{App, Screen, SortKey};
+use voltvend_tui::app::{App, Screen};
 use voltvend_tui::keys::{self, Context};
+use voltvend_tui::screens::meters::SortKey;
 
 use crate::support::{fixture, press};
 
@@ -143,7 +144,7 @@ fn cancelled_command_sends_nothing() {
 fn sale_refuses_bad_amounts_before_any_request() {
     let mut app = fixture(10);
     app.screen = Screen::Sales;
-    app.sales.field = voltvend_tui::app::SalesField::None;
+    app.sales.field = voltvend_tui::screens::sales::SalesField::None;
     press(&mut app, KeyCode::Char('s'));
     // No tenant yet.
     assert!(

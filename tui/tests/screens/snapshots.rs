@@ -3,7 +3,11 @@
 
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
-use voltvend_tui::app::{App, OpLine, Screen, TenantMeter, TenantView};
+use voltvend_tui::app::{App, Screen};
+use voltvend_tui::data::OpLine;
+use voltvend_tui::screens::meters::{MeterDetail, SortKey};
+use voltvend_tui::screens::sales::SalesField;
+use voltvend_tui::types::{TenantMeter, TenantView};
 
 use crate::support::{fixture, press, render, snapshot};
 
@@ -12,7 +16,7 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 fn sales_fixture() -> App {
     let mut app = fixture(40);
     app.screen = Screen::Sales;
-    app.sales.field = voltvend_tui::app::SalesField::None;
+    app.sales.field = SalesField::None;
     app.sales.lookup = "A-101".into();
     app.sales.tenant = Some(TenantView {
         tenant: "T0001".into(),
@@ -28,7 +32,14 @@ fn sales_fixture() -> App {
             power_w: Some(3792),
             relay: "closed".into(),
             total_wh: Some(7_325_670),
+            phases: "one".into(),
+            billing: "meter".into(),
+            purchase_count: 4,
+            switch_refused: None,
         }],
+        alarm1_fen: 10_000,
+        alarm2_fen: 3_000,
+        hoarding_cap_fen: 300_000,
     });
     app.sales.ops = vec![
         OpLine {
@@ -68,7 +79,7 @@ fn login_screen() {
 fn forced_password_change_screen() {
     let mut app = App::new();
     app.screen = Screen::ChangePassword;
-    app.operator = Some(("admin".into(), "admin".into()));
+    app.session.operator = Some(("admin".into(), "admin".into()));
     app.form.new_password = "abc".into();
     for (w, h) in SIZES {
         let s = snapshot("password", &app, w, h);
@@ -121,7 +132,7 @@ fn meters_table_and_filter() {
 fn meter_detail() {
     let mut app = fixture(40);
     app.screen = Screen::Meters;
-    app.meters.detail = Some(voltvend_tui::app::MeterDetail {
+    app.meters.detail = Some(MeterDetail {
         meter: app.selected_meter().unwrap().meter.clone(),
         power: vec![100, 900, 3000, 4200, 3800, 1200, 600, 2500, 5000, 4100],
         energy_wh: vec![],
@@ -189,8 +200,8 @@ fn status_colours_256_and_16() {
     let mut app = fixture(40);
     app.screen = Screen::Meters;
     // Put the arrears meters on top and look at the first row's colour.
-    app.meters.sort = voltvend_tui::app::SortKey::Status;
-    app.apply_view();
+    app.meters.sort = SortKey::Status;
+    app.meters.apply_view();
     app.meters.selected = 5;
     let arrears_row = 3; // top bar, filter line, table border, header
     let buf = render(&app, 80, 24);

@@ -11,7 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use voltvend_tui::api::{Offline, Transport};
-use voltvend_tui::app::{App, Gateway, MeterRow, Screen, SiteStatus, TenantRow};
+use voltvend_tui::app::{App, Screen};
+use voltvend_tui::types::{GatewayView, MeterLock, MeterView, SiteStatus, TenantRow};
 
 /// Presses `code` with no daemon behind the console.
 pub fn press(app: &mut App, code: KeyCode) {
@@ -35,14 +36,15 @@ pub fn keys(app: &mut App, api: &mut dyn Transport, s: &str) {
     }
 }
 
-/// A site like the demo's, built from literals so snapshots do not move.
+/// A site like the demo's, built from literals of the API's types so snapshots do not move
+/// and a change of the contract shows here.
 pub fn fixture(meters: usize) -> App {
     let mut app = App::new();
     app.today = "2026-11-25".into();
-    app.token = Some("t".into());
-    app.operator = Some(("cashier1".into(), "cashier".into()));
+    app.session.token = Some("t".into());
+    app.session.operator = Some(("cashier1".into(), "cashier".into()));
     app.screen = Screen::Dashboard;
-    app.status = Some(SiteStatus {
+    app.data.status = Some(SiteStatus {
         site_name: "Galaxy Plaza (test)".into(),
         meters,
         meters_offline: 1,
@@ -52,25 +54,27 @@ pub fn fixture(meters: usize) -> App {
         receipts_failed: 1,
         topups_needing_refund: 0,
     });
-    app.gateways = vec![
-        Gateway {
+    app.data.gateways = vec![
+        GatewayView {
             gateway: "GW1".into(),
             name: "A tower switch room".into(),
+            link: "tcp".into(),
             buses: 3,
             online: true,
             last_error: None,
             last_cycle_ms: Some(840),
         },
-        Gateway {
+        GatewayView {
             gateway: "GW2".into(),
             name: "B tower switch room".into(),
+            link: "tcp".into(),
             buses: 3,
             online: false,
             last_error: Some("connect refused".into()),
             last_cycle_ms: None,
         },
     ];
-    app.sales_today = (3, 35_000);
+    app.data.sales_today = (3, 35_000);
     let names = [
         "Noodle House",
         "Stationery",
@@ -96,21 +100,30 @@ pub fn fixture(meters: usize) -> App {
                 tenant: format!("T{:04}", t + 1),
                 name: format!("{} {}", names[t % 7], t + 1),
                 units: vec![unit.clone()],
+                category: "shop".into(),
+                phone: None,
                 has_account: t % 11 != 5,
                 balance_fen: balances[t % 7],
             });
         }
-        rows.push(MeterRow {
+        rows.push(MeterView {
             meter: format!("3100{:08}", i + 1),
             unit: Some(unit),
             tenant: Some(format!("T{:04}", t + 1)),
             gateway: format!("GW{}", 1 + t % 2),
             bus: 1 + (i % 3) as u8,
+            address: format!("{}", 1 + i % 247),
             protocol: if i % 2 == 0 {
                 "dlt645".into()
             } else {
                 "modbus".into()
             },
+            profile: if i % 2 == 0 {
+                "dlt645-2007".into()
+            } else {
+                "generic-modbus".into()
+            },
+            phases: "one".into(),
             billing: if i % 2 == 0 {
                 "meter".into()
             } else {
@@ -128,16 +141,22 @@ pub fn fixture(meters: usize) -> App {
             },
             meter_balance_fen: None,
             lock: if i == 9 {
-                Some(serde_json::json!({"reason": "maintenance"}))
+                Some(MeterLock {
+                    meter: format!("3100{:08}", i + 1),
+                    by: "op:admin".into(),
+                    reason: "maintenance".into(),
+                    at: "2026-11-25T00:00:00Z".into(),
+                })
             } else {
                 None
             },
             // A cold store on keep-power.
             keep_power: i == 1,
-            ..Default::default()
+            building: None,
+            floor: None,
         });
     }
-    app.tenants = tenants;
+    app.data.tenants = tenants;
     app.set_meters(rows);
     app
 }

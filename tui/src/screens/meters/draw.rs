@@ -1,6 +1,4 @@
-//! Meters table (filter, sort, status colours, legend) and meter detail.
-//!
-//! Only the visible page of rows is turned into widgets, so thousands of meters draw fast.
+//! Drawing the meters screen (a pure function of the app).
 
 use crate::app::App;
 use crate::widgets::{legend, money};
@@ -154,7 +152,7 @@ fn table(f: &mut Frame, area: Rect, app: &App) {
 }
 
 fn detail(f: &mut Frame, area: Rect, app: &App) {
-    let (Some(d), Some(m)) = (&app.meters.detail, app.selected_meter()) else {
+    let (Some(d), Some(m)) = (&app.meters.detail, app.meters.selected_meter()) else {
         return;
     };
     let block = Block::default()

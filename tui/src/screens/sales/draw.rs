@@ -1,6 +1,7 @@
-//! Tenants & sales: find a tenant by unit, sell, refund, reverse.
+//! Drawing the sales screen (a pure function of the app).
 
-use crate::app::{App, METHODS, MoneyOp, SalesField};
+use super::{METHODS, MoneyOp, SalesField};
+use crate::app::App;
 use crate::widgets::money;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -77,7 +78,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Line::from(format!(
             "units {}  account {}",
             t.units.join(", "),
-            match app.has_account() {
+            match s.has_account(&app.data) {
                 Some(true) => "on file",
                 Some(false) => "NOT OPEN (o opens it)",
                 None => "?",

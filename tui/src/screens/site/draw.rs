@@ -1,6 +1,6 @@
-//! Site screen: default parameters (editable), buildings, gateways and batch import.
+//! Drawing the site screen (a pure function of the app).
 
-use crate::admin::{KINDS, SETTINGS, setting_text};
+use super::{KINDS, SETTINGS, setting_text};
 use crate::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -58,14 +58,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .iter()
         .map(|b| {
             Row::new(vec![
-                b["building"].as_str().unwrap_or("").to_string(),
-                b["name"].as_str().unwrap_or("").to_string(),
-                b["floors"]
-                    .as_u64()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default(),
-                b["units"].as_u64().unwrap_or(0).to_string(),
-                b["meters"].as_u64().unwrap_or(0).to_string(),
+                b.building.clone(),
+                b.name.clone(),
+                b.floors.map(|n| n.to_string()).unwrap_or_default(),
+                b.units.to_string(),
+                b.meters.to_string(),
             ])
         })
         .collect();
@@ -85,6 +82,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         bl,
     );
     let rows: Vec<Row> = app
+        .data
         .gateways
         .iter()
         .map(|g| {

@@ -1,7 +1,6 @@
-//! Staff screen: operators with their role and state, what the selected role may do, and
-//! the audit log (newest first).
+//! Drawing the staff screen (a pure function of the app).
 
-use crate::admin::ROLES;
+use super::ROLES;
 use crate::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -125,18 +124,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .skip(s.audit_scroll)
         .take(page)
         .map(|e| {
-            let actor = &e["actor"];
-            let who = actor["name"]
-                .as_str()
-                .or(actor["component"].as_str())
+            let who = e
+                .actor
+                .name
+                .as_deref()
+                .or(e.actor.component.as_deref())
                 .unwrap_or("?")
                 .to_string();
-            let detail = e["detail"].to_string();
+            let detail = e.detail.to_string();
             Row::new(vec![
-                e["seq"].as_u64().map(|n| n.to_string()).unwrap_or_default(),
-                short_time(e["at"].as_str().unwrap_or("")),
+                e.seq.to_string(),
+                short_time(&e.at),
                 who,
-                e["action"].as_str().unwrap_or("").to_string(),
+                e.action.clone(),
                 detail.chars().take(120).collect(),
             ])
         })
