@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use voltvend_api_types::routes;
+use voltvend_api_types::{AlarmQuery, AlarmView, HistoryQuery, SmsView};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -14,23 +14,6 @@ use crate::alarm::book::{self, AlarmError};
 use crate::alarm::sms::queue;
 use crate::alarm::{Alarm, AlarmKind};
 use crate::auth::Permission;
-
-#[derive(Serialize, ToSchema)]
-pub struct AlarmView {
-    pub id: u64,
-    /// level1, level2, arrears, overload, meter_offline, gateway_offline,
-    /// register_rollback, credit_mismatch, balance_drift, not_self_tripped.
-    pub kind: String,
-    /// `tenant:T0001`, `meter:…`, `gateway:GW1`.
-    pub subject: String,
-    pub raised_at: String,
-    pub value: Option<i64>,
-    pub detail: String,
-    pub acked_by: Option<String>,
-    pub acked_at: Option<String>,
-    pub cleared_at: Option<String>,
-    pub active: bool,
-}
 
 impl From<Alarm> for AlarmView {
     fn from(a: Alarm) -> Self {
@@ -49,12 +32,6 @@ impl From<Alarm> for AlarmView {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct AlarmQuery {
-    /// Only this kind.
-    pub kind: Option<String>,
-}
-
 fn kind_filter(q: &Option<String>) -> ApiResult<Option<AlarmKind>> {
     match q.as_deref() {
         None | Some("") => Ok(None),
@@ -65,7 +42,7 @@ fn kind_filter(q: &Option<String>) -> ApiResult<Option<AlarmKind>> {
 }
 
 /// The active alarms (real-time alarms), oldest first.
-#[utoipa::path(get, path = "/api/v1/alarms", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::ALARMS, tag = "operator", security(("bearer" = [])),
     params(AlarmQuery), responses((status = 200, body = [AlarmView])))]
 pub async fn active(
     State(st): State<AppState>,
@@ -83,15 +60,6 @@ pub async fn active(
     ))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct HistoryQuery {
-    /// RFC 3339 start (default: 30 days ago).
-    pub from: Option<String>,
-    /// RFC 3339 end (default: now).
-    pub to: Option<String>,
-    pub kind: Option<String>,
-}
-
 fn ts(field: &str, text: &Option<String>, default: Timestamp) -> ApiResult<Timestamp> {
     match text {
         None => Ok(default),
@@ -102,7 +70,7 @@ fn ts(field: &str, text: &Option<String>, default: Timestamp) -> ApiResult<Times
 }
 
 /// Alarm history: every alarm raised in the range, cleared or not.
-#[utoipa::path(get, path = "/api/v1/alarms/history", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::ALARMS_HISTORY, tag = "operator", security(("bearer" = [])),
     params(HistoryQuery), responses((status = 200, body = [AlarmView])))]
 pub async fn history(
     State(st): State<AppState>,
@@ -128,7 +96,7 @@ pub async fn history(
 }
 
 /// Acknowledge an alarm (audited). Cashiers, installers and admins may; viewers may not.
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/ack", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::ALARM_ACK, tag = "operator", security(("bearer" = [])),
     params(("id" = u64, Path)), responses((status = 200, body = AlarmView), (status = 404, body = super::ErrorBody)))]
 pub async fn ack(
     State(st): State<AppState>,
@@ -150,23 +118,8 @@ pub async fn ack(
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SmsView {
-    pub id: u64,
-    pub to: String,
-    pub text: String,
-    pub alarm: Option<u64>,
-    pub created: String,
-    /// queued, sent or failed.
-    pub state: String,
-    pub reason: Option<String>,
-    pub attempts: u32,
-    pub sent_at: Option<String>,
-    pub parts: u32,
-}
-
 /// The SMS queue: every message to tenants and what became of it.
-#[utoipa::path(get, path = "/api/v1/sms", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::SMS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = [SmsView])))]
 pub async fn sms(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<SmsView>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
@@ -199,7 +152,7 @@ pub async fn sms(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Js
 
 /// Resolve a credit mismatch on a meter (after checking it on site): further credit to it
 /// flows again and the credit-mismatch alarm clears. Audited.
-#[utoipa::path(post, path = "/api/v1/meters/{meter}/credit-hold/resolve", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::METER_CREDIT_HOLD_RESOLVE, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), responses((status = 204), (status = 404, body = super::ErrorBody)))]
 pub async fn resolve_credit_hold(
     State(st): State<AppState>,

@@ -5,8 +5,8 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use voltvend_api_types::routes;
+use voltvend_api_types::{BatchRequest, BatchStarted, BatchSummary, CommandLine, ListQuery};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -17,38 +17,9 @@ use crate::control::batch::{self, Progress, Selection, command_name};
 use crate::control::rationing::Selector;
 use crate::site::MeterId;
 
-#[derive(Deserialize, ToSchema)]
-pub struct BatchRequest {
-    /// read, trip, close, keep_power_on, keep_power_off, restore_prepaid, push_prices,
-    /// push_settings.
-    pub command: String,
-    /// These meters; or leave it out and choose by building / floor / category.
-    pub meters: Option<Vec<String>>,
-    pub building: Option<String>,
-    pub floor: Option<i32>,
-    pub category: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BatchStarted {
-    pub id: u64,
-    pub command: String,
-    pub queued: usize,
-    pub skipped: usize,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BatchSummary {
-    pub id: u64,
-    pub at: String,
-    pub by: String,
-    pub command: String,
-    pub meters: usize,
-}
-
 /// Queue one command for many meters (audited). The whole batch is refused, nothing
 /// queued, when a meter is unknown or the selection is empty.
-#[utoipa::path(post, path = "/api/v1/batches", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::BATCHES, tag = "operator", security(("bearer" = [])),
     request_body = BatchRequest,
     responses((status = 200, body = BatchStarted), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
 pub async fn create(
@@ -84,7 +55,7 @@ pub async fn create(
 }
 
 /// Where every meter of a batch stands.
-#[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::BATCH, tag = "operator", security(("bearer" = [])),
     params(("id" = u64, Path)),
     responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody)))]
 pub async fn progress(
@@ -98,14 +69,8 @@ pub async fn progress(
         .ok_or_else(|| ApiError::not_found(format!("no batch {id}")))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// Newest first; default 50.
-    pub limit: Option<usize>,
-}
-
 /// Recent batches, newest first.
-#[utoipa::path(get, path = "/api/v1/batches", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::BATCHES, tag = "operator", security(("bearer" = [])),
     params(ListQuery), responses((status = 200, body = [BatchSummary])))]
 pub async fn list(
     State(st): State<AppState>,
@@ -126,20 +91,8 @@ pub async fn list(
     Ok(Json(out))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct CommandLine {
-    pub id: u64,
-    pub command: String,
-    /// queued, sent, confirmed, close permitted…, failed: why.
-    pub state: String,
-    pub by: String,
-    pub sends: u32,
-    pub attempts: u32,
-    pub updated: String,
-}
-
 /// One meter's commands, newest first (at most 50): who asked, where each stands.
-#[utoipa::path(get, path = "/api/v1/meters/{meter}/commands", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::METER_COMMANDS, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), responses((status = 200, body = [CommandLine])))]
 pub async fn meter_history(
     State(st): State<AppState>,

@@ -1,41 +1,34 @@
-//! JSON errors: `{ "code": "stable_snake_case", "message": "what happened and what to do" }`
-//! plus optional extra fields (e.g. `attempts_left`, `until`). The code is for programs,
-//! the message for people.
+//! JSON errors: the body is `voltvend_api_types::ErrorBody`, `{ "code": "stable_snake_case",
+//! "message": "what happened and what to do" }` plus optional extra fields (e.g.
+//! `attempts_left`, `until`). The code is for programs, the message for people.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use serde_json::{Map, Value};
 
-/// The body of every error response.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `forbidden`, `bad_credentials`, `locked`.
-    pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
-}
+pub use voltvend_api_types::ErrorBody;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub extra: Map<String, Value>,
+    /// Boxed: handlers return `Result<_, ApiError>` everywhere and the body is large.
+    pub body: Box<ErrorBody>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            code,
-            message: message.into(),
-            extra: Map::new(),
+            body: Box::new(ErrorBody {
+                code: code.to_string(),
+                message: message.into(),
+                ..ErrorBody::default()
+            }),
         }
     }
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
-        self.extra.insert(key.to_string(), value.into());
+    /// Sets the body's extra fields, e.g. `.with(|b| b.until = Some(t))`.
+    pub fn with(mut self, set: impl FnOnce(&mut ErrorBody)) -> ApiError {
+        set(&mut self.body);
         self
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -73,10 +66,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = self.extra;
-        body.insert("code".into(), Value::from(self.code));
-        body.insert("message".into(), Value::from(self.message));
-        (self.status, Json(Value::Object(body))).into_response()
+        (self.status, Json(*self.body)).into_response()
     }
 }
 

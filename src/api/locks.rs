@@ -7,19 +7,9 @@ use crate::auth::{Actor, audit};
 use crate::site::MeterId;
 use crate::store::{Store, StoreError, decode, encode};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
-use serde::{Deserialize, Serialize};
+pub use voltvend_api_types::MeterLock;
 
 const METER_LOCKS: TableDefinition<&str, &[u8]> = TableDefinition::new("meter_locks");
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct MeterLock {
-    pub meter: String,
-    /// Operator label, e.g. `op:alice`.
-    pub by: String,
-    pub reason: String,
-    /// UTC, RFC 3339.
-    pub at: String,
-}
 
 pub fn get(store: &Store, meter: &MeterId) -> Result<Option<MeterLock>, StoreError> {
     let txn = store.db().begin_read()?;

@@ -111,79 +111,62 @@ async fn count(State(st): State<AppState>, req: Request, next: Next) -> Response
 pub fn operator_routes() -> Router<AppState> {
     use operator as o;
     use operator_auth as a;
+    use voltvend_api_types::routes as r;
     Router::new()
-        .route("/api/v1/health", get(public::health))
-        .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/login", post(a::login))
-        .route("/api/v1/logout", post(a::logout))
-        .route("/api/v1/whoami", get(a::whoami))
-        .route("/api/v1/password", post(a::change_password))
+        .route(r::HEALTH, get(public::health))
+        .route(r::OPENAPI, get(openapi::document))
+        .route(r::LOGIN, post(a::login))
+        .route(r::LOGOUT, post(a::logout))
+        .route(r::WHOAMI, get(a::whoami))
+        .route(r::PASSWORD, post(a::change_password))
+        .route(r::OPERATORS, get(a::list_operators).post(a::add_operator))
+        .route(r::STATUS, get(o::status))
+        .route(r::METERS, get(o::list_meters))
+        .route(r::METER, get(o::get_meter))
+        .route(r::METER_READINGS, get(o::meter_readings))
         .route(
-            "/api/v1/operators",
-            get(a::list_operators).post(a::add_operator),
-        )
-        .route("/api/v1/status", get(o::status))
-        .route("/api/v1/meters", get(o::list_meters))
-        .route("/api/v1/meters/{meter}", get(o::get_meter))
-        .route("/api/v1/meters/{meter}/readings", get(o::meter_readings))
-        .route(
-            "/api/v1/meters/{meter}/commands",
+            r::METER_COMMANDS,
             get(batches::meter_history).post(o::meter_command),
         )
+        .route(r::METER_LOCK, post(o::lock_meter).delete(o::unlock_meter))
+        .route(r::GATEWAYS, get(o::gateways))
+        .route(r::TENANTS, get(o::list_tenants))
+        .route(r::TENANT, get(o::get_tenant))
+        .route(r::TENANT_USAGE, get(o::tenant_usage))
+        .route(r::UNIT_UNLOCK_PIN, post(o::unlock_pin))
+        .route(r::ACCOUNTS, post(o::open_account))
+        .route(r::ACCOUNT_CLOSE, post(o::close_account))
+        .route(r::SALES, post(o::sale))
+        .route(r::REFUNDS, post(o::refund))
+        .route(r::REVERSALS, post(o::reverse))
+        .route(r::OPERATIONS, get(o::operations))
+        .route(r::OPERATION, get(o::operation))
+        .route(r::RECEIPTS, get(o::receipts))
+        .route(r::RECEIPT_PRINT, post(o::reprint))
+        .route(r::TOPUPS, get(o::topups))
+        .route(r::OUTBOX, get(o::outbox))
+        .route(r::SITE_SETTINGS, get(o::get_settings).put(o::put_settings))
+        .route(r::AUDIT, get(o::audit_log))
+        .route(r::ALARMS, get(alarms::active))
+        .route(r::ALARMS_HISTORY, get(alarms::history))
+        .route(r::ALARM_ACK, post(alarms::ack))
+        .route(r::SMS, get(alarms::sms))
+        .route(r::REPORT, get(reports::get_report))
+        .route(r::RATIONING, get(rationing::list).post(rationing::create))
+        .route(r::RATIONING_CANCEL, post(rationing::cancel))
+        .route(r::REPORT_EXPORT, post(reports::export_report))
+        .route(r::ROLES, get(staff::roles))
+        .route(r::OPERATOR, post(staff::change))
+        .route(r::OPERATOR_RESET_PASSWORD, post(staff::reset_password))
+        .route(r::BATCHES, get(batches::list).post(batches::create))
+        .route(r::BATCH, get(batches::progress))
+        .route(r::SITE_IMPORT, post(site::import))
+        .route(r::BUILDINGS, get(site::buildings))
+        .route(r::TARIFFS, get(site::tariffs).post(site::set_tariff))
+        .route(r::TARIFF, delete(site::remove_tariff))
+        .route(r::ACCOUNT_METERS, post(site::add_meter))
         .route(
-            "/api/v1/meters/{meter}/lock",
-            post(o::lock_meter).delete(o::unlock_meter),
-        )
-        .route("/api/v1/gateways", get(o::gateways))
-        .route("/api/v1/tenants", get(o::list_tenants))
-        .route("/api/v1/tenants/{tenant}", get(o::get_tenant))
-        .route("/api/v1/tenants/{tenant}/usage", get(o::tenant_usage))
-        .route("/api/v1/units/{unit}/unlock-pin", post(o::unlock_pin))
-        .route("/api/v1/accounts", post(o::open_account))
-        .route("/api/v1/accounts/{tenant}/close", post(o::close_account))
-        .route("/api/v1/sales", post(o::sale))
-        .route("/api/v1/refunds", post(o::refund))
-        .route("/api/v1/reversals", post(o::reverse))
-        .route("/api/v1/operations", get(o::operations))
-        .route("/api/v1/operations/{op}", get(o::operation))
-        .route("/api/v1/receipts", get(o::receipts))
-        .route("/api/v1/receipts/{receipt_no}/print", post(o::reprint))
-        .route("/api/v1/topups", get(o::topups))
-        .route("/api/v1/outbox", get(o::outbox))
-        .route(
-            "/api/v1/site/settings",
-            get(o::get_settings).put(o::put_settings),
-        )
-        .route("/api/v1/audit", get(o::audit_log))
-        .route("/api/v1/alarms", get(alarms::active))
-        .route("/api/v1/alarms/history", get(alarms::history))
-        .route("/api/v1/alarms/{id}/ack", post(alarms::ack))
-        .route("/api/v1/sms", get(alarms::sms))
-        .route("/api/v1/reports/{name}", get(reports::get_report))
-        .route(
-            "/api/v1/rationing",
-            get(rationing::list).post(rationing::create),
-        )
-        .route("/api/v1/rationing/{id}/cancel", post(rationing::cancel))
-        .route(
-            "/api/v1/reports/{name}/export",
-            post(reports::export_report),
-        )
-        .route("/api/v1/roles", get(staff::roles))
-        .route("/api/v1/operators/{name}", post(staff::change))
-        .route(
-            "/api/v1/operators/{name}/reset-password",
-            post(staff::reset_password),
-        )
-        .route("/api/v1/batches", get(batches::list).post(batches::create))
-        .route("/api/v1/batches/{id}", get(batches::progress))
-        .route("/api/v1/site/import", post(site::import))
-        .route("/api/v1/buildings", get(site::buildings))
-        .route("/api/v1/tariffs", get(site::tariffs).post(site::set_tariff))
-        .route("/api/v1/tariffs/{name}", delete(site::remove_tariff))
-        .route("/api/v1/accounts/{tenant}/meters", post(site::add_meter))
-        .route(
-            "/api/v1/meters/{meter}/credit-hold/resolve",
+            r::METER_CREDIT_HOLD_RESOLVE,
             post(alarms::resolve_credit_hold),
         )
 }
@@ -191,34 +174,26 @@ pub fn operator_routes() -> Router<AppState> {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     use tenant as t;
+    use voltvend_api_types::routes as r;
     operator_routes()
-        .route("/", get(kiosk::index))
-        .route("/kiosk/app.js", get(kiosk::app_js))
-        .route("/kiosk/app.css", get(kiosk::app_css))
-        .route("/metrics", get(public::metrics))
-        .route("/api/v1/kiosk/info", get(public::kiosk_info))
-        .route("/r/{receipt}", get(public::verify_receipt))
-        .route("/pay/sandbox/{order}", get(public::sandbox_page))
-        .route(
-            "/pay/sandbox/{order}/{decision}",
-            post(public::sandbox_decide),
-        )
-        .route(
-            "/api/v1/payments/notify/{provider}",
-            post(public::payment_notify),
-        )
-        .route("/api/v1/tenant/login", post(t::login))
-        .route("/api/v1/tenant/logout", post(t::logout))
-        .route("/api/v1/tenant/me", get(t::me))
-        .route("/api/v1/tenant/usage", get(t::usage))
-        .route("/api/v1/tenant/purchases", get(t::purchases))
-        .route("/api/v1/tenant/topups", post(t::start_topup))
-        .route("/api/v1/tenant/topups/{order_id}", get(t::topup_status))
-        .route(
-            "/api/v1/tenant/receipts/{receipt_no}/print",
-            post(t::reprint),
-        )
-        .route("/api/v1/tenant/meters/{meter}/switch", post(t::switch))
+        .route(r::KIOSK_INDEX, get(kiosk::index))
+        .route(r::KIOSK_APP_JS, get(kiosk::app_js))
+        .route(r::KIOSK_APP_CSS, get(kiosk::app_css))
+        .route(r::METRICS, get(public::metrics))
+        .route(r::KIOSK_INFO, get(public::kiosk_info))
+        .route(r::RECEIPT_VERIFY, get(public::verify_receipt))
+        .route(r::SANDBOX_PAGE, get(public::sandbox_page))
+        .route(r::SANDBOX_DECIDE, post(public::sandbox_decide))
+        .route(r::PAYMENT_NOTIFY, post(public::payment_notify))
+        .route(r::TENANT_LOGIN, post(t::login))
+        .route(r::TENANT_LOGOUT, post(t::logout))
+        .route(r::TENANT_ME, get(t::me))
+        .route(r::TENANT_OWN_USAGE, get(t::usage))
+        .route(r::TENANT_PURCHASES, get(t::purchases))
+        .route(r::TENANT_TOPUPS, post(t::start_topup))
+        .route(r::TENANT_TOPUP, get(t::topup_status))
+        .route(r::TENANT_RECEIPT_PRINT, post(t::reprint))
+        .route(r::TENANT_METER_SWITCH, post(t::switch))
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
 }

@@ -98,3 +98,33 @@ pub struct ApiDoc;
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
+
+/// The document as checked in at `docs/openapi.json`: pretty-printed, one trailing newline.
+pub fn pretty() -> String {
+    let doc = serde_json::to_string_pretty(&ApiDoc::openapi()).unwrap_or_default();
+    format!("{doc}\n")
+}
+
+/// The command that rewrites `docs/openapi.json` from the handlers' annotations.
+pub const REGENERATE: &str = "UPDATE_OPENAPI=1 cargo test --lib api::openapi";
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn checked_in_document_is_current() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json");
+        let now = super::pretty();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&file, &now).expect("write docs/openapi.json");
+            return;
+        }
+        let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            checked_in == now,
+            "docs/openapi.json differs from the document the daemon serves: run `{}` and commit it",
+            super::REGENERATE
+        );
+    }
+}

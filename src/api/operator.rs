@@ -4,19 +4,23 @@
 //! transaction as the change.
 
 use super::error::{ApiError, ApiResult};
-use super::tenant::{TenantView, TopUpView, Usage, UsageQuery};
 use super::{AppState, Principal};
 use crate::auth::{Actor, Permission};
 use crate::field::readings;
 use crate::payment::topup::{ReceiptFacts, make_receipt};
-use crate::receipt::{PrintStatus, ReceiptRecord, Receipts, record};
+use crate::receipt::{ReceiptRecord, Receipts, record};
 use crate::site::{MeterId, TenantId, repo};
 use crate::units::Fen;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use voltvend_api_types::routes;
+use voltvend_api_types::{
+    AuditQuery, CloseAccountRequest, CommandQueued, CommandRequest, GatewayView, LockRequest,
+    MeterLock, MeterView, OpResult, OpenAccountRequest, OpsQuery, PrintResult, RangeQuery,
+    ReadingView, ReceiptQuery, RefundRequest, ReverseRequest, SaleRequest, SaleResult, SiteStatus,
+    TenantRow, TenantView, TopUpView, Usage, UsageQuery,
+};
 
 /// Bearer token → operator, or 401; then the permission check, or 403.
 pub fn operator(
@@ -76,35 +80,6 @@ pub(super) fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
 
 // ---------- meters ----------
 
-#[derive(Serialize, ToSchema)]
-pub struct MeterView {
-    pub meter: String,
-    pub unit: Option<String>,
-    pub tenant: Option<String>,
-    pub gateway: String,
-    pub bus: u8,
-    pub address: String,
-    pub protocol: String,
-    pub profile: String,
-    pub phases: String,
-    pub billing: String,
-    /// None until the collector has polled the meter.
-    pub online: Option<bool>,
-    pub last_ok: Option<String>,
-    pub last_error: Option<String>,
-    pub power_w: Option<i64>,
-    pub total_wh: Option<i64>,
-    pub relay: String,
-    /// Balance the meter itself reports (meter-billed meters).
-    pub meter_balance_fen: Option<i64>,
-    pub lock: Option<super::locks::MeterLock>,
-    /// On keep-power (保电): never tripped by the system.
-    pub keep_power: bool,
-    /// Building and floor of the meter's unit (for selections by building or floor).
-    pub building: Option<String>,
-    pub floor: Option<i32>,
-}
-
 fn meter_view(
     st: &AppState,
     m: &crate::site::model::Meter,
@@ -158,7 +133,7 @@ fn units_by_no(
 }
 
 /// All meters with their live state.
-#[utoipa::path(get, path = "/api/v1/meters", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::METERS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<MeterView>)))]
 pub async fn list_meters(
     State(st): State<AppState>,
@@ -176,7 +151,7 @@ pub async fn list_meters(
 }
 
 /// One meter with its live state.
-#[utoipa::path(get, path = "/api/v1/meters/{meter}", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::METER, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), responses((status = 200, body = MeterView), (status = 404, body = super::ErrorBody)))]
 pub async fn get_meter(
     State(st): State<AppState>,
@@ -191,25 +166,8 @@ pub async fn get_meter(
     Ok(Json(meter_view(&st, &m, &tenants, &units_by_no(&st)?)?))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct RangeQuery {
-    /// RFC 3339 start (default: 24 hours ago).
-    pub from: Option<String>,
-    /// RFC 3339 end (default: now).
-    pub to: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ReadingView {
-    pub at: String,
-    pub total_wh: i64,
-    pub power_w: Option<i64>,
-    pub balance_fen: Option<i64>,
-    pub relay: Option<String>,
-}
-
 /// Stored readings of a meter in a time range (at most 5,000).
-#[utoipa::path(get, path = "/api/v1/meters/{meter}/readings", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::METER_READINGS, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path), RangeQuery), responses((status = 200, body = Vec<ReadingView>)))]
 pub async fn meter_readings(
     State(st): State<AppState>,
@@ -244,24 +202,9 @@ pub async fn meter_readings(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct CommandRequest {
-    /// `trip`, `close`, `keep_power_on`, `keep_power_off`, `restore_prepaid`,
-    /// `push_prices` or `push_settings`.
-    pub command: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CommandQueued {
-    pub meter: String,
-    pub command: String,
-    /// Outbox entry id.
-    pub id: u64,
-}
-
 /// Queue a command for a meter (installer/admin). The control queue sends it ahead of
 /// reads and confirms it by reading back.
-#[utoipa::path(post, path = "/api/v1/meters/{meter}/commands", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::METER_COMMANDS, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), request_body = CommandRequest,
     responses((status = 200, body = CommandQueued), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn meter_command(
@@ -292,22 +235,16 @@ pub async fn meter_command(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct LockRequest {
-    /// Shown to the tenant, e.g. "maintenance until Friday".
-    pub reason: String,
-}
-
 /// Lock a meter against tenant remote switching (installer/admin).
-#[utoipa::path(post, path = "/api/v1/meters/{meter}/lock", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::METER_LOCK, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), request_body = LockRequest,
-    responses((status = 200, body = super::locks::MeterLock), (status = 403, body = super::ErrorBody)))]
+    responses((status = 200, body = MeterLock), (status = 403, body = super::ErrorBody)))]
 pub async fn lock_meter(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(req): Json<LockRequest>,
-) -> ApiResult<Json<super::locks::MeterLock>> {
+) -> ApiResult<Json<MeterLock>> {
     let actor = operator(&st, &headers, Permission::CommandMeters, "lock meters")?;
     let meter = MeterId::new(id.clone());
     repo::get_meter(&st.store, &meter)
@@ -322,7 +259,7 @@ pub async fn lock_meter(
 }
 
 /// Remove a staff lock.
-#[utoipa::path(delete, path = "/api/v1/meters/{meter}/lock", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(delete, path = routes::METER_LOCK, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path)), responses((status = 204), (status = 403, body = super::ErrorBody)))]
 pub async fn unlock_meter(
     State(st): State<AppState>,
@@ -336,19 +273,8 @@ pub async fn unlock_meter(
 
 // ---------- tenants and accounts ----------
 
-#[derive(Serialize, ToSchema)]
-pub struct TenantRow {
-    pub tenant: String,
-    pub name: String,
-    pub category: String,
-    pub phone: Option<String>,
-    pub units: Vec<String>,
-    pub has_account: bool,
-    pub balance_fen: i64,
-}
-
 /// All tenants with their balances.
-#[utoipa::path(get, path = "/api/v1/tenants", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TENANTS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<TenantRow>)))]
 pub async fn list_tenants(
     State(st): State<AppState>,
@@ -372,7 +298,7 @@ pub async fn list_tenants(
 }
 
 /// One tenant as the kiosk shows it (balance, status, meters).
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TENANT, tag = "operator", security(("bearer" = [])),
     params(("tenant" = String, Path)), responses((status = 200, body = TenantView), (status = 404, body = super::ErrorBody)))]
 pub async fn get_tenant(
     State(st): State<AppState>,
@@ -384,7 +310,7 @@ pub async fn get_tenant(
 }
 
 /// A tenant's daily usage.
-#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/usage", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TENANT_USAGE, tag = "operator", security(("bearer" = [])),
     params(("tenant" = String, Path), UsageQuery), responses((status = 200, body = Usage)))]
 pub async fn tenant_usage(
     State(st): State<AppState>,
@@ -401,7 +327,7 @@ pub async fn tenant_usage(
 }
 
 /// Clear a unit's kiosk PIN lockout (cashier/admin).
-#[utoipa::path(post, path = "/api/v1/units/{unit}/unlock-pin", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::UNIT_UNLOCK_PIN, tag = "operator", security(("bearer" = [])),
     params(("unit" = String, Path)), responses((status = 204), (status = 403, body = super::ErrorBody)))]
 pub async fn unlock_pin(
     State(st): State<AppState>,
@@ -427,29 +353,9 @@ pub async fn unlock_pin(
 
 // ---------- money ----------
 
-#[derive(Deserialize, ToSchema)]
-pub struct SaleRequest {
-    pub tenant: String,
-    pub amount_fen: i64,
-    /// `cash`, `wechat`, `alipay`, `unionpay`, `card`, …
-    pub method: String,
-    /// Chosen by the client; a retry with the same key returns the first result.
-    pub idempotency_key: String,
-    /// Print a receipt (default true).
-    pub print: Option<bool>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SaleResult {
-    pub op: u64,
-    pub receipt_no: String,
-    pub balance_after_fen: i64,
-    pub print: PrintStatus,
-}
-
 /// A cashier sale (e.g. cash at the management office). Refused above the hoarding cap
 /// with the largest allowed amount in the message.
-#[utoipa::path(post, path = "/api/v1/sales", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::SALES, tag = "operator", security(("bearer" = [])),
     request_body = SaleRequest,
     responses((status = 200, body = SaleResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn sale(
@@ -547,22 +453,8 @@ fn receipt_for_sale(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct RefundRequest {
-    pub tenant: String,
-    pub amount_fen: i64,
-    pub reason: String,
-    pub idempotency_key: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OpResult {
-    pub op: u64,
-    pub balance_after_fen: Option<i64>,
-}
-
 /// Refund (退电): pay back part of the balance, at most all of it.
-#[utoipa::path(post, path = "/api/v1/refunds", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::REFUNDS, tag = "operator", security(("bearer" = [])),
     request_body = RefundRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn refund(
     State(st): State<AppState>,
@@ -586,16 +478,8 @@ pub async fn refund(
     .await
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ReverseRequest {
-    /// The sale or refund to undo.
-    pub op: u64,
-    pub reason: String,
-    pub idempotency_key: String,
-}
-
 /// Reversal (冲正) of one earlier sale or refund, at most once.
-#[utoipa::path(post, path = "/api/v1/reversals", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::REVERSALS, tag = "operator", security(("bearer" = [])),
     request_body = ReverseRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn reverse(
     State(st): State<AppState>,
@@ -622,19 +506,8 @@ pub async fn reverse(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct OpenAccountRequest {
-    pub tenant: String,
-    /// Meters to attach; default: every meter of the tenant's units.
-    pub meters: Option<Vec<String>>,
-    /// Balance carried over from an old meter.
-    pub transfer_in_fen: Option<i64>,
-    pub old_meter_serial: Option<String>,
-    pub idempotency_key: String,
-}
-
 /// Open a tenant's account (cashier/admin).
-#[utoipa::path(post, path = "/api/v1/accounts", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::ACCOUNTS, tag = "operator", security(("bearer" = [])),
     request_body = OpenAccountRequest, responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn open_account(
     State(st): State<AppState>,
@@ -719,14 +592,8 @@ pub(super) async fn submit_for(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct CloseAccountRequest {
-    pub final_charge_fen: i64,
-    pub idempotency_key: String,
-}
-
 /// Close a tenant's account: final charge, settle to zero, close every meter.
-#[utoipa::path(post, path = "/api/v1/accounts/{tenant}/close", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::ACCOUNT_CLOSE, tag = "operator", security(("bearer" = [])),
     params(("tenant" = String, Path)), request_body = CloseAccountRequest,
     responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn close_account(
@@ -755,15 +622,8 @@ pub async fn close_account(
     }))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct OpsQuery {
-    pub tenant: Option<String>,
-    /// Newest first; default 100, at most 1,000.
-    pub limit: Option<usize>,
-}
-
 /// Ledger operations, newest first (as the ledger records them).
-#[utoipa::path(get, path = "/api/v1/operations", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::OPERATIONS, tag = "operator", security(("bearer" = [])),
     params(OpsQuery), responses((status = 200, description = "Operations as JSON records", body = Vec<serde_json::Value>)))]
 pub async fn operations(
     State(st): State<AppState>,
@@ -790,7 +650,7 @@ pub async fn operations(
 }
 
 /// One ledger operation.
-#[utoipa::path(get, path = "/api/v1/operations/{op}", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::OPERATION, tag = "operator", security(("bearer" = [])),
     params(("op" = u64, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody)))]
 pub async fn operation(
     State(st): State<AppState>,
@@ -808,16 +668,8 @@ pub async fn operation(
 
 // ---------- receipts, top-ups, outbox, site, audit, status ----------
 
-#[derive(Deserialize, IntoParams)]
-pub struct ReceiptQuery {
-    pub tenant: Option<String>,
-    /// Only receipts whose printing failed (out of paper, offline).
-    pub failed: Option<bool>,
-    pub limit: Option<usize>,
-}
-
 /// Receipts, newest first; `failed=true` lists those that did not print.
-#[utoipa::path(get, path = "/api/v1/receipts", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::RECEIPTS, tag = "operator", security(("bearer" = [])),
     params(ReceiptQuery), responses((status = 200, body = Vec<ReceiptRecord>)))]
 pub async fn receipts(
     State(st): State<AppState>,
@@ -834,13 +686,13 @@ pub async fn receipts(
 }
 
 /// Print a receipt again (cashier/admin).
-#[utoipa::path(post, path = "/api/v1/receipts/{receipt_no}/print", tag = "operator", security(("bearer" = [])),
-    params(("receipt_no" = String, Path)), responses((status = 200, body = super::tenant::PrintResult), (status = 404, body = super::ErrorBody)))]
+#[utoipa::path(post, path = routes::RECEIPT_PRINT, tag = "operator", security(("bearer" = [])),
+    params(("receipt_no" = String, Path)), responses((status = 200, body = PrintResult), (status = 404, body = super::ErrorBody)))]
 pub async fn reprint(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(no): Path<String>,
-) -> ApiResult<Json<super::tenant::PrintResult>> {
+) -> ApiResult<Json<PrintResult>> {
     let actor = operator(&st, &headers, Permission::Sell, "print receipts")?;
     record::get(&st.store, &no)?.ok_or_else(|| ApiError::not_found(format!("no receipt {no}")))?;
     let print = super::views::print_and_count(&st, &no).await?;
@@ -856,14 +708,14 @@ pub async fn reprint(
         serde_json::json!({"receipt": no}),
     )?;
     txn.commit().map_err(crate::store::StoreError::from)?;
-    Ok(Json(super::tenant::PrintResult {
+    Ok(Json(PrintResult {
         receipt_no: no,
         print,
     }))
 }
 
 /// Top-up orders (kiosk and phone), newest first.
-#[utoipa::path(get, path = "/api/v1/topups", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TOPUPS, tag = "operator", security(("bearer" = [])),
     params(OpsQuery), responses((status = 200, body = Vec<TopUpView>)))]
 pub async fn topups(
     State(st): State<AppState>,
@@ -882,7 +734,7 @@ pub async fn topups(
 }
 
 /// Meter commands waiting in the outbox.
-#[utoipa::path(get, path = "/api/v1/outbox", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::OUTBOX, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<serde_json::Value>)))]
 pub async fn outbox(
     State(st): State<AppState>,
@@ -899,7 +751,7 @@ pub async fn outbox(
 
 /// Site defaults (power limit, collection interval, alarm levels, default tariff, hoarding
 /// cap, alarm SMS number, time zone).
-#[utoipa::path(get, path = "/api/v1/site/settings", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::SITE_SETTINGS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = serde_json::Value)))]
 pub async fn get_settings(
     State(st): State<AppState>,
@@ -911,7 +763,7 @@ pub async fn get_settings(
 }
 
 /// Replace the site defaults (admin); validated, audited.
-#[utoipa::path(put, path = "/api/v1/site/settings", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(put, path = routes::SITE_SETTINGS, tag = "operator", security(("bearer" = [])),
     request_body = serde_json::Value,
     responses((status = 200, body = serde_json::Value), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn put_settings(
@@ -933,17 +785,8 @@ pub async fn put_settings(
     Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct AuditQuery {
-    /// Entries with a sequence number above this (default 0).
-    pub after: Option<u64>,
-    pub limit: Option<usize>,
-    /// The newest `limit` entries, newest first (ignores `after`).
-    pub newest: Option<bool>,
-}
-
 /// Audit log entries in order (admin).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::AUDIT, tag = "operator", security(("bearer" = [])),
     params(AuditQuery), responses((status = 200, body = Vec<serde_json::Value>), (status = 403, body = super::ErrorBody)))]
 pub async fn audit_log(
     State(st): State<AppState>,
@@ -984,19 +827,8 @@ pub async fn audit_log(
     Ok(Json(out))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct GatewayView {
-    pub gateway: String,
-    pub name: String,
-    pub link: String,
-    pub buses: usize,
-    pub online: bool,
-    pub last_error: Option<String>,
-    pub last_cycle_ms: Option<u64>,
-}
-
 /// Gateways with their link health.
-#[utoipa::path(get, path = "/api/v1/gateways", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::GATEWAYS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<GatewayView>)))]
 pub async fn gateways(
     State(st): State<AppState>,
@@ -1019,22 +851,8 @@ pub async fn gateways(
     Ok(Json(out))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SiteStatus {
-    pub site_name: String,
-    pub meters: usize,
-    pub meters_offline: usize,
-    pub tenants: usize,
-    pub tenants_in_arrears: usize,
-    pub outbox_pending: usize,
-    /// Receipts whose printing failed (out of paper, printer offline).
-    pub receipts_failed: usize,
-    /// Paid top-ups the ledger could not credit: refund them through the provider.
-    pub topups_needing_refund: usize,
-}
-
 /// One-screen summary for the console's dashboard.
-#[utoipa::path(get, path = "/api/v1/status", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::STATUS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = SiteStatus)))]
 pub async fn status(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<SiteStatus>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;

@@ -7,31 +7,17 @@ use crate::auth::{Actor, Permission, Role, operators};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use voltvend_api_types::routes;
+use voltvend_api_types::{
+    LoginRequest, LoginResponse, NewOperator, OperatorAdded, OperatorView, PasswordChange, WhoAmI,
+};
 
 use super::operator::operator;
 
 // ---------- sessions ----------
 
-#[derive(Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub name: String,
-    pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LoginResponse {
-    pub token: String,
-    pub name: String,
-    /// `admin`, `cashier`, `viewer` or `installer`.
-    pub role: String,
-    /// When true, every route but `POST /api/v1/password` answers 403 until it is changed.
-    pub must_change_password: bool,
-}
-
 /// Operator login: returns a bearer token. Five wrong passwords lock the name for 15 minutes.
-#[utoipa::path(post, path = "/api/v1/login", tag = "operator", request_body = LoginRequest,
+#[utoipa::path(post, path = routes::LOGIN, tag = "operator", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = super::ErrorBody), (status = 423, body = super::ErrorBody)))]
 pub async fn login(
     State(st): State<AppState>,
@@ -64,7 +50,7 @@ pub fn auth_error(e: operators::AuthError) -> ApiError {
             ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
         }
         A::Locked { until, .. } => ApiError::new(StatusCode::LOCKED, "locked", e.to_string())
-            .with("until", until.to_string()),
+            .with(|b| b.until = Some(until.to_string())),
         A::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
         A::NotFound(_) => ApiError::not_found(e.to_string()),
         A::Store(_) | A::Hash(_) => ApiError::internal(e),
@@ -76,17 +62,8 @@ pub fn auth_error(e: operators::AuthError) -> ApiError {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct WhoAmI {
-    pub name: String,
-    pub role: String,
-    pub must_change_password: bool,
-    /// Permissions of the role, for the console to hide what it cannot do.
-    pub permissions: Vec<String>,
-}
-
 /// The logged-in operator and their permissions.
-#[utoipa::path(get, path = "/api/v1/whoami", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::WHOAMI, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = WhoAmI), (status = 401, body = super::ErrorBody)))]
 pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<WhoAmI>> {
     match super::principal(&st, &headers)? {
@@ -131,14 +108,8 @@ pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct PasswordChange {
-    pub old_password: String,
-    pub new_password: String,
-}
-
 /// Change the logged-in operator's own password.
-#[utoipa::path(post, path = "/api/v1/password", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::PASSWORD, tag = "operator", security(("bearer" = [])),
     request_body = PasswordChange, responses((status = 204), (status = 422, body = super::ErrorBody)))]
 pub async fn change_password(
     State(st): State<AppState>,
@@ -167,7 +138,7 @@ pub async fn change_password(
 }
 
 /// Log out.
-#[utoipa::path(post, path = "/api/v1/logout", tag = "operator", security(("bearer" = [])), responses((status = 204)))]
+#[utoipa::path(post, path = routes::LOGOUT, tag = "operator", security(("bearer" = [])), responses((status = 204)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
     if let Some(t) = super::bearer(&headers) {
         let _ = operators::revoke_token(&st.store, &t);
@@ -175,18 +146,8 @@ pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCod
     StatusCode::NO_CONTENT
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct OperatorView {
-    pub name: String,
-    pub role: String,
-    pub must_change_password: bool,
-    pub disabled: bool,
-    pub locked_until: Option<String>,
-    pub last_login: Option<String>,
-}
-
 /// List operators (admin).
-#[utoipa::path(get, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::OPERATORS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = Vec<OperatorView>), (status = 403, body = super::ErrorBody)))]
 pub async fn list_operators(
     State(st): State<AppState>,
@@ -213,25 +174,8 @@ pub async fn list_operators(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewOperator {
-    pub name: String,
-    pub role: String,
-    /// Initial password; the operator must change it at first login. Left out, one is
-    /// generated and returned once.
-    pub password: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OperatorAdded {
-    pub name: String,
-    pub role: String,
-    /// The generated first-login password (only when none was given).
-    pub password: Option<String>,
-}
-
 /// Add an operator (admin).
-#[utoipa::path(post, path = "/api/v1/operators", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::OPERATORS, tag = "operator", security(("bearer" = [])),
     request_body = NewOperator, responses((status = 201, body = OperatorAdded), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn add_operator(
     State(st): State<AppState>,

@@ -6,18 +6,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde::Serialize;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Health {
-    /// Always `ok` when the daemon answers.
-    pub status: String,
-    pub version: String,
-    pub uptime_s: u64,
-}
+use voltvend_api_types::routes;
+use voltvend_api_types::{Health, KioskInfo, SigQuery};
 
 /// Liveness: answers when the daemon is up.
-#[utoipa::path(get, path = "/api/v1/health", tag = "public",
+#[utoipa::path(get, path = routes::HEALTH, tag = "public",
     responses((status = 200, description = "The daemon is up", body = Health)))]
 pub async fn health(State(st): State<AppState>) -> Json<Health> {
     Json(Health {
@@ -43,15 +36,8 @@ pub async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     )
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct KioskInfo {
-    pub site_name: String,
-    /// Building codes, for the unit-number keypad.
-    pub buildings: Vec<String>,
-}
-
 /// Facts the kiosk shows before login.
-#[utoipa::path(get, path = "/api/v1/kiosk/info", tag = "public",
+#[utoipa::path(get, path = routes::KIOSK_INFO, tag = "public",
     responses((status = 200, body = KioskInfo)))]
 pub async fn kiosk_info(State(st): State<AppState>) -> Json<KioskInfo> {
     let buildings = crate::site::repo::list_buildings(&st.store)
@@ -83,11 +69,6 @@ fn page(title: &str, body: &str) -> axum::response::Html<String> {
          <title>{}</title><style>{PAGE_STYLE}</style></head><body><main>{body}</main></body></html>",
         esc(title)
     ))
-}
-
-#[derive(serde::Deserialize)]
-pub struct SigQuery {
-    pub sig: Option<String>,
 }
 
 /// The page behind a receipt's QR code: says whether the receipt is genuine.
@@ -196,7 +177,7 @@ pub async fn sandbox_decide(
 
 /// Payment notifications from a provider (`X-Signature` header, raw body). Answers
 /// `success` once the notification is verified and applied, however often it arrives.
-#[utoipa::path(post, path = "/api/v1/payments/notify/{provider}", tag = "public",
+#[utoipa::path(post, path = routes::PAYMENT_NOTIFY, tag = "public",
     params(("provider" = String, Path, description = "Provider name, e.g. `sandbox`")),
     request_body(content = String, description = "The provider's signed notification body"),
     responses((status = 200, description = "`success`"), (status = 400, description = "Bad signature or body", body = super::ErrorBody)))]

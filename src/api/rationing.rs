@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use voltvend_api_types::routes;
+use voltvend_api_types::{MeterResult, RationingRequest, RationingView};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -14,42 +14,6 @@ use super::operator::operator;
 use crate::auth::Permission;
 use crate::control::rationing::{self, Rationing, Selector};
 use crate::control::{self, ControlError};
-
-#[derive(Deserialize, ToSchema)]
-pub struct RationingRequest {
-    /// Tenant category, e.g. `restaurant`.
-    pub category: Option<String>,
-    pub building: Option<String>,
-    pub floor: Option<i32>,
-    /// RFC 3339; default now.
-    pub from: Option<String>,
-    /// RFC 3339; the meters are restored then.
-    pub to: String,
-    pub reason: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MeterResult {
-    pub meter: String,
-    /// trip or close.
-    pub command: String,
-    /// queued, sent, confirmed, close permitted, waiting for the tenant, failed: why.
-    pub state: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RationingView {
-    pub id: u64,
-    pub by: String,
-    pub reason: String,
-    pub from: String,
-    pub to: String,
-    /// scheduled, active, restored, cancelled.
-    pub phase: String,
-    pub results: Vec<MeterResult>,
-    pub skipped_keep_power: Vec<String>,
-    pub left_off_arrears: Vec<String>,
-}
 
 fn view(st: &AppState, r: Rationing) -> ApiResult<RationingView> {
     let mut results = Vec::new();
@@ -89,7 +53,7 @@ pub(super) fn control_err(e: ControlError) -> ApiError {
 }
 
 /// Plan a rationing window (audited): the meters are tripped at `from` and restored at `to`.
-#[utoipa::path(post, path = "/api/v1/rationing", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::RATIONING, tag = "operator", security(("bearer" = [])),
     request_body = RationingRequest,
     responses((status = 200, body = RationingView), (status = 400, body = super::ErrorBody)))]
 pub async fn create(
@@ -125,7 +89,7 @@ pub async fn create(
 }
 
 /// Every rationing window, newest first, with each meter's command state.
-#[utoipa::path(get, path = "/api/v1/rationing", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::RATIONING, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = [RationingView])))]
 pub async fn list(
     State(st): State<AppState>,
@@ -140,7 +104,7 @@ pub async fn list(
 }
 
 /// Cancel: a scheduled window never starts; an active one restores now.
-#[utoipa::path(post, path = "/api/v1/rationing/{id}/cancel", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::RATIONING_CANCEL, tag = "operator", security(("bearer" = [])),
     params(("id" = u64, Path)), responses((status = 200, body = RationingView), (status = 404, body = super::ErrorBody)))]
 pub async fn cancel(
     State(st): State<AppState>,

@@ -3,30 +3,14 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use voltvend_api_types::routes;
+use voltvend_api_types::{ExportDone, ReportQuery};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::operator::operator;
 use crate::auth::Permission;
 use crate::report::{self, Params, ReportError, export};
-
-#[derive(Deserialize, IntoParams)]
-pub struct ReportQuery {
-    /// YYYY-MM-DD (site time), default the first of this month.
-    pub from: Option<String>,
-    /// YYYY-MM-DD, included; default today.
-    pub to: Option<String>,
-    /// sales: day, month or year.
-    pub period: Option<String>,
-    /// energy: building, floor, unit or meter.
-    pub group: Option<String>,
-    /// readings: the meter.
-    pub meter: Option<String>,
-    /// json (default), csv or xlsx.
-    pub format: Option<String>,
-}
 
 fn report_err(e: ReportError) -> ApiError {
     match e {
@@ -66,7 +50,7 @@ async fn run_report(
 
 /// A report: sales, energy, status, offline-meters, offline-gateways, alarms,
 /// alarm-history, readings, accounts.
-#[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::REPORT, tag = "operator", security(("bearer" = [])),
     params(("name" = String, Path), ReportQuery),
     responses((status = 200, description = "JSON table {title, params, columns, rows}; money in fen, energy in Wh; or a CSV / XLSX file"),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
@@ -109,18 +93,10 @@ pub async fn get_report(
     })
 }
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ExportDone {
-    /// Where the file was written on the appliance (DATA/exports).
-    pub path: String,
-    pub rows: usize,
-    pub bytes: usize,
-}
-
 /// Write a report as CSV or XLSX into the appliance's export folder (next to the store,
 /// `exports/`), for staff on the console who cannot download: copy it from there (USB
 /// stick, scp by the installer). Same query as GET; `format` csv or xlsx (default xlsx).
-#[utoipa::path(post, path = "/api/v1/reports/{name}/export", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::REPORT_EXPORT, tag = "operator", security(("bearer" = [])),
     params(("name" = String, Path), ReportQuery),
     responses((status = 200, body = ExportDone), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn export_report(

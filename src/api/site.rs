@@ -6,41 +6,23 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use voltvend_api_types::routes;
+use voltvend_api_types::{
+    AddMeterRequest, BuildingView, ImportDone, ImportRequest, OpResult, TariffRemoved,
+    TariffRequest, TariffSaved, TariffView,
+};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::operator::{OpResult, operator, site_err, submit_for};
+use super::operator::{operator, site_err, submit_for};
 use crate::auth::Permission;
 use crate::import::{ImportError, Kind, import_file};
 use crate::site::{MeterId, TenantId, repo};
 
-#[derive(Deserialize, ToSchema)]
-pub struct ImportRequest {
-    /// buildings, units, gateways, meters or tenants.
-    pub kind: String,
-    /// A CSV or XLSX file on the appliance, e.g. /var/lib/voltvend/import/meters.xlsx.
-    pub path: String,
-    /// Check and count only; write nothing.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ImportDone {
-    pub kind: String,
-    pub added: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub dry_run: bool,
-    pub summary: String,
-}
-
 /// Import buildings, units, gateways, meters or tenants from a CSV/XLSX file on the
 /// appliance. On any problem nothing is written and the answer (422, code `invalid_file`)
 /// lists every problem in `problems`.
-#[utoipa::path(post, path = "/api/v1/site/import", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::SITE_IMPORT, tag = "operator", security(("bearer" = [])),
     request_body = ImportRequest,
     responses((status = 200, body = ImportDone), (status = 422, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
 pub async fn import(
@@ -90,7 +72,7 @@ pub async fn import(
                 "invalid_file",
                 format!("{} problem(s) in {file}; nothing was imported", lines.len()),
             )
-            .with("problems", lines))
+            .with(|b| b.problems = Some(lines)))
         }
         Err(ImportError::Read { file, why }) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -101,17 +83,8 @@ pub async fn import(
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BuildingView {
-    pub building: String,
-    pub name: String,
-    pub floors: Option<u32>,
-    pub units: usize,
-    pub meters: usize,
-}
-
 /// Buildings with their unit and meter counts.
-#[utoipa::path(get, path = "/api/v1/buildings", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::BUILDINGS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = [BuildingView])))]
 pub async fn buildings(
     State(st): State<AppState>,
@@ -144,14 +117,8 @@ pub async fn buildings(
     Ok(Json(out))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct AddMeterRequest {
-    pub meter: String,
-    pub idempotency_key: String,
-}
-
 /// Add a meter to a tenant's open account (a meter installed later).
-#[utoipa::path(post, path = "/api/v1/accounts/{tenant}/meters", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::ACCOUNT_METERS, tag = "operator", security(("bearer" = [])),
     params(("tenant" = String, Path)), request_body = AddMeterRequest,
     responses((status = 200, body = OpResult), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn add_meter(
@@ -187,17 +154,8 @@ pub async fn add_meter(
     .await
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct TariffView {
-    pub name: String,
-    /// The stored tariff (flat, tiered or time-of-use, with its prices).
-    pub tariff: serde_json::Value,
-    /// Its prices in one line (dated versions each with their start).
-    pub summary: String,
-}
-
 /// Every stored tariff.
-#[utoipa::path(get, path = "/api/v1/tariffs", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TARIFFS, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = [TariffView])))]
 pub async fn tariffs(
     State(st): State<AppState>,
@@ -217,36 +175,11 @@ pub async fn tariffs(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct TariffRequest {
-    /// A tariff file on the appliance (TOML with `name` at the top, docs/tariffs.md),
-    /// e.g. /var/lib/voltvend/import/default.toml. Or give `name` and `tariff` instead.
-    pub path: Option<String>,
-    pub name: Option<String>,
-    /// The tariff as JSON: a single tariff (`{"kind":"flat","price":"0.85"}`) or
-    /// `{"versions":[{"start":..., "tariff":{...}}]}`.
-    pub tariff: Option<serde_json::Value>,
-    /// Check and compare only; write nothing.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TariffSaved {
-    pub name: String,
-    /// added, updated or unchanged.
-    pub change: String,
-    /// The stored tariff before, in one line (none when it is new).
-    pub before: Option<String>,
-    pub after: String,
-    pub dry_run: bool,
-}
-
 /// Define or change a named tariff (admin, installer) from a tariff file on the appliance
 /// or from JSON; validated first (a mistake is 422 `invalid_tariff` naming file, line and
 /// why, and nothing is stored), audited. Meter-billed meters get the new prices pushed by
 /// the control queue when the prices in force for them change.
-#[utoipa::path(post, path = "/api/v1/tariffs", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::TARIFFS, tag = "operator", security(("bearer" = [])),
     request_body = TariffRequest,
     responses((status = 200, body = TariffSaved), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn set_tariff(
@@ -299,14 +232,14 @@ pub async fn set_tariff(
 }
 
 /// Remove a tariff that neither the site default nor any meter uses (admin, installer).
-#[utoipa::path(delete, path = "/api/v1/tariffs/{name}", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(delete, path = routes::TARIFF, tag = "operator", security(("bearer" = [])),
     params(("name" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 200, body = TariffRemoved), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn remove_tariff(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<TariffRemoved>> {
     let actor = operator(&st, &headers, Permission::EditTariffs, "change tariffs")?;
     let txn = st
         .store
@@ -318,5 +251,5 @@ pub async fn remove_tariff(
     if !removed {
         return Err(ApiError::not_found(format!("no tariff '{name}'")));
     }
-    Ok(Json(serde_json::json!({ "removed": name })))
+    Ok(Json(TariffRemoved { removed: name }))
 }

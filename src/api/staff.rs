@@ -5,8 +5,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use voltvend_api_types::routes;
+use voltvend_api_types::{OperatorChange, PasswordReset, RoleRow};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -14,15 +14,8 @@ use super::operator::operator;
 use super::operator_auth::auth_error;
 use crate::auth::{Permission, Role, operators};
 
-#[derive(Serialize, ToSchema)]
-pub struct RoleRow {
-    pub role: String,
-    /// Permissions of the role, by name (read_all, sell, …).
-    pub allows: Vec<String>,
-}
-
 /// Roles and what each may do (the table every request is checked against).
-#[utoipa::path(get, path = "/api/v1/roles", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::ROLES, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = [RoleRow])))]
 pub async fn roles(
     State(st): State<AppState>,
@@ -50,15 +43,8 @@ pub async fn roles(
     ))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PasswordReset {
-    pub name: String,
-    /// Shown once; the operator must change it at the next login.
-    pub password: String,
-}
-
 /// Reset an operator's password to a generated one (admin); ends their sessions.
-#[utoipa::path(post, path = "/api/v1/operators/{name}/reset-password", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::OPERATOR_RESET_PASSWORD, tag = "operator", security(("bearer" = [])),
     params(("name" = String, Path)),
     responses((status = 200, body = PasswordReset), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn reset_password(
@@ -83,17 +69,9 @@ pub async fn reset_password(
     Ok(Json(PasswordReset { name, password }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct OperatorChange {
-    /// true to disable (ends their sessions), false to enable.
-    pub disabled: Option<bool>,
-    /// admin, cashier, installer or viewer.
-    pub role: Option<String>,
-}
-
 /// Disable/enable an operator or change their role (admin). The last enabled admin can be
 /// neither disabled nor demoted.
-#[utoipa::path(post, path = "/api/v1/operators/{name}", tag = "operator", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::OPERATOR, tag = "operator", security(("bearer" = [])),
     params(("name" = String, Path)), request_body = OperatorChange,
     responses((status = 204), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn change(

@@ -9,32 +9,18 @@ use crate::auth::{Actor, audit};
 use crate::field::readings::{self, Relay};
 use crate::ledger::outbox::MeterCommand;
 use crate::payment::topup::{TopUp, TopUpError, TopUpState};
-use crate::receipt::{PrintStatus, record};
+use crate::receipt::record;
 use crate::site::{MeterId, TenantId, UnitNo, pin, repo};
 use crate::units::Fen;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
-#[derive(Deserialize, ToSchema)]
-pub struct TenantLogin {
-    /// Unit number (户号), e.g. `A-101`.
-    pub unit: String,
-    /// 4–8 digit PIN.
-    pub pin: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TenantToken {
-    pub token: String,
-    pub tenant: String,
-    pub name: String,
-    /// Seconds of inactivity after which the token expires.
-    pub idle_timeout_s: u64,
-}
+use voltvend_api_types::routes;
+use voltvend_api_types::{
+    DayUsage, PrintResult, Purchase, Refusal, StartTopUp, SwitchRequest, SwitchResult, TenantLogin,
+    TenantMeter, TenantToken, TenantView, TopUpView, Usage, UsageQuery,
+};
 
 /// Bearer token → tenant, or 401.
 pub fn tenant_of(st: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, UnitNo)> {
@@ -53,7 +39,7 @@ fn site_err(e: crate::site::repo::SiteError) -> ApiError {
 }
 
 /// Log in with unit number and PIN.
-#[utoipa::path(post, path = "/api/v1/tenant/login", tag = "tenant", request_body = TenantLogin,
+#[utoipa::path(post, path = routes::TENANT_LOGIN, tag = "tenant", request_body = TenantLogin,
     responses((status = 200, body = TenantToken),
         (status = 401, description = "Wrong unit or PIN (`bad_credentials`, with `attempts_left`)", body = super::ErrorBody),
         (status = 423, description = "Locked after 5 failures (`locked`, with `until`)", body = super::ErrorBody)))]
@@ -104,7 +90,7 @@ pub async fn login(
             "bad_credentials",
             format!("wrong unit number or PIN; {left} tries left before a 15-minute lock"),
         )
-        .with("attempts_left", left));
+        .with(|b| b.attempts_left = Some(left)));
     };
     lockout::clear(&st.store, &unit_text)?;
     metrics::inc(&st.metrics.tenant_logins);
@@ -126,63 +112,17 @@ fn locked(until: Timestamp) -> ApiError {
         "locked",
         format!("too many wrong PINs: this unit can log in again after {until}"),
     )
-    .with("until", until.to_string())
+    .with(|b| b.until = Some(until.to_string()))
 }
 
 /// Log out (revokes the token).
-#[utoipa::path(post, path = "/api/v1/tenant/logout", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::TENANT_LOGOUT, tag = "tenant", security(("bearer" = [])),
     responses((status = 204)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
     if let Some(t) = super::bearer(&headers) {
         st.sessions.revoke(&t);
     }
     StatusCode::NO_CONTENT
-}
-
-/// Why the tenant may not switch a meter now.
-#[derive(Serialize, ToSchema, Clone)]
-pub struct Refusal {
-    /// `in_arrears` or `locked_by_staff`.
-    pub code: String,
-    pub message: String,
-    pub message_en: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TenantMeter {
-    pub meter: String,
-    pub unit: Option<String>,
-    /// `one` or `three`.
-    pub phases: String,
-    /// `meter` or `host`.
-    pub billing: String,
-    /// None until the collector has polled the meter.
-    pub online: Option<bool>,
-    /// Live active power in W (None before the first reading).
-    pub power_w: Option<i64>,
-    /// `closed` (power on), `open` (off) or `unknown`.
-    pub relay: String,
-    /// Energy register in Wh.
-    pub total_wh: Option<i64>,
-    pub purchase_count: u32,
-    /// Present when remote switching is refused now.
-    pub switch_refused: Option<Refusal>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TenantView {
-    pub tenant: String,
-    pub name: String,
-    pub units: Vec<String>,
-    pub balance_fen: i64,
-    /// `normal`, `alarm1`, `alarm2`, `arrears` or `tripped`.
-    pub status: String,
-    pub alarm1_fen: i64,
-    pub alarm2_fen: i64,
-    pub hoarding_cap_fen: i64,
-    /// Largest top-up allowed now (cap − balance, never below 0).
-    pub max_topup_fen: i64,
-    pub meters: Vec<TenantMeter>,
 }
 
 /// The status colour of an account: arrears first, then power off, then alarm levels.
@@ -308,7 +248,7 @@ fn refusal(st: &AppState, meter: &MeterId, balance: Fen) -> ApiResult<Option<Ref
 }
 
 /// The tenant's balance, status and meters.
-#[utoipa::path(get, path = "/api/v1/tenant/me", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TENANT_ME, tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = TenantView), (status = 401, body = super::ErrorBody)))]
 pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<TenantView>> {
     let (tenant, _) = tenant_of(&st, &headers)?;
@@ -318,24 +258,6 @@ pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Jso
         .await
         .map_err(ApiError::internal)?
         .map(Json)
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct UsageQuery {
-    /// Number of days up to today (1–90, default 30).
-    pub days: Option<u32>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DayUsage {
-    /// Local date `YYYY-MM-DD` (site time zone).
-    pub date: String,
-    pub wh: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Usage {
-    pub days: Vec<DayUsage>,
 }
 
 /// Daily energy of all the tenant's meters, from stored readings: each reading's increase
@@ -400,7 +322,7 @@ pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usa
 }
 
 /// Daily usage for the last `days` days (default 30, at most 90).
-#[utoipa::path(get, path = "/api/v1/tenant/usage", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TENANT_OWN_USAGE, tag = "tenant", security(("bearer" = [])),
     params(UsageQuery), responses((status = 200, body = Usage)))]
 pub async fn usage(
     State(st): State<AppState>,
@@ -416,18 +338,8 @@ pub async fn usage(
         .map(Json)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Purchase {
-    pub op: u64,
-    /// UTC, RFC 3339.
-    pub at: String,
-    pub amount_fen: i64,
-    pub method: String,
-    pub receipt_no: Option<String>,
-}
-
 /// Purchases (sales) of the tenant, newest first.
-#[utoipa::path(get, path = "/api/v1/tenant/purchases", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TENANT_PURCHASES, tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = Vec<Purchase>)))]
 pub async fn purchases(
     State(st): State<AppState>,
@@ -435,30 +347,6 @@ pub async fn purchases(
 ) -> ApiResult<Json<Vec<Purchase>>> {
     let (tenant, _) = tenant_of(&st, &headers)?;
     Ok(Json(super::views::purchases(&st, &tenant, 50)?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct StartTopUp {
-    pub amount_fen: i64,
-    /// Chosen by the client per attempt; retrying with the same key returns the same order.
-    pub idempotency_key: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TopUpView {
-    pub order_id: String,
-    pub amount_fen: i64,
-    /// `waiting`, `paid`, `declined` or `needs_refund`.
-    pub state: String,
-    /// The payment QR code as inline SVG.
-    pub qr_svg: String,
-    /// The URL inside the QR code.
-    pub pay_url: String,
-    pub receipt_no: Option<String>,
-    pub balance_after_fen: Option<i64>,
-    pub print: Option<PrintStatus>,
-    /// For `needs_refund`: why the paid amount could not be credited.
-    pub problem: Option<String>,
 }
 
 pub fn topup_view(st: &AppState, t: &TopUp) -> ApiResult<TopUpView> {
@@ -510,13 +398,13 @@ pub fn qr_svg(payload: &str) -> String {
 
 pub fn topup_error(e: TopUpError) -> ApiError {
     match e {
-        TopUpError::NotPositive => {
-            ApiError::bad_request(e.to_string()).with("code_detail", "not_positive")
-        }
+        TopUpError::NotPositive => ApiError::bad_request(e.to_string())
+            .with(|b| b.code_detail = Some("not_positive".into())),
         TopUpError::OverCap { max, cap, .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string())
-                .with("max_fen", max.0)
-                .with("cap_fen", cap.0)
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string()).with(|b| {
+                b.max_fen = Some(max.0);
+                b.cap_fen = Some(cap.0);
+            })
         }
         TopUpError::Payment(crate::payment::PaymentError::BadSignature) => {
             ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", e.to_string())
@@ -540,7 +428,7 @@ pub fn topup_error(e: TopUpError) -> ApiError {
 }
 
 /// Start a top-up: returns the order with its payment QR code.
-#[utoipa::path(post, path = "/api/v1/tenant/topups", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::TENANT_TOPUPS, tag = "tenant", security(("bearer" = [])),
     request_body = StartTopUp,
     responses((status = 200, body = TopUpView),
         (status = 422, description = "Above the hoarding cap (`over_cap`, with `max_fen`)", body = super::ErrorBody)))]
@@ -571,7 +459,7 @@ pub async fn start_topup(
 }
 
 /// Top-up status (poll until `state` is no longer `waiting`).
-#[utoipa::path(get, path = "/api/v1/tenant/topups/{order_id}", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(get, path = routes::TENANT_TOPUP, tag = "tenant", security(("bearer" = [])),
     params(("order_id" = String, Path)), responses((status = 200, body = TopUpView), (status = 404, body = super::ErrorBody)))]
 pub async fn topup_status(
     State(st): State<AppState>,
@@ -587,14 +475,8 @@ pub async fn topup_status(
     Ok(Json(topup_view(&st, &t)?))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PrintResult {
-    pub receipt_no: String,
-    pub print: PrintStatus,
-}
-
 /// Reprint one of the tenant's receipts.
-#[utoipa::path(post, path = "/api/v1/tenant/receipts/{receipt_no}/print", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::TENANT_RECEIPT_PRINT, tag = "tenant", security(("bearer" = [])),
     params(("receipt_no" = String, Path)), responses((status = 200, body = PrintResult), (status = 404, body = super::ErrorBody)))]
 pub async fn reprint(
     State(st): State<AppState>,
@@ -612,24 +494,10 @@ pub async fn reprint(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct SwitchRequest {
-    /// true = power on (close the relay), false = power off (open it).
-    pub on: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SwitchResult {
-    pub meter: String,
-    pub on: bool,
-    /// Outbox entry id of the queued command.
-    pub command_id: u64,
-}
-
 /// Switch one of the tenant's own meters off or on. Refused while in arrears or locked by
 /// staff (`409`, codes `in_arrears` / `locked_by_staff`, with `message_en`). Every attempt
 /// is written to the audit log, refused or not.
-#[utoipa::path(post, path = "/api/v1/tenant/meters/{meter}/switch", tag = "tenant", security(("bearer" = [])),
+#[utoipa::path(post, path = routes::TENANT_METER_SWITCH, tag = "tenant", security(("bearer" = [])),
     params(("meter" = String, Path)), request_body = SwitchRequest,
     responses((status = 200, body = SwitchResult), (status = 409, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn switch(
@@ -677,7 +545,7 @@ pub async fn switch(
             },
             r.message.clone(),
         )
-        .with("message_en", r.message_en));
+        .with(|b| b.message_en = Some(r.message_en)));
     }
     let command = if req.on {
         MeterCommand::Close

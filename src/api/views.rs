@@ -2,7 +2,6 @@
 //! counters, meter commands through the ledger outbox, and what follows a settled top-up.
 
 use super::error::{ApiError, ApiResult};
-use super::tenant::Purchase;
 use super::{AppState, metrics};
 use crate::auth::{Actor, audit};
 use crate::ledger::outbox::MeterCommand;
@@ -11,6 +10,7 @@ use crate::payment::topup::{Settled, TopUpState};
 use crate::receipt::PrintStatus;
 use crate::site::{MeterId, TenantId};
 use crate::store::StoreError;
+use voltvend_api_types::Purchase;
 
 /// The tenant's sales, newest first.
 pub fn purchases(st: &AppState, tenant: &TenantId, limit: usize) -> ApiResult<Vec<Purchase>> {
@@ -74,7 +74,7 @@ pub fn after_settle(st: &AppState, s: &Settled) {
             let no = receipt_no.clone();
             tokio::spawn(async move {
                 if let Err(e) = print_and_count(&st, &no).await {
-                    tracing::warn!(receipt = %no, error = %e.message, "receipt print bookkeeping failed");
+                    tracing::warn!(receipt = %no, error = %e.body.message, "receipt print bookkeeping failed");
                 }
             });
         }

@@ -1,0 +1,79 @@
+//! Money and accounts: cashier sales, refunds, reversals, opening and closing accounts,
+//! adding a meter to an account.
+
+use crate::receipts::PrintStatus;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SaleRequest {
+    pub tenant: String,
+    pub amount_fen: i64,
+    /// `cash`, `wechat`, `alipay`, `unionpay`, `card`, …
+    pub method: String,
+    /// Chosen by the client; a retry with the same key returns the first result.
+    pub idempotency_key: String,
+    /// Print a receipt (default true).
+    pub print: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SaleResult {
+    pub op: u64,
+    pub receipt_no: String,
+    pub balance_after_fen: i64,
+    pub print: PrintStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundRequest {
+    pub tenant: String,
+    pub amount_fen: i64,
+    pub reason: String,
+    pub idempotency_key: String,
+}
+
+/// A ledger operation done, with the tenant's balance after it when it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpResult {
+    pub op: u64,
+    pub balance_after_fen: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReverseRequest {
+    /// The sale or refund to undo.
+    pub op: u64,
+    pub reason: String,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenAccountRequest {
+    pub tenant: String,
+    /// Meters to attach; default: every meter of the tenant's units.
+    pub meters: Option<Vec<String>>,
+    /// Balance carried over from an old meter.
+    pub transfer_in_fen: Option<i64>,
+    pub old_meter_serial: Option<String>,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloseAccountRequest {
+    pub final_charge_fen: i64,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddMeterRequest {
+    pub meter: String,
+    pub idempotency_key: String,
+}
