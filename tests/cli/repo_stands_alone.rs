@@ -7,8 +7,8 @@ use std::process::Command;
 
 use voltvend::auth::audit;
 use voltvend::ledger::Ledger;
-use voltvend::site::{TenantId, repo};
 use voltvend::migrations::SCHEMA_VERSION;
+use voltvend::site::{TenantId, repo};
 use voltvend::store::Store;
 use voltvend::units::Fen;
 

@@ -1,6 +1,6 @@
 //! The ledger, its audit chain and the operator store: operations, invariants under random
 //! sequences, crash consistency of the real binary, no double credit, audit verification,
-//! operator logins, and no floating point on money paths.
+//! operator logins, no floating point on money paths, and no import cycle between modules.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -8,6 +8,7 @@ mod support;
 mod audit_verify;
 mod crash_consistency;
 mod invariants;
+mod module_graph;
 mod no_double_credit;
 mod no_floats;
 mod operations;

@@ -7,6 +7,7 @@
 //! Comments and string literals are skipped, so "0.8523" in a doc or a message is fine.
 //! Each offence is reported as `file:line: what`.
 
+use crate::support::source::raw_string_len;
 use std::path::{Path, PathBuf};
 
 /// Paths (relative to the workspace root, `/`-separated) where floats are never allowed.
@@ -131,34 +132,6 @@ fn find_floats(src: &str) -> Vec<Float> {
         }
     }
     out
-}
-
-/// Length of a raw (byte) string literal starting here: r"..", r#".."#, br#".."#.
-fn raw_string_len(s: &[char]) -> Option<usize> {
-    let mut i = 0;
-    if s.first() == Some(&'b') {
-        i += 1;
-    }
-    if s.get(i) != Some(&'r') {
-        return None;
-    }
-    i += 1;
-    let mut hashes = 0;
-    while s.get(i) == Some(&'#') {
-        hashes += 1;
-        i += 1;
-    }
-    if s.get(i) != Some(&'"') {
-        return None;
-    }
-    i += 1;
-    while i < s.len() {
-        if s[i] == '"' && (0..hashes).all(|k| s.get(i + 1 + k) == Some(&'#')) {
-            return Some(i + 1 + hashes);
-        }
-        i += 1;
-    }
-    Some(s.len())
 }
 
 /// Length of a number literal starting here and whether it is a float. After a `.` it is a

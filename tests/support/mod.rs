@@ -17,6 +17,7 @@ pub mod field;
 pub mod http;
 pub mod prop;
 pub mod sim;
+pub mod source;
 pub mod store;
 pub mod tariff;
 pub mod time;

@@ -17,6 +17,7 @@
 //!
 //! A failure names each cycle with one `file:line -> file` edge for each step.
 
+use crate::support::source::raw_string_len;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -134,28 +135,6 @@ fn tokens(src: &str) -> Vec<(Tok, usize)> {
         }
     }
     out
-}
-
-/// Length of a raw (byte) string literal starting here: r"..", r#".."#, br#".."#.
-fn raw_string_len(s: &[char]) -> Option<usize> {
-    let mut i = usize::from(s.first() == Some(&'b'));
-    if s.get(i) != Some(&'r') {
-        return None;
-    }
-    i += 1;
-    let hashes = s[i..].iter().take_while(|&&c| c == '#').count();
-    i += hashes;
-    if s.get(i) != Some(&'"') {
-        return None;
-    }
-    i += 1;
-    while i < s.len() {
-        if s[i] == '"' && (0..hashes).all(|k| s.get(i + 1 + k) == Some(&'#')) {
-            return Some(i + 1 + hashes);
-        }
-        i += 1;
-    }
-    Some(s.len())
 }
 
 /// One `use` leaf: the path as written and the name it binds (`None` for a glob).
@@ -643,9 +622,7 @@ fn voltvend() -> Crate {
 /// Cycles known when this check was written, each as its modules, to be broken by the API
 /// split under way (issue 12). The list may only shrink: a cycle not on it fails, and so
 /// does an entry that no longer is a cycle (delete it).
-const KNOWN: &[&[&str]] = &[
-    &["api::operator", "api::rationing"],
-];
+const KNOWN: &[&[&str]] = &[&["api::operator", "api::rationing"]];
 
 /// The modules a cycle from [`cycles`] passes through, sorted.
 fn ring_modules(cycle: &str) -> Vec<String> {
