@@ -170,6 +170,17 @@ pub struct SecureHub {
     pub totals: Mutex<LinkStats>,
 }
 
+/// Marks a port as listened on while its accept task lives.
+struct Listening(&'static SecureHub, u16);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if let Ok(mut l) = self.0.listening.lock() {
+            l.remove(&self.1);
+        }
+    }
+}
+
 /// The process-wide hub (the collector's transports reach it through `Via::Secure`).
 pub fn hub() -> &'static SecureHub {
     static HUB: OnceLock<SecureHub> = OnceLock::new();
@@ -200,9 +211,18 @@ impl SecureHub {
         let port = addr.port();
         tracing::info!(%addr, "secure gateway link listening");
         tokio::spawn(async move {
+            // The port is free for a new listen once this task ends (its runtime shut
+            // down): a later runtime in the same process may be handed the same port.
+            let _listening = Listening(self, port);
             loop {
-                let Ok((stream, peer)) = listener.accept().await else {
-                    continue;
+                let (stream, peer) = match listener.accept().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Out of descriptors and the like: wait instead of spinning.
+                        tracing::warn!(error = %e, "secure gateway accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
                 };
                 tokio::spawn(async move {
                     if let Err(e) = self.serve(stream, port, key).await {
@@ -293,4 +313,35 @@ impl SecureHub {
 
 fn poisoned() -> std::io::Error {
     std::io::Error::other("secure hub lock poisoned")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listen_in_a_runtime_of_its_own(port: u16) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            hub()
+                .listen(([127, 0, 0, 1], port).into(), [7; 16])
+                .expect("listen");
+            // Let the accept task start, then check the port answers.
+            tokio::task::yield_now().await;
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("the listener answers");
+        });
+    }
+
+    #[test]
+    fn a_port_is_listened_on_again_after_its_runtime_ended() {
+        let port = crate::sim::ports::free_tcp_ports(1).expect("a free port");
+        listen_in_a_runtime_of_its_own(port);
+        // The first runtime is gone with its listener; a second one must bind again rather
+        // than take the port for already served.
+        listen_in_a_runtime_of_its_own(port);
+    }
 }
