@@ -15,6 +15,7 @@ pub mod operator;
 pub mod operator_auth;
 pub mod public;
 pub mod rationing;
+pub mod records;
 pub mod reports;
 pub mod session;
 pub mod site;

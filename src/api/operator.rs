@@ -4,6 +4,7 @@
 //! transaction as the change.
 
 use super::error::{ApiError, ApiResult};
+use super::records::{self, SortedJson};
 use super::{AppState, Principal};
 use crate::auth::{Actor, Permission};
 use crate::field::readings;
@@ -16,10 +17,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use voltvend_api_types::routes;
 use voltvend_api_types::{
-    AuditQuery, CloseAccountRequest, CommandQueued, CommandRequest, GatewayView, LockRequest,
-    MeterLock, MeterView, OpResult, OpenAccountRequest, OpsQuery, PrintResult, RangeQuery,
-    ReadingView, ReceiptQuery, RefundRequest, ReverseRequest, SaleRequest, SaleResult, SiteStatus,
-    TenantRow, TenantView, TopUpView, Usage, UsageQuery,
+    AuditEntry, AuditQuery, CloseAccountRequest, CommandQueued, CommandRequest, GatewayView,
+    LockRequest, MeterLock, MeterView, OpResult, OpenAccountRequest, Operation, OpsQuery,
+    OutboxEntry, PrintResult, RangeQuery, ReadingView, ReceiptQuery, RefundRequest, ReverseRequest,
+    SaleRequest, SaleResult, SiteSettings, SiteStatus, TenantRow, TenantView, TopUpView, Usage,
+    UsageQuery,
 };
 
 /// Bearer token → operator, or 401; then the permission check, or 403.
@@ -624,12 +626,12 @@ pub async fn close_account(
 
 /// Ledger operations, newest first (as the ledger records them).
 #[utoipa::path(get, path = routes::OPERATIONS, tag = "operator", security(("bearer" = [])),
-    params(OpsQuery), responses((status = 200, description = "Operations as JSON records", body = Vec<serde_json::Value>)))]
+    params(OpsQuery), responses((status = 200, body = Vec<Operation>)))]
 pub async fn operations(
     State(st): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<OpsQuery>,
-) -> ApiResult<Json<Vec<serde_json::Value>>> {
+) -> ApiResult<SortedJson<Vec<Operation>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let limit = q.limit.unwrap_or(100).min(1000);
     let ops = st
@@ -642,28 +644,24 @@ pub async fn operations(
             newest_first: true,
         })
         .map_err(ApiError::internal)?;
-    Ok(Json(
-        ops.iter()
-            .map(|o| serde_json::to_value(o).unwrap_or_default())
-            .collect(),
-    ))
+    Ok(SortedJson(ops.iter().map(records::operation).collect()))
 }
 
 /// One ledger operation.
 #[utoipa::path(get, path = routes::OPERATION, tag = "operator", security(("bearer" = [])),
-    params(("op" = u64, Path)), responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody)))]
+    params(("op" = u64, Path)), responses((status = 200, body = Operation), (status = 404, body = super::ErrorBody)))]
 pub async fn operation(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(op): Path<u64>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<SortedJson<Operation>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let o = st
         .ledger
         .operation(op)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found(format!("no operation {op}")))?;
-    Ok(Json(serde_json::to_value(&o).unwrap_or_default()))
+    Ok(SortedJson(records::operation(&o)))
 }
 
 // ---------- receipts, top-ups, outbox, site, audit, status ----------
@@ -735,42 +733,40 @@ pub async fn topups(
 
 /// Meter commands waiting in the outbox.
 #[utoipa::path(get, path = routes::OUTBOX, tag = "operator", security(("bearer" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>)))]
+    responses((status = 200, body = Vec<OutboxEntry>)))]
 pub async fn outbox(
     State(st): State<AppState>,
     headers: HeaderMap,
-) -> ApiResult<Json<Vec<serde_json::Value>>> {
+) -> ApiResult<SortedJson<Vec<OutboxEntry>>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let p = crate::ledger::outbox::pending(&st.store).map_err(ApiError::internal)?;
-    Ok(Json(
-        p.iter()
-            .map(|e| serde_json::to_value(e).unwrap_or_default())
-            .collect(),
-    ))
+    Ok(SortedJson(p.iter().map(records::outbox_entry).collect()))
 }
 
 /// Site defaults (power limit, collection interval, alarm levels, default tariff, hoarding
 /// cap, alarm SMS number, time zone).
 #[utoipa::path(get, path = routes::SITE_SETTINGS, tag = "operator", security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value)))]
+    responses((status = 200, body = SiteSettings)))]
 pub async fn get_settings(
     State(st): State<AppState>,
     headers: HeaderMap,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<SortedJson<SiteSettings>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     let d = repo::defaults(&st.store).map_err(site_err)?;
-    Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
+    Ok(SortedJson(records::settings(&d)))
 }
 
 /// Replace the site defaults (admin); validated, audited.
 #[utoipa::path(put, path = routes::SITE_SETTINGS, tag = "operator", security(("bearer" = [])),
-    request_body = serde_json::Value,
-    responses((status = 200, body = serde_json::Value), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    request_body = SiteSettings,
+    responses((status = 200, body = SiteSettings), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
 pub async fn put_settings(
     State(st): State<AppState>,
     headers: HeaderMap,
+    // Read as JSON first: fields left out take their defaults, and a bad field is a 422
+    // `invalid` naming it (not the extractor's plain-text rejection).
     Json(body): Json<serde_json::Value>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<SortedJson<SiteSettings>> {
     let actor = operator(&st, &headers, Permission::EditSite, "edit site settings")?;
     let d: crate::site::model::SiteDefaults = serde_json::from_value(body)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
@@ -782,17 +778,17 @@ pub async fn put_settings(
     repo::set_defaults(&txn, &actor, &d).map_err(site_err)?;
     txn.commit().map_err(crate::store::StoreError::from)?;
     st.ledger.set_hoarding_cap(d.hoarding_cap);
-    Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
+    Ok(SortedJson(records::settings(&d)))
 }
 
 /// Audit log entries in order (admin).
 #[utoipa::path(get, path = routes::AUDIT, tag = "operator", security(("bearer" = [])),
-    params(AuditQuery), responses((status = 200, body = Vec<serde_json::Value>), (status = 403, body = super::ErrorBody)))]
+    params(AuditQuery), responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = super::ErrorBody)))]
 pub async fn audit_log(
     State(st): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
-) -> ApiResult<Json<Vec<serde_json::Value>>> {
+) -> ApiResult<SortedJson<Vec<AuditEntry>>> {
     operator(&st, &headers, Permission::ReadAudit, "read the audit log")?;
     use redb::{ReadableDatabase, ReadableTable};
     let txn = st
@@ -802,7 +798,7 @@ pub async fn audit_log(
         .map_err(crate::store::StoreError::from)?;
     let t = match txn.open_table(crate::auth::audit::AUDIT) {
         Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Json(Vec::new())),
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(SortedJson(Vec::new())),
         Err(e) => return Err(ApiError::internal(e)),
     };
     let mut out = Vec::new();
@@ -810,21 +806,28 @@ pub async fn audit_log(
     if q.newest == Some(true) {
         for row in t.iter().map_err(ApiError::internal)?.rev().take(limit) {
             let (_, v) = row.map_err(ApiError::internal)?;
-            out.push(serde_json::from_slice(v.value()).unwrap_or_default());
+            out.push(audit_record(v.value())?);
         }
-        return Ok(Json(out));
+        return Ok(SortedJson(out));
     }
     for row in t
         .range(q.after.unwrap_or(0) + 1..)
         .map_err(ApiError::internal)?
     {
         let (_, v) = row.map_err(ApiError::internal)?;
-        out.push(serde_json::from_slice(v.value()).unwrap_or_default());
+        out.push(audit_record(v.value())?);
         if out.len() >= limit {
             break;
         }
     }
-    Ok(Json(out))
+    Ok(SortedJson(out))
+}
+
+/// One stored audit record in its contract shape.
+fn audit_record(bytes: &[u8]) -> ApiResult<AuditEntry> {
+    let e: crate::auth::audit::AuditEntry =
+        serde_json::from_slice(bytes).map_err(ApiError::internal)?;
+    Ok(records::audit_entry(e))
 }
 
 /// Gateways with their link health.
