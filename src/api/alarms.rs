@@ -8,8 +8,8 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{AlarmQuery, AlarmView, HistoryQuery, SmsView};
 
 use super::AppState;
+use super::auth::operator;
 use super::error::{ApiError, ApiResult};
-use super::operator::operator;
 use crate::alarm::book::{self, AlarmError};
 use crate::alarm::sms::queue;
 use crate::alarm::{Alarm, AlarmKind};

@@ -11,9 +11,8 @@ use voltvend_api_types::{
 };
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::operator;
-use super::rationing::control_err;
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, control_err};
 use crate::auth::Permission;
 use crate::control::batch::{self, Selection, command_name};
 use crate::control::rationing::Selector;

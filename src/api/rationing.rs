@@ -9,11 +9,11 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{MeterResult, RationingRequest, RationingView};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::operator;
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, control_err};
 use crate::auth::Permission;
+use crate::control;
 use crate::control::rationing::{self, Rationing, Selector};
-use crate::control::{self, ControlError};
 
 fn view(st: &AppState, r: Rationing) -> ApiResult<RationingView> {
     let mut results = Vec::new();
@@ -43,13 +43,6 @@ fn view(st: &AppState, r: Rationing) -> ApiResult<RationingView> {
         skipped_keep_power: r.skipped_keep_power.iter().map(|m| m.to_string()).collect(),
         left_off_arrears: r.left_off_arrears.iter().map(|m| m.to_string()).collect(),
     })
-}
-
-pub(super) fn control_err(e: ControlError) -> ApiError {
-    match e {
-        ControlError::Refused(m) => ApiError::bad_request(m),
-        e => ApiError::internal(e),
-    }
 }
 
 /// Plan a rationing window (audited): the meters are tripped at `from` and restored at `to`.

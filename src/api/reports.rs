@@ -7,8 +7,8 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{ExportDone, ReportQuery};
 
 use super::AppState;
+use super::auth::operator;
 use super::error::{ApiError, ApiResult};
-use super::operator::operator;
 use crate::auth::Permission;
 use crate::report::{self, Params, ReportError, export};
 

@@ -13,8 +13,9 @@ use voltvend_api_types::{
 };
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::{operator, site_err, submit_for};
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, site_err};
+use super::money::submit_for;
 use crate::auth::Permission;
 use crate::import::{ImportError, Kind, import_file};
 use crate::site::{MeterId, TenantId, repo};

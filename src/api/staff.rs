@@ -9,9 +9,8 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{OperatorChange, PasswordReset, RoleRow};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::operator;
-use super::operator_auth::auth_error;
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, auth_error};
 use crate::auth::{Permission, Role, operators};
 
 /// Roles and what each may do (the table every request is checked against).

@@ -2,13 +2,14 @@
 //! and PIN (5 wrong PINs lock the unit for 15 minutes) and then sees and acts only on their
 //! own account and meters.
 
-use super::error::{ApiError, ApiResult};
+use super::auth::tenant_of;
+use super::error::{ApiError, ApiResult, topup_error};
 use super::lockout::{self, Gate};
 use super::{AppState, Principal, metrics};
 use crate::auth::{Actor, audit};
 use crate::field::readings::{self, Relay};
 use crate::ledger::outbox::MeterCommand;
-use crate::payment::topup::{TopUp, TopUpError, TopUpState};
+use crate::payment::topup::{TopUp, TopUpState};
 use crate::receipt::record;
 use crate::site::{MeterId, TenantId, UnitNo, pin, repo};
 use crate::units::Fen;
@@ -21,18 +22,6 @@ use voltvend_api_types::{
     DayUsage, PrintResult, Purchase, Refusal, StartTopUp, SwitchRequest, SwitchResult, TenantLogin,
     TenantMeter, TenantToken, TenantView, TopUpView, Usage, UsageQuery,
 };
-
-/// Bearer token → tenant, or 401.
-pub fn tenant_of(st: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, UnitNo)> {
-    match super::principal(st, headers)? {
-        Principal::Tenant { tenant, unit } => Ok((TenantId::new(tenant), UnitNo::new(unit))),
-        Principal::Operator { .. } => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "tenant_only",
-            "this route is for tenants; operators use /api/v1/tenants/{id}",
-        )),
-    }
-}
 
 fn site_err(e: crate::site::repo::SiteError) -> ApiError {
     ApiError::internal(e)
@@ -119,7 +108,7 @@ fn locked(until: Timestamp) -> ApiError {
 #[utoipa::path(post, path = routes::TENANT_LOGOUT, tag = "tenant", security(("bearer" = [])),
     responses((status = 204)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
-    if let Some(t) = super::bearer(&headers) {
+    if let Some(t) = super::auth::bearer(&headers) {
         st.sessions.revoke(&t);
     }
     StatusCode::NO_CONTENT
@@ -393,37 +382,6 @@ pub fn qr_svg(payload: &str) -> String {
             .quiet_zone(true)
             .build(),
         Err(e) => format!("<p>QR error: {e}</p>"),
-    }
-}
-
-pub fn topup_error(e: TopUpError) -> ApiError {
-    match e {
-        TopUpError::NotPositive => ApiError::bad_request(e.to_string())
-            .with(|b| b.code_detail = Some("not_positive".into())),
-        TopUpError::OverCap { max, cap, .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string()).with(|b| {
-                b.max_fen = Some(max.0);
-                b.cap_fen = Some(cap.0);
-            })
-        }
-        TopUpError::Payment(crate::payment::PaymentError::BadSignature) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", e.to_string())
-        }
-        TopUpError::Payment(crate::payment::PaymentError::UnknownOrder(_)) => {
-            ApiError::not_found(e.to_string())
-        }
-        TopUpError::Payment(_) => {
-            ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider", e.to_string())
-        }
-        TopUpError::AmountMismatch { .. } | TopUpError::OtherTransaction { .. } => {
-            ApiError::conflict("payment_mismatch", e.to_string())
-        }
-        TopUpError::NoProvider(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_provider",
-            e.to_string(),
-        ),
-        other => ApiError::internal(other),
     }
 }
 
