@@ -413,12 +413,24 @@ fn sale_to_a_tripped_host_meter_in_credit_queues_close() {
     let f = fixture();
     let l = &f.ledger;
     open(l, "T1", vec![meter("H1", BillingMode::Host)]);
-    // The control queue trips the meter for arrears (it marks it in its own transaction).
-    {
-        let txn = l.store().db().begin_write().unwrap();
-        set_tripped_in(&txn, &"H1".into(), true).unwrap();
-        txn.commit().unwrap();
-    }
+    // The control queue trips the meter for arrears (through the ledger, which marks it).
+    let trip = voltvend::ledger::arrears::trip(
+        l.store(),
+        &"H1".into(),
+        Fen(0),
+        &cashier(),
+        |_, _| Ok(false),
+        |_, _, _| Ok(()),
+    )
+    .unwrap();
+    assert!(trip.is_some(), "a meter at balance 0 is in arrears");
+    assert_eq!(
+        outbox::take(l.store(), trip.unwrap().1)
+            .unwrap()
+            .unwrap()
+            .command,
+        MeterCommand::Trip
+    );
     l.sale(&cashier(), "s1", sale("T1", 500)).unwrap();
     let pending = outbox::pending(l.store()).unwrap();
     assert_eq!(pending.len(), 1);
@@ -507,7 +519,7 @@ fn verify_reports_a_balance_that_disagrees_with_its_postings() {
     assert_sound(l);
     // Tamper with the stored balance behind the ledger's back.
     let txn = l.store().db().begin_write().unwrap();
-    txn.open_table(tables::ACCOUNTS)
+    txn.open_table(redb::TableDefinition::<&str, i64>::new("ledger_accounts"))
         .unwrap()
         .insert("tenant:T1", 999)
         .unwrap();

@@ -138,25 +138,26 @@ pub fn update_in(txn: &WriteTransaction, a: &Alarm) -> Result<(), StoreError> {
 /// An operator acknowledges alarm `id` (audited). Alarms of a moment (register rollback,
 /// not self-tripped) are cleared by it; the others stay until their condition ends.
 pub fn ack(store: &Store, actor: &Actor, id: u64) -> Result<Alarm, AlarmError> {
-    let txn = store.db().begin_write()?;
-    let mut a = get_in(&txn, id)?.ok_or(AlarmError::NotFound(id))?;
-    if a.acked_at.is_none() {
-        let now = Timestamp::now();
-        a.acked_at = Some(now);
-        a.acked_by = Some(actor.label());
-        put(&txn, &a)?;
-        if a.kind.cleared_by_ack() && a.is_active() {
-            a = clear_in(&txn, a.kind, &a.subject, now)?.unwrap_or(a);
+    let actor = actor.clone();
+    store.write(move |txn| {
+        let mut a = get_in(txn, id)?.ok_or(AlarmError::NotFound(id))?;
+        if a.acked_at.is_none() {
+            let now = Timestamp::now();
+            a.acked_at = Some(now);
+            a.acked_by = Some(actor.label());
+            put(txn, &a)?;
+            if a.kind.cleared_by_ack() && a.is_active() {
+                a = clear_in(txn, a.kind, &a.subject, now)?.unwrap_or(a);
+            }
+            audit::append_in(
+                txn,
+                &actor,
+                "alarm.ack",
+                json!({ "alarm": id, "kind": a.kind, "subject": a.subject }),
+            )?;
         }
-        audit::append_in(
-            &txn,
-            actor,
-            "alarm.ack",
-            json!({ "alarm": id, "kind": a.kind, "subject": a.subject }),
-        )?;
-    }
-    txn.commit()?;
-    Ok(a)
+        Ok(a)
+    })
 }
 
 fn read_all(store: &Store, keep: impl Fn(&Alarm) -> bool) -> Result<Vec<Alarm>, StoreError> {

@@ -158,8 +158,8 @@ pub fn pass(store: &Store, cfg: &AlarmConfig, now: Timestamp) -> Result<PassRepo
     let repeat = jiff::SignedDuration::try_from(cfg.repeat_every).unwrap_or_default();
 
     // Decide the balance changes before opening a write transaction.
-    struct BalanceChange<'a> {
-        tenant: &'a Tenant,
+    struct BalanceChange {
+        tenant: Tenant,
         subject: String,
         from: Option<AlarmKind>,
         to: Option<AlarmKind>,
@@ -201,7 +201,7 @@ pub fn pass(store: &Store, cfg: &AlarmConfig, now: Timestamp) -> Result<PassRepo
         };
         if want != have {
             changes.push(BalanceChange {
-                tenant: t,
+                tenant: t.clone(),
                 subject,
                 from: have,
                 to: want,
@@ -214,190 +214,195 @@ pub fn pass(store: &Store, cfg: &AlarmConfig, now: Timestamp) -> Result<PassRepo
             && repeat > jiff::SignedDuration::ZERO
             && t.phone.is_some()
         {
-            repeats.push((t, a.clone(), balance, level));
+            repeats.push((t.clone(), a.clone(), balance, level));
         }
     }
-    let due_offline: Vec<&(String, i64)> = pending
-        .iter()
+    let due_offline: Vec<(String, i64)> = pending
+        .into_iter()
         .filter(|(_, since)| Timestamp::from_millisecond(*since).map_or(true, |s| s + grace <= now))
         .collect();
-    let mut report = PassReport::default();
     if evs.is_empty() && changes.is_empty() && repeats.is_empty() && due_offline.is_empty() {
-        return Ok(report);
+        return Ok(PassReport::default());
     }
 
-    let txn = store.db().begin_write()?;
     let not_before = queue::after_quiet_hours(now, &tz, cfg.quiet_hours);
-    for ev in &evs {
-        let at = ev.at;
-        let mut raise = |kind: AlarmKind, subject: String, value: Option<i64>, detail: String| {
-            book::raise_in(&txn, kind, &subject, at, value, detail)
-                .map(|r| r.map(|a| report.raised.push((a.kind, a.subject))))
-        };
-        match &ev.kind {
-            FieldEventKind::MeterOffline { meter, .. } => {
-                let s = format!("meter:{meter}");
-                if !active.contains_key(&(AlarmKind::MeterOffline, s.clone())) {
-                    txn.open_table(PENDING_OFFLINE)?
-                        .insert(s.as_str(), at.as_millisecond())?;
-                }
-            }
-            FieldEventKind::GatewayOffline { gateway, .. } => {
-                let s = format!("gateway:{gateway}");
-                if !active.contains_key(&(AlarmKind::GatewayOffline, s.clone())) {
-                    txn.open_table(PENDING_OFFLINE)?
-                        .insert(s.as_str(), at.as_millisecond())?;
-                }
-            }
-            FieldEventKind::MeterOnline { meter } => {
-                let s = format!("meter:{meter}");
-                txn.open_table(PENDING_OFFLINE)?.remove(s.as_str())?;
-                if book::clear_in(&txn, AlarmKind::MeterOffline, &s, at)?.is_some() {
-                    report.cleared.push((AlarmKind::MeterOffline, s));
-                }
-            }
-            FieldEventKind::GatewayOnline { gateway } => {
-                let s = format!("gateway:{gateway}");
-                txn.open_table(PENDING_OFFLINE)?.remove(s.as_str())?;
-                if book::clear_in(&txn, AlarmKind::GatewayOffline, &s, at)?.is_some() {
-                    report.cleared.push((AlarmKind::GatewayOffline, s));
-                }
-            }
-            FieldEventKind::RegisterRollback {
-                meter,
-                previous,
-                current,
-            } => {
-                raise(
-                    AlarmKind::RegisterRollback,
-                    format!("meter:{meter}"),
-                    Some(previous.0 - current.0),
-                    format!("energy register went from {previous} Wh to {current} Wh"),
-                )?;
-            }
-            FieldEventKind::Overload {
-                meter,
-                power_w,
-                limit_w,
-            } => {
-                raise(
-                    AlarmKind::Overload,
-                    format!("meter:{meter}"),
-                    Some(*power_w),
-                    format!("{power_w} W above the limit of {limit_w} W"),
-                )?;
-            }
-            FieldEventKind::CreditMismatch { meter, why } => {
-                raise(
-                    AlarmKind::CreditMismatch,
-                    format!("meter:{meter}"),
-                    None,
-                    why.clone(),
-                )?;
-            }
-            FieldEventKind::BalanceDrift {
-                meter,
-                meter_balance,
-                ledger_balance,
-            } => {
-                raise(
-                    AlarmKind::BalanceDrift,
-                    format!("meter:{meter}"),
-                    Some(meter_balance.0 - ledger_balance.0),
-                    format!("meter says {meter_balance}, ledger says {ledger_balance}"),
-                )?;
-            }
-            FieldEventKind::NotSelfTripped { meter } => {
-                raise(
-                    AlarmKind::NotSelfTripped,
-                    format!("meter:{meter}"),
-                    None,
-                    "balance at or below zero but the relay reads closed".into(),
-                )?;
-            }
-            FieldEventKind::OverloadCleared { meter }
-            | FieldEventKind::CreditMismatchResolved { meter, .. }
-            | FieldEventKind::BalanceDriftCleared { meter } => {
-                let kind = match &ev.kind {
-                    FieldEventKind::OverloadCleared { .. } => AlarmKind::Overload,
-                    FieldEventKind::CreditMismatchResolved { .. } => AlarmKind::CreditMismatch,
-                    _ => AlarmKind::BalanceDrift,
+    let site_name = cfg.site_name.clone();
+    // The writer may run this twice (a neighbour in its batch failed): the report is built
+    // afresh inside and the plan above is only read.
+    store.write(move |txn| {
+        let mut report = PassReport::default();
+        for ev in &evs {
+            let at = ev.at;
+            let mut raise =
+                |kind: AlarmKind, subject: String, value: Option<i64>, detail: String| {
+                    book::raise_in(txn, kind, &subject, at, value, detail)
+                        .map(|r| r.map(|a| report.raised.push((a.kind, a.subject))))
                 };
-                let s = format!("meter:{meter}");
-                if book::clear_in(&txn, kind, &s, at)?.is_some() {
-                    report.cleared.push((kind, s));
+            match &ev.kind {
+                FieldEventKind::MeterOffline { meter, .. } => {
+                    let s = format!("meter:{meter}");
+                    if !active.contains_key(&(AlarmKind::MeterOffline, s.clone())) {
+                        txn.open_table(PENDING_OFFLINE)?
+                            .insert(s.as_str(), at.as_millisecond())?;
+                    }
+                }
+                FieldEventKind::GatewayOffline { gateway, .. } => {
+                    let s = format!("gateway:{gateway}");
+                    if !active.contains_key(&(AlarmKind::GatewayOffline, s.clone())) {
+                        txn.open_table(PENDING_OFFLINE)?
+                            .insert(s.as_str(), at.as_millisecond())?;
+                    }
+                }
+                FieldEventKind::MeterOnline { meter } => {
+                    let s = format!("meter:{meter}");
+                    txn.open_table(PENDING_OFFLINE)?.remove(s.as_str())?;
+                    if book::clear_in(txn, AlarmKind::MeterOffline, &s, at)?.is_some() {
+                        report.cleared.push((AlarmKind::MeterOffline, s));
+                    }
+                }
+                FieldEventKind::GatewayOnline { gateway } => {
+                    let s = format!("gateway:{gateway}");
+                    txn.open_table(PENDING_OFFLINE)?.remove(s.as_str())?;
+                    if book::clear_in(txn, AlarmKind::GatewayOffline, &s, at)?.is_some() {
+                        report.cleared.push((AlarmKind::GatewayOffline, s));
+                    }
+                }
+                FieldEventKind::RegisterRollback {
+                    meter,
+                    previous,
+                    current,
+                } => {
+                    raise(
+                        AlarmKind::RegisterRollback,
+                        format!("meter:{meter}"),
+                        Some(previous.0 - current.0),
+                        format!("energy register went from {previous} Wh to {current} Wh"),
+                    )?;
+                }
+                FieldEventKind::Overload {
+                    meter,
+                    power_w,
+                    limit_w,
+                } => {
+                    raise(
+                        AlarmKind::Overload,
+                        format!("meter:{meter}"),
+                        Some(*power_w),
+                        format!("{power_w} W above the limit of {limit_w} W"),
+                    )?;
+                }
+                FieldEventKind::CreditMismatch { meter, why } => {
+                    raise(
+                        AlarmKind::CreditMismatch,
+                        format!("meter:{meter}"),
+                        None,
+                        why.clone(),
+                    )?;
+                }
+                FieldEventKind::BalanceDrift {
+                    meter,
+                    meter_balance,
+                    ledger_balance,
+                } => {
+                    raise(
+                        AlarmKind::BalanceDrift,
+                        format!("meter:{meter}"),
+                        Some(meter_balance.0 - ledger_balance.0),
+                        format!("meter says {meter_balance}, ledger says {ledger_balance}"),
+                    )?;
+                }
+                FieldEventKind::NotSelfTripped { meter } => {
+                    raise(
+                        AlarmKind::NotSelfTripped,
+                        format!("meter:{meter}"),
+                        None,
+                        "balance at or below zero but the relay reads closed".into(),
+                    )?;
+                }
+                FieldEventKind::OverloadCleared { meter }
+                | FieldEventKind::CreditMismatchResolved { meter, .. }
+                | FieldEventKind::BalanceDriftCleared { meter } => {
+                    let kind = match &ev.kind {
+                        FieldEventKind::OverloadCleared { .. } => AlarmKind::Overload,
+                        FieldEventKind::CreditMismatchResolved { .. } => AlarmKind::CreditMismatch,
+                        _ => AlarmKind::BalanceDrift,
+                    };
+                    let s = format!("meter:{meter}");
+                    if book::clear_in(txn, kind, &s, at)?.is_some() {
+                        report.cleared.push((kind, s));
+                    }
                 }
             }
         }
-    }
-    if let Some(last) = evs.last() {
-        book::set_cursor_in(&txn, EVENTS_CURSOR, last.seq)?;
-    }
-    for (subject, since) in due_offline {
-        // Still pending inside this transaction (an online event above may have ended it)?
-        let still = txn
-            .open_table(PENDING_OFFLINE)?
-            .get(subject.as_str())?
-            .is_some();
-        if !still {
-            continue;
+        if let Some(last) = evs.last() {
+            book::set_cursor_in(txn, EVENTS_CURSOR, last.seq)?;
         }
-        txn.open_table(PENDING_OFFLINE)?.remove(subject.as_str())?;
-        let kind = if subject.starts_with("gateway:") {
-            AlarmKind::GatewayOffline
-        } else {
-            AlarmKind::MeterOffline
-        };
-        let since = Timestamp::from_millisecond(*since).unwrap_or(now);
-        if let Some(a) = book::raise_in(
-            &txn,
-            kind,
-            subject,
-            now,
-            None,
-            format!("unreachable since {since}"),
-        )? {
-            report.raised.push((a.kind, a.subject));
+        for (subject, since) in &due_offline {
+            // Still pending inside this transaction (an online event above may have ended it)?
+            let still = txn
+                .open_table(PENDING_OFFLINE)?
+                .get(subject.as_str())?
+                .is_some();
+            if !still {
+                continue;
+            }
+            txn.open_table(PENDING_OFFLINE)?.remove(subject.as_str())?;
+            let kind = if subject.starts_with("gateway:") {
+                AlarmKind::GatewayOffline
+            } else {
+                AlarmKind::MeterOffline
+            };
+            let since = Timestamp::from_millisecond(*since).unwrap_or(now);
+            if let Some(a) = book::raise_in(
+                txn,
+                kind,
+                subject,
+                now,
+                None,
+                format!("unreachable since {since}"),
+            )? {
+                report.raised.push((a.kind, a.subject));
+            }
         }
-    }
-    for c in changes {
-        if let Some(from) = c.from
-            && book::clear_in(&txn, from, &c.subject, now)?.is_some()
-        {
-            report.cleared.push((from, c.subject.clone()));
+        for c in &changes {
+            if let Some(from) = c.from
+                && book::clear_in(txn, from, &c.subject, now)?.is_some()
+            {
+                report.cleared.push((from, c.subject.clone()));
+            }
+            let Some(to) = c.to else { continue };
+            if let Some(mut a) = book::raise_in(
+                txn,
+                to,
+                &c.subject,
+                now,
+                Some(c.balance.0),
+                format!("balance {}", c.balance),
+            )? {
+                // Text only on the way down (a sale that lifts arrears to level 2 is no news).
+                let worse = c.from.is_none_or(|f| rank(to) > rank(f));
+                if worse && let Some(phone) = &c.tenant.phone {
+                    let text = balance_text(&site_name, &c.tenant, to, c.balance, c.level);
+                    queue::enqueue_in(txn, phone, &text, Some(a.id), now, not_before)?;
+                    a.last_sms_at = Some(now);
+                    book::update_in(txn, &a)?;
+                    report.sms += 1;
+                }
+                report.raised.push((a.kind, a.subject));
+            }
         }
-        let Some(to) = c.to else { continue };
-        if let Some(mut a) = book::raise_in(
-            &txn,
-            to,
-            &c.subject,
-            now,
-            Some(c.balance.0),
-            format!("balance {}", c.balance),
-        )? {
-            // Text only on the way down (a sale that lifts arrears to level 2 is no news).
-            let worse = c.from.is_none_or(|f| rank(to) > rank(f));
-            if worse && let Some(phone) = &c.tenant.phone {
-                let text = balance_text(&cfg.site_name, c.tenant, to, c.balance, c.level);
-                queue::enqueue_in(&txn, phone, &text, Some(a.id), now, not_before)?;
+        for (t, a, balance, level) in &repeats {
+            if let Some(phone) = &t.phone {
+                let mut a = a.clone();
+                let text = balance_text(&site_name, t, a.kind, *balance, *level);
+                queue::enqueue_in(txn, phone, &text, Some(a.id), now, not_before)?;
                 a.last_sms_at = Some(now);
-                book::update_in(&txn, &a)?;
+                book::update_in(txn, &a)?;
                 report.sms += 1;
             }
-            report.raised.push((a.kind, a.subject));
         }
-    }
-    for (t, mut a, balance, level) in repeats {
-        if let Some(phone) = &t.phone {
-            let text = balance_text(&cfg.site_name, t, a.kind, balance, level);
-            queue::enqueue_in(&txn, phone, &text, Some(a.id), now, not_before)?;
-            a.last_sms_at = Some(now);
-            book::update_in(&txn, &a)?;
-            report.sms += 1;
-        }
-    }
-    txn.commit()?;
-    Ok(report)
+        Ok(report)
+    })
 }
 
 fn rank(k: AlarmKind) -> u8 {

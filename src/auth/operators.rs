@@ -324,31 +324,32 @@ pub fn add_at(
     check_name(name)?;
     check_password(name, password)?;
     let password_hash = hash_password(password)?;
-    let txn = store.db().begin_write()?;
-    if get_in(&txn, name)?.is_some() {
-        return Err(AuthError::Exists(name.to_string()));
-    }
-    let rec = OperatorRecord {
-        name: name.to_string(),
-        role,
-        password_hash,
-        must_change_password: true,
-        disabled: false,
-        failed_logins: 0,
-        locked_until: None,
-        created_at: now,
-        password_changed_at: now,
-        last_login: None,
-    };
-    put_in(&txn, &rec)?;
-    append_in(
-        &txn,
-        actor,
-        "operator.add",
-        json!({ "name": name, "role": role }),
-    )?;
-    txn.commit()?;
-    Ok(())
+    let (actor, name) = (actor.clone(), name.to_string());
+    store.write(move |txn| {
+        if get_in(txn, &name)?.is_some() {
+            return Err(AuthError::Exists(name.clone()));
+        }
+        let rec = OperatorRecord {
+            name: name.clone(),
+            role,
+            password_hash: password_hash.clone(),
+            must_change_password: true,
+            disabled: false,
+            failed_logins: 0,
+            locked_until: None,
+            created_at: now,
+            password_changed_at: now,
+            last_login: None,
+        };
+        put_in(txn, &rec)?;
+        append_in(
+            txn,
+            &actor,
+            "operator.add",
+            json!({ "name": name, "role": role }),
+        )?;
+        Ok(())
+    })
 }
 
 /// Changes a password. An operator changing their own password must give the current one
@@ -385,30 +386,31 @@ pub fn change_password(
         }
     }
     let password_hash = hash_password(new)?;
-    let txn = store.db().begin_write()?;
-    let mut rec = get_in(&txn, name)?.ok_or_else(|| AuthError::NotFound(name.to_string()))?;
-    rec.password_hash = password_hash;
-    rec.password_changed_at = now;
-    rec.must_change_password = !own;
-    if !own {
-        rec.failed_logins = 0;
-        rec.locked_until = None;
-    }
-    put_in(&txn, &rec)?;
-    append_in(
-        &txn,
-        actor,
-        if own {
-            "operator.password_change"
-        } else {
-            "operator.password_reset"
-        },
-        json!({ "name": name }),
-    )?;
-    // A new password ends every session of the old one.
-    revoke_all_in(&txn, name)?;
-    txn.commit()?;
-    Ok(())
+    let (actor, name) = (actor.clone(), name.to_string());
+    store.write(move |txn| {
+        let mut rec = get_in(txn, &name)?.ok_or_else(|| AuthError::NotFound(name.clone()))?;
+        rec.password_hash = password_hash.clone();
+        rec.password_changed_at = now;
+        rec.must_change_password = !own;
+        if !own {
+            rec.failed_logins = 0;
+            rec.locked_until = None;
+        }
+        put_in(txn, &rec)?;
+        append_in(
+            txn,
+            &actor,
+            if own {
+                "operator.password_change"
+            } else {
+                "operator.password_reset"
+            },
+            json!({ "name": name }),
+        )?;
+        // A new password ends every session of the old one.
+        revoke_all_in(txn, &name)?;
+        Ok(())
+    })
 }
 
 /// Disables or re-enables an operator; disabling ends their sessions.
@@ -419,45 +421,47 @@ pub fn set_disabled(
     disabled: bool,
 ) -> Result<(), AuthError> {
     require(actor, Permission::ManageOperators, "disable operators")?;
-    let txn = store.db().begin_write()?;
-    let mut rec = get_in(&txn, name)?.ok_or_else(|| AuthError::NotFound(name.to_string()))?;
-    rec.disabled = disabled;
-    keep_an_admin(&txn, name, &rec)?;
-    put_in(&txn, &rec)?;
-    append_in(
-        &txn,
-        actor,
+    let (actor, name) = (actor.clone(), name.to_string());
+    store.write(move |txn| {
+        let mut rec = get_in(txn, &name)?.ok_or_else(|| AuthError::NotFound(name.clone()))?;
+        rec.disabled = disabled;
+        keep_an_admin(txn, &name, &rec)?;
+        put_in(txn, &rec)?;
+        append_in(
+            txn,
+            &actor,
+            if disabled {
+                "operator.disable"
+            } else {
+                "operator.enable"
+            },
+            json!({ "name": name }),
+        )?;
         if disabled {
-            "operator.disable"
-        } else {
-            "operator.enable"
-        },
-        json!({ "name": name }),
-    )?;
-    if disabled {
-        revoke_all_in(&txn, name)?;
-    }
-    txn.commit()?;
-    Ok(())
+            revoke_all_in(txn, &name)?;
+        }
+        Ok(())
+    })
 }
 
 /// Changes an operator's role.
 pub fn set_role(store: &Store, actor: &Actor, name: &str, role: Role) -> Result<(), AuthError> {
     require(actor, Permission::ManageOperators, "change roles")?;
-    let txn = store.db().begin_write()?;
-    let mut rec = get_in(&txn, name)?.ok_or_else(|| AuthError::NotFound(name.to_string()))?;
-    let from = rec.role;
-    rec.role = role;
-    keep_an_admin(&txn, name, &rec)?;
-    put_in(&txn, &rec)?;
-    append_in(
-        &txn,
-        actor,
-        "operator.role",
-        json!({ "name": name, "from": from, "to": role }),
-    )?;
-    txn.commit()?;
-    Ok(())
+    let (actor, name) = (actor.clone(), name.to_string());
+    store.write(move |txn| {
+        let mut rec = get_in(txn, &name)?.ok_or_else(|| AuthError::NotFound(name.clone()))?;
+        let from = rec.role;
+        rec.role = role;
+        keep_an_admin(txn, &name, &rec)?;
+        put_in(txn, &rec)?;
+        append_in(
+            txn,
+            &actor,
+            "operator.role",
+            json!({ "name": name, "from": from, "to": role }),
+        )?;
+        Ok(())
+    })
 }
 
 /// Checks a name and password at `now`. After [`MAX_FAILED_LOGINS`] failures in a row the
@@ -505,61 +509,64 @@ pub fn login(
     let good = verify_password(password, &rec.password_hash);
 
     // Re-read inside the write: a concurrent attempt may have locked the operator meanwhile.
-    let txn = store.db().begin_write()?;
-    let mut rec = get_in(&txn, name)?.ok_or_else(|| AuthError::NotFound(name.to_string()))?;
-    if let Some(until) = rec.locked_until.filter(|u| *u > now) {
-        drop(txn);
-        return Err(AuthError::Locked {
-            name: name.to_string(),
-            until,
-        });
-    }
-    let result = if good {
-        rec.failed_logins = 0;
-        rec.locked_until = None;
-        rec.last_login = Some(now);
-        append_in(
-            &txn,
-            &Actor::operator(name, rec.role),
-            "operator.login",
-            json!({ "name": name }),
-        )?;
-        Ok(Session {
-            name: rec.name.clone(),
-            role: rec.role,
-            must_change_password: rec.must_change_password,
-        })
-    } else {
-        rec.failed_logins += 1;
-        if rec.failed_logins >= MAX_FAILED_LOGINS {
-            let until = now
-                .checked_add(LOCKOUT)
-                .map_err(|e| AuthError::Time(e.to_string()))?;
-            rec.failed_logins = 0;
-            rec.locked_until = Some(until);
-            append_in(
-                &txn,
-                &who,
-                "operator.locked",
-                json!({ "name": name, "until": until, "after_failures": MAX_FAILED_LOGINS }),
-            )?;
-            Err(AuthError::Locked {
-                name: name.to_string(),
+    // A refused login is still committed (its failure count and audit entry), so the
+    // closure answers Ok(the login's outcome); only a store failure is its Err.
+    let name = name.to_string();
+    store.write(move |txn| {
+        let mut rec = get_in(txn, &name)?.ok_or_else(|| AuthError::NotFound(name.clone()))?;
+        if let Some(until) = rec.locked_until.filter(|u| *u > now) {
+            // Err: nothing of this transaction is written.
+            return Err(AuthError::Locked {
+                name: name.clone(),
                 until,
+            });
+        }
+        let result = if good {
+            rec.failed_logins = 0;
+            rec.locked_until = None;
+            rec.last_login = Some(now);
+            append_in(
+                txn,
+                &Actor::operator(&name, rec.role),
+                "operator.login",
+                json!({ "name": name }),
+            )?;
+            Ok(Session {
+                name: rec.name.clone(),
+                role: rec.role,
+                must_change_password: rec.must_change_password,
             })
         } else {
-            append_in(
-                &txn,
-                &who,
-                "operator.login_failed",
-                json!({ "name": name, "why": "wrong password", "failures": rec.failed_logins }),
-            )?;
-            Err(AuthError::BadCredentials)
-        }
-    };
-    put_in(&txn, &rec)?;
-    txn.commit()?;
-    result
+            rec.failed_logins += 1;
+            if rec.failed_logins >= MAX_FAILED_LOGINS {
+                let until = now
+                    .checked_add(LOCKOUT)
+                    .map_err(|e| AuthError::Time(e.to_string()))?;
+                rec.failed_logins = 0;
+                rec.locked_until = Some(until);
+                append_in(
+                    txn,
+                    &who,
+                    "operator.locked",
+                    json!({ "name": name, "until": until, "after_failures": MAX_FAILED_LOGINS }),
+                )?;
+                Err(AuthError::Locked {
+                    name: name.clone(),
+                    until,
+                })
+            } else {
+                append_in(
+                    txn,
+                    &who,
+                    "operator.login_failed",
+                    json!({ "name": name, "why": "wrong password", "failures": rec.failed_logins }),
+                )?;
+                Err(AuthError::BadCredentials)
+            }
+        };
+        put_in(txn, &rec)?;
+        Ok(result)
+    })?
 }
 
 /// A real argon2id hash of a random password, made once, so that logins with an unknown
@@ -575,10 +582,11 @@ fn audit_only(
     action: &str,
     detail: serde_json::Value,
 ) -> Result<(), AuthError> {
-    let txn = store.db().begin_write()?;
-    append_in(&txn, actor, action, detail)?;
-    txn.commit()?;
-    Ok(())
+    let (actor, action) = (actor.clone(), action.to_string());
+    store.write(move |txn| {
+        append_in(txn, &actor, &action, detail.clone())?;
+        Ok(())
+    })
 }
 
 fn token_key(token: &str) -> String {
@@ -604,16 +612,18 @@ pub fn issue_token(
         issued_at: now,
         expires_at,
     };
-    let txn = store.db().begin_write()?;
-    txn.open_table(SESSIONS)?
-        .insert(token_key(&token).as_str(), encode(&rec).as_slice())?;
-    append_in(
-        &txn,
-        &session.actor(),
-        "operator.session_start",
-        json!({ "name": session.name, "expires_at": expires_at }),
-    )?;
-    txn.commit()?;
+    let (key, actor, name) = (token_key(&token), session.actor(), session.name.clone());
+    store.write(move |txn| {
+        txn.open_table(SESSIONS)?
+            .insert(key.as_str(), encode(&rec).as_slice())?;
+        append_in(
+            txn,
+            &actor,
+            "operator.session_start",
+            json!({ "name": name, "expires_at": expires_at }),
+        )?;
+        Ok::<_, AuthError>(())
+    })?;
     Ok(token)
 }
 
@@ -647,22 +657,23 @@ pub fn check_token(store: &Store, token: &str, now: Timestamp) -> Result<Session
 
 /// Ends one session (logout).
 pub fn revoke_token(store: &Store, token: &str) -> Result<(), AuthError> {
-    let txn = store.db().begin_write()?;
-    let removed = txn
-        .open_table(SESSIONS)?
-        .remove(token_key(token).as_str())?
-        .map(|v| decode::<SessionRecord>("sessions", v.value()))
-        .transpose()?;
-    if let Some(rec) = removed {
-        append_in(
-            &txn,
-            &Actor::system("auth"),
-            "operator.session_end",
-            json!({ "name": rec.name }),
-        )?;
-    }
-    txn.commit()?;
-    Ok(())
+    let key = token_key(token);
+    store.write(move |txn| {
+        let removed = txn
+            .open_table(SESSIONS)?
+            .remove(key.as_str())?
+            .map(|v| decode::<SessionRecord>("sessions", v.value()))
+            .transpose()?;
+        if let Some(rec) = removed {
+            append_in(
+                txn,
+                &Actor::system("auth"),
+                "operator.session_end",
+                json!({ "name": rec.name }),
+            )?;
+        }
+        Ok(())
+    })
 }
 
 fn revoke_all_in(txn: &WriteTransaction, name: &str) -> Result<(), AuthError> {
@@ -683,8 +694,7 @@ fn revoke_all_in(txn: &WriteTransaction, name: &str) -> Result<(), AuthError> {
 
 /// Removes expired sessions; returns how many. Housekeeping, not audited.
 pub fn purge_expired(store: &Store, now: Timestamp) -> Result<usize, AuthError> {
-    let txn = store.db().begin_write()?;
-    let removed = {
+    store.write(move |txn| {
         let mut table = txn.open_table(SESSIONS)?;
         let mut keys = Vec::new();
         for row in table.iter()? {
@@ -697,8 +707,6 @@ pub fn purge_expired(store: &Store, now: Timestamp) -> Result<usize, AuthError> 
         for k in &keys {
             table.remove(k.as_str())?;
         }
-        keys.len()
-    };
-    txn.commit()?;
-    Ok(removed)
+        Ok(keys.len())
+    })
 }

@@ -91,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             d.run_control(
                 f.collector.clone(),
                 voltvend::control::ControlConfig {
-                    credit_key: Some(voltvend::daemon::credit_master_key(&store)?),
+                    credit_key: Some(voltvend::daemon::credit_master_key_async(&store).await?),
                     ..Default::default()
                 },
             );

@@ -56,28 +56,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let existed = store_path.exists();
     let store = Store::open(&store_path)?;
     let actor = super::import::cli_actor("init");
-    let txn = store.db().begin_write()?;
-    let has_defaults = {
-        use redb::ReadableTable;
-        txn.open_table(repo::SETTINGS)?.get("defaults")?.is_some()
-    };
-    if !has_defaults {
-        let defaults = config.apply_to(voltvend::site::SiteDefaults::default());
-        repo::set_defaults(&txn, &actor, &defaults)?;
-        audit::append_in(
-            &txn,
-            &actor,
-            "site.init",
-            serde_json::json!({
-                "config": config_path.display().to_string(),
-                "store": store_path.display().to_string(),
-                "version": env!("CARGO_PKG_VERSION"),
-            }),
-        )?;
-        txn.commit()?;
-    } else {
-        txn.abort()?;
-    }
+    let defaults = config.apply_to(voltvend::site::SiteDefaults::default());
+    let detail = serde_json::json!({
+        "config": config_path.display().to_string(),
+        "store": store_path.display().to_string(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let init_actor = actor.clone();
+    // Kept stores keep their defaults: only a store without them gets the config's.
+    store.write(move |txn| {
+        let has_defaults = {
+            use redb::ReadableTable;
+            txn.open_table(repo::SETTINGS)?.get("defaults")?.is_some()
+        };
+        if !has_defaults {
+            repo::set_defaults(txn, &init_actor, &defaults)?;
+            audit::append_in(txn, &init_actor, "site.init", detail.clone())?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
     println!(
         "{} the store {}",
         if existed { "kept" } else { "created" },

@@ -309,7 +309,14 @@ fn history(store: &Store, tenant: Option<String>, limit: usize) -> anyhow::Resul
         let effect: i64 = op
             .postings
             .iter()
-            .filter(|p| Some(&p.account) == op.tenant.as_ref().map(tables::tenant_account).as_ref())
+            .filter(|p| {
+                Some(&p.account)
+                    == op
+                        .tenant
+                        .as_ref()
+                        .map(voltvend::ledger::tenant_account)
+                        .as_ref()
+            })
             .map(|p| p.amount.0)
             .sum();
         let what = match &op.detail {

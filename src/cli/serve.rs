@@ -65,7 +65,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             d.run_control(
                 std::sync::Arc::new(collector),
                 voltvend::control::ControlConfig {
-                    credit_key: Some(voltvend::daemon::credit_master_key(&d.state.store)?),
+                    credit_key: Some(
+                        voltvend::daemon::credit_master_key_async(&d.state.store).await?,
+                    ),
                     grace: voltvend::control::Grace {
                         amount: cfg.alarms.trip_grace_amount.0,
                         time: cfg.alarms.trip_grace.0,

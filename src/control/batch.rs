@@ -203,53 +203,54 @@ pub fn start(
             }
         }
     }
-    let txn = store.db().begin_write()?;
-    let id = txn
-        .open_table(BATCHES)?
-        .last()?
-        .map_or(1, |(k, _)| k.value() + 1);
-    let mut items = Vec::with_capacity(meters.len());
-    {
-        let keep = txn.open_table(KEEP_POWER)?;
-        for m in meters {
-            let skipped = if command == MeterCommand::Trip && keep.get(m.as_str())?.is_some() {
-                Some("on keep-power (保电): never tripped".to_string())
-            } else if arrears.contains(&m) {
-                Some("tenant in arrears: it would be tripped again".to_string())
-            } else {
-                None
-            };
-            items.push(BatchItem {
-                meter: m,
-                outbox: None,
-                skipped,
-            });
+    let actor = actor.clone();
+    store.write(move |txn| {
+        let id = txn
+            .open_table(BATCHES)?
+            .last()?
+            .map_or(1, |(k, _)| k.value() + 1);
+        let mut items = Vec::with_capacity(meters.len());
+        {
+            let keep = txn.open_table(KEEP_POWER)?;
+            for m in meters.iter().cloned() {
+                let skipped = if command == MeterCommand::Trip && keep.get(m.as_str())?.is_some() {
+                    Some("on keep-power (保电): never tripped".to_string())
+                } else if arrears.contains(&m) {
+                    Some("tenant in arrears: it would be tripped again".to_string())
+                } else {
+                    None
+                };
+                items.push(BatchItem {
+                    meter: m,
+                    outbox: None,
+                    skipped,
+                });
+            }
         }
-    }
-    let by = actor.label();
-    for item in items.iter_mut().filter(|i| i.skipped.is_none()) {
-        item.outbox = Some(queue_in(&txn, &item.meter, command.clone(), &by)?);
-    }
-    let batch = Batch {
-        id,
-        at: Timestamp::now(),
-        by,
-        command,
-        selection,
-        items,
-    };
-    txn.open_table(BATCHES)?
-        .insert(id, encode(&batch).as_slice())?;
-    let queued = batch.items.iter().filter(|i| i.outbox.is_some()).count();
-    audit::append_in(
-        &txn,
-        actor,
-        "control.batch",
-        json!({"batch": id, "command": batch.command, "selection": batch.selection,
-            "queued": queued, "skipped": batch.items.len() - queued}),
-    )?;
-    txn.commit()?;
-    Ok(batch)
+        let by = actor.label();
+        for item in items.iter_mut().filter(|i| i.skipped.is_none()) {
+            item.outbox = Some(queue_in(txn, &item.meter, command.clone(), &by)?);
+        }
+        let batch = Batch {
+            id,
+            at: Timestamp::now(),
+            by,
+            command: command.clone(),
+            selection: selection.clone(),
+            items,
+        };
+        txn.open_table(BATCHES)?
+            .insert(id, encode(&batch).as_slice())?;
+        let queued = batch.items.iter().filter(|i| i.outbox.is_some()).count();
+        audit::append_in(
+            txn,
+            &actor,
+            "control.batch",
+            json!({"batch": id, "command": batch.command, "selection": batch.selection,
+                "queued": queued, "skipped": batch.items.len() - queued}),
+        )?;
+        Ok(batch)
+    })
 }
 
 pub fn get(store: &Store, id: u64) -> Result<Option<Batch>, StoreError> {

@@ -37,30 +37,32 @@ pub fn resolve_credit_hold(
     actor: &Actor,
     meter: &MeterId,
 ) -> Result<bool, StoreError> {
-    let txn = store.db().begin_write()?;
-    let was = txn
-        .open_table(CREDIT_HOLD)?
-        .remove(meter.as_str())?
-        .map(|v| v.value().to_string());
-    let Some(why) = was else {
-        return Ok(false);
-    };
-    events::append_in(
-        &txn,
-        Timestamp::now(),
-        FieldEventKind::CreditMismatchResolved {
-            meter: meter.clone(),
-            by: actor.label(),
-        },
-    )?;
-    audit::append_in(
-        &txn,
-        actor,
-        "control.credit_hold.resolve",
-        json!({ "meter": meter.as_str(), "was": why }),
-    )?;
-    txn.commit()?;
-    Ok(true)
+    let actor = actor.clone();
+    let meter = meter.clone();
+    store.write(move |txn| {
+        let was = txn
+            .open_table(CREDIT_HOLD)?
+            .remove(meter.as_str())?
+            .map(|v| v.value().to_string());
+        let Some(why) = was else {
+            return Ok(false);
+        };
+        events::append_in(
+            txn,
+            Timestamp::now(),
+            FieldEventKind::CreditMismatchResolved {
+                meter: meter.clone(),
+                by: actor.label(),
+            },
+        )?;
+        audit::append_in(
+            txn,
+            &actor,
+            "control.credit_hold.resolve",
+            json!({ "meter": meter.as_str(), "was": why }),
+        )?;
+        Ok(true)
+    })
 }
 
 impl Control {
@@ -76,14 +78,15 @@ impl Control {
             rec.last_error = Some(format!("held: {why}; resolve the mismatch first"));
             rec.next_try = Timestamp::now()
                 + jiff::SignedDuration::try_from(self.config.backoff).unwrap_or_default();
-            self.save(&rec)?;
+            self.save(&rec).await?;
             return Ok(false);
         }
         let Some(master) = self.config.credit_key else {
             self.finish(
                 rec,
                 CommandState::Failed("no site credit key is configured".into()),
-            )?;
+            )
+            .await?;
             return Ok(true);
         };
         // Sent before (a restart, a lost answer): the read-back decides, never a resend of a
@@ -95,11 +98,11 @@ impl Control {
         };
         let already = match read {
             Some(Ok(r)) => r.live_values().purchase_count,
-            Some(Err(e)) => return self.failed_attempt(rec, e),
+            Some(Err(e)) => return self.failed_attempt(rec, e).await,
             None => None,
         };
         if already == Some(count) {
-            self.finish(rec, CommandState::Confirmed)?;
+            self.finish(rec, CommandState::Confirmed).await?;
             return Ok(true);
         }
         let serial = rec.meter.to_string();
@@ -111,7 +114,8 @@ impl Control {
                 self.finish(
                     rec,
                     CommandState::Failed(format!("cannot issue the token: {e}")),
-                )?;
+                )
+                .await?;
                 return Ok(true);
             }
         };
@@ -128,15 +132,15 @@ impl Control {
             rec.sends += 1;
             rec.state = CommandState::Sent;
             rec.updated = Timestamp::now();
-            self.save(&rec)?;
+            self.save(&rec).await?;
         }
         let read = match self.read_back(&rec.meter).await {
             Ok(r) => r,
-            Err(e) => return self.failed_attempt(rec, e),
+            Err(e) => return self.failed_attempt(rec, e).await,
         };
         match read.live_values().purchase_count {
             Some(c) if c == count => {
-                self.finish(rec, CommandState::Confirmed)?;
+                self.finish(rec, CommandState::Confirmed).await?;
                 Ok(true)
             }
             Some(c) => {
@@ -147,32 +151,41 @@ impl Control {
                         Err(e) => format!("the meter refused the token: {e}"),
                     }
                 );
-                self.hold(&rec.meter, &why)?;
-                self.finish(rec, CommandState::Failed(format!("credit mismatch: {why}")))?;
+                self.hold(&rec.meter, &why).await?;
+                self.finish(rec, CommandState::Failed(format!("credit mismatch: {why}")))
+                    .await?;
                 Ok(true)
             }
-            None => self.failed_attempt(rec, "the purchase count was not read back".into()),
+            None => {
+                self.failed_attempt(rec, "the purchase count was not read back".into())
+                    .await
+            }
         }
     }
 
-    fn hold(&self, meter: &MeterId, why: &str) -> Result<(), ControlError> {
-        let txn = self.store.db().begin_write()?;
-        txn.open_table(CREDIT_HOLD)?.insert(meter.as_str(), why)?;
-        events::append_in(
-            &txn,
-            Timestamp::now(),
-            FieldEventKind::CreditMismatch {
-                meter: meter.clone(),
-                why: why.to_string(),
-            },
-        )?;
-        audit::append_in(
-            &txn,
-            &system(),
-            "control.credit_hold",
-            json!({ "meter": meter.as_str(), "why": why }),
-        )?;
-        txn.commit()?;
+    async fn hold(&self, meter: &MeterId, why: &str) -> Result<(), ControlError> {
+        let (m, w) = (meter.clone(), why.to_string());
+        self.store
+            .write_async(move |txn| {
+                txn.open_table(CREDIT_HOLD)?
+                    .insert(m.as_str(), w.as_str())?;
+                events::append_in(
+                    txn,
+                    Timestamp::now(),
+                    FieldEventKind::CreditMismatch {
+                        meter: m.clone(),
+                        why: w.clone(),
+                    },
+                )?;
+                audit::append_in(
+                    txn,
+                    &system(),
+                    "control.credit_hold",
+                    json!({ "meter": m.as_str(), "why": w.as_str() }),
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .await?;
         tracing::warn!(%meter, why, "credit mismatch: further credit held");
         Ok(())
     }

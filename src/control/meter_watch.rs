@@ -162,26 +162,28 @@ impl Control {
             return Ok(());
         }
         let now = Timestamp::now();
-        let txn = self.store.db().begin_write()?;
-        for e in raise {
+        for e in &raise {
             tracing::warn!(event = ?e, "meter watch");
-            events::append_in(&txn, now, e)?;
         }
-        for (meter, p, limit) in trips {
-            let id = super::queue_in(&txn, &meter, MeterCommand::Trip, &system().label())?;
-            audit::append_in(
-                &txn,
-                &system(),
-                "control.overload_trip",
-                json!({"meter": meter.as_str(), "power_w": p, "limit_w": limit, "outbox": id}),
-            )?;
-        }
-        for meter in price_pushes {
-            let id = outbox::push_in(&txn, &meter, MeterCommand::PushPrices, 0)?;
-            tracing::info!(%meter, outbox = id, "prices in force changed: push queued");
-        }
-        txn.commit()?;
-        Ok(())
+        self.store.write(move |txn| {
+            for e in &raise {
+                events::append_in(txn, now, e.clone())?;
+            }
+            for (meter, p, limit) in &trips {
+                let id = super::queue_in(txn, meter, MeterCommand::Trip, &system().label())?;
+                audit::append_in(
+                    txn,
+                    &system(),
+                    "control.overload_trip",
+                    json!({"meter": meter.as_str(), "power_w": p, "limit_w": limit, "outbox": id}),
+                )?;
+            }
+            for meter in &price_pushes {
+                let id = outbox::push_in(txn, meter, MeterCommand::PushPrices, 0)?;
+                tracing::info!(%meter, outbox = id, "prices in force changed: push queued");
+            }
+            Ok(())
+        })
     }
 }
 

@@ -33,9 +33,8 @@ use crate::auth::roles::Actor;
 use crate::field::collector::CollectorHandle;
 use crate::field::meter_io::{MeterRequest, MeterResponse, ReadOutcome};
 use crate::field::readings::Relay;
+use crate::ledger::Ledger;
 use crate::ledger::outbox::{self, MeterCommand, OutboxEntry};
-use crate::ledger::tables::{ACCOUNTS, METERS, tenant_account};
-use crate::ledger::{Ledger, MeterAccountView};
 use crate::protocol::profile::{CommandKind, Group};
 use crate::site::MeterId;
 use crate::site::billing::BillingMode;
@@ -282,6 +281,18 @@ pub(crate) fn queue_in(
     actor: &str,
 ) -> Result<u64, StoreError> {
     let id = outbox::push_in(txn, meter, command.clone(), 0)?;
+    queue_record_in(txn, meter, command, id, actor)?;
+    Ok(id)
+}
+
+/// The queued record of outbox entry `id`, pushed by the caller in `txn`.
+fn queue_record_in(
+    txn: &WriteTransaction,
+    meter: &MeterId,
+    command: MeterCommand,
+    id: u64,
+    actor: &str,
+) -> Result<(), StoreError> {
     let now = Timestamp::now();
     put_in(
         txn,
@@ -298,8 +309,7 @@ pub(crate) fn queue_in(
             next_try: now,
             updated: now,
         },
-    )?;
-    Ok(id)
+    )
 }
 
 fn put_in(txn: &WriteTransaction, rec: &CommandRecord) -> Result<(), StoreError> {
@@ -354,94 +364,60 @@ pub fn enforce_with(
             .map(|a| (a.subject, a.raised_at))
             .collect()
     };
-    // One read transaction finds the candidates; only a trip opens a write transaction
-    // (and checks again there, so a sale in between is respected).
-    let candidates: Vec<MeterId> = {
-        let txn = store.db().begin_read()?;
-        let (meters_t, accounts) = match (txn.open_table(METERS), txn.open_table(ACCOUNTS)) {
-            (Ok(m), Ok(a)) => (m, a),
-            (Err(redb::TableError::TableDoesNotExist(_)), _)
-            | (_, Err(redb::TableError::TableDoesNotExist(_))) => return Ok(Vec::new()),
-            (Err(e), _) | (_, Err(e)) => return Err(e.into()),
-        };
-        let keep = match txn.open_table(KEEP_POWER) {
-            Ok(t) => Some(t),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let mut out = Vec::new();
-        for m in meters.iter().filter(|m| m.billing == BillingMode::Host) {
-            if let Some(k) = &keep
-                && k.get(m.id.as_str())?.is_some()
-            {
-                continue;
-            }
-            if trip_due(&meters_t, &accounts, &m.id, grace, &arrears_since, now)?.is_some() {
-                out.push(m.id.clone());
-            }
-        }
-        out
+    // The ledger finds the candidates in one read; each trip is one write in which the
+    // ledger checks again (a sale in between is respected) and keep-power can still veto.
+    let host: Vec<MeterId> = meters
+        .iter()
+        .filter(|m| m.billing == BillingMode::Host)
+        .map(|m| m.id.clone())
+        .collect();
+    let keep = keep_power_set(store)?;
+    let grace_time = jiff::SignedDuration::try_from(grace.time).unwrap_or_default();
+    let in_grace_time = |tenant: &crate::site::TenantId| {
+        arrears_since
+            .get(&format!("tenant:{tenant}"))
+            .is_some_and(|since| *since + grace_time > now)
     };
+    let candidates: Vec<MeterId> = crate::ledger::arrears::due(store, &host, grace.amount)?
+        .into_iter()
+        .filter(|s| !keep.contains(s.meter.as_str()) && !in_grace_time(&s.tenant))
+        .map(|s| s.meter)
+        .collect();
     let mut queued = Vec::new();
     for id in candidates {
-        let txn = store.db().begin_write()?;
-        if txn.open_table(KEEP_POWER)?.get(id.as_str())?.is_some() {
-            continue;
-        }
-        let due = trip_due(
-            &txn.open_table(METERS)?,
-            &txn.open_table(ACCOUNTS)?,
+        let trip = crate::ledger::arrears::trip(
+            store,
             &id,
-            grace,
-            &arrears_since,
-            now,
+            grace.amount,
+            &system(),
+            |txn, s| Ok(txn.open_table(KEEP_POWER)?.get(s.meter.as_str())?.is_some()),
+            |txn, s, outbox| {
+                queue_record_in(txn, &s.meter, MeterCommand::Trip, outbox, &system().label())
+            },
         )?;
-        let Some((tenant, balance)) = due else {
+        let Some((s, outbox)) = trip else {
             continue;
         };
-        crate::ledger::set_tripped_in(&txn, &id, true)?;
-        let outbox = queue_in(&txn, &id, MeterCommand::Trip, &system().label())?;
-        audit::append_in(
-            &txn,
-            &system(),
-            "control.arrears_trip",
-            serde_json::json!({"meter": id.as_str(), "tenant": tenant.as_str(),
-                "balance_fen": balance, "outbox": outbox}),
-        )?;
-        txn.commit()?;
-        tracing::info!(meter = %id, %tenant, balance, outbox, "arrears: trip queued");
+        tracing::info!(meter = %id, tenant = %s.tenant, balance = s.balance, outbox, "arrears: trip queued");
         queued.push(outbox);
     }
     Ok(queued)
 }
 
-/// The tenant and balance when `meter` is due for an arrears trip (host-billed meter not
-/// already tripped or closed, balance at or below the grace amount and out of grace time).
-fn trip_due(
-    meters_t: &impl ReadableTable<&'static str, &'static [u8]>,
-    accounts: &impl ReadableTable<&'static str, i64>,
-    meter: &MeterId,
-    grace: &Grace,
-    arrears_since: &std::collections::HashMap<String, Timestamp>,
-    now: Timestamp,
-) -> Result<Option<(crate::site::TenantId, i64)>, ControlError> {
-    let view: Option<MeterAccountView> = match meters_t.get(meter.as_str())? {
-        Some(v) => Some(decode("ledger_meters", v.value())?),
-        None => None,
-    };
-    let Some(v) = view.filter(|v| !v.tripped && !v.closed) else {
-        return Ok(None);
-    };
-    let bal = accounts
-        .get(tenant_account(&v.tenant).as_str())?
-        .map(|b| b.value());
-    let grace_time = jiff::SignedDuration::try_from(grace.time).unwrap_or_default();
-    let in_grace_time = arrears_since
-        .get(&format!("tenant:{}", v.tenant))
-        .is_some_and(|since| *since + grace_time > now);
-    Ok(bal
-        .filter(|b| *b <= -grace.amount.0 && *b <= 0 && !in_grace_time)
-        .map(|b| (v.tenant.clone(), b)))
+/// Meters on keep-power now (read once per enforcement pass; the trip checks again).
+fn keep_power_set(store: &Store) -> Result<std::collections::HashSet<String>, ControlError> {
+    let txn = store.db().begin_read()?;
+    let mut out = std::collections::HashSet::new();
+    match txn.open_table(KEEP_POWER) {
+        Ok(t) => {
+            for row in t.iter()? {
+                out.insert(row?.0.value().to_string());
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(out)
 }
 
 /// The queue worker.
@@ -494,9 +470,16 @@ impl Control {
     /// One pass: enforcement, then every outbox command that is due. Returns how many
     /// commands reached a final state in this pass.
     pub async fn pass(&self) -> Result<usize, ControlError> {
-        enforce_with(&self.store, &self.config.grace, Timestamp::now())?;
-        rationing::tick(&self.store, &self.ledger, Timestamp::now())?;
-        self.watch()?;
+        // Enforcement, rationing and the meter watch wait for the store writer: on a
+        // blocking thread, never on the runtime's workers.
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            enforce_with(&this.store, &this.config.grace, Timestamp::now())?;
+            rationing::tick(&this.store, &this.ledger, Timestamp::now())?;
+            this.watch()
+        })
+        .await
+        .map_err(|e| ControlError::Refused(format!("the enforcement pass failed: {e}")))??;
         let mut finished = 0;
         for entry in outbox::pending(&self.store)? {
             if self.step(&entry).await? {
@@ -516,67 +499,75 @@ impl Control {
         format!("see audit entry with outbox {}", entry.id)
     }
 
-    fn record(&self, entry: &OutboxEntry) -> Result<CommandRecord, ControlError> {
-        let txn = self.store.db().begin_write()?;
-        let rec = match get_in(&txn, entry.id)? {
-            Some(r) => r,
-            None => {
-                let now = Timestamp::now();
-                let r = CommandRecord {
-                    id: entry.id,
-                    meter: entry.meter.clone(),
-                    command: entry.command.clone(),
-                    cause_op: entry.cause_op,
-                    actor: self.actor_of(entry),
-                    state: CommandState::Queued,
-                    sends: 0,
-                    attempts: 0,
-                    last_error: None,
-                    next_try: now,
-                    updated: now,
-                };
-                put_in(&txn, &r)?;
-                r
-            }
+    async fn record(&self, entry: &OutboxEntry) -> Result<CommandRecord, ControlError> {
+        let now = Timestamp::now();
+        let fresh = CommandRecord {
+            id: entry.id,
+            meter: entry.meter.clone(),
+            command: entry.command.clone(),
+            cause_op: entry.cause_op,
+            actor: self.actor_of(entry),
+            state: CommandState::Queued,
+            sends: 0,
+            attempts: 0,
+            last_error: None,
+            next_try: now,
+            updated: now,
         };
-        txn.commit()?;
+        let rec = self
+            .store
+            .write_async(move |txn| match get_in(txn, fresh.id)? {
+                Some(r) => Ok::<_, StoreError>(r),
+                None => {
+                    put_in(txn, &fresh)?;
+                    Ok(fresh.clone())
+                }
+            })
+            .await?;
         Ok(rec)
     }
 
-    fn save(&self, rec: &CommandRecord) -> Result<(), ControlError> {
-        let txn = self.store.db().begin_write()?;
-        put_in(&txn, rec)?;
-        txn.commit()?;
+    async fn save(&self, rec: &CommandRecord) -> Result<(), ControlError> {
+        let rec = rec.clone();
+        self.store.write_async(move |txn| put_in(txn, &rec)).await?;
         Ok(())
     }
 
     /// Records a final state: the record, the outbox entry taken, keep-power noted and an
     /// audit entry, in one transaction.
-    fn finish(&self, mut rec: CommandRecord, state: CommandState) -> Result<(), ControlError> {
+    async fn finish(
+        &self,
+        mut rec: CommandRecord,
+        state: CommandState,
+    ) -> Result<(), ControlError> {
         rec.state = state;
         rec.updated = Timestamp::now();
-        let txn = self.store.db().begin_write()?;
-        put_in(&txn, &rec)?;
-        outbox::take_in(&txn, rec.id)?;
-        if matches!(rec.state, CommandState::Confirmed)
-            && let MeterCommand::KeepPower(on) = rec.command
-        {
-            let mut t = txn.open_table(KEEP_POWER)?;
-            if on {
-                t.insert(rec.meter.as_str(), ())?;
-            } else {
-                t.remove(rec.meter.as_str())?;
-            }
-        }
-        audit::append_in(
-            &txn,
-            &system(),
-            "control.command",
-            serde_json::json!({"outbox": rec.id, "meter": rec.meter.as_str(),
-                "command": rec.command, "requested_by": rec.actor,
-                "state": rec.state.label(), "sends": rec.sends}),
-        )?;
-        txn.commit()?;
+        let done = rec.clone();
+        self.store
+            .write_async(move |txn| {
+                put_in(txn, &done)?;
+                outbox::take_in(txn, done.id)?;
+                if matches!(done.state, CommandState::Confirmed)
+                    && let MeterCommand::KeepPower(on) = done.command
+                {
+                    let mut t = txn.open_table(KEEP_POWER)?;
+                    if on {
+                        t.insert(done.meter.as_str(), ())?;
+                    } else {
+                        t.remove(done.meter.as_str())?;
+                    }
+                }
+                audit::append_in(
+                    txn,
+                    &system(),
+                    "control.command",
+                    serde_json::json!({"outbox": done.id, "meter": done.meter.as_str(),
+                        "command": done.command, "requested_by": done.actor,
+                        "state": done.state.label(), "sends": done.sends}),
+                )?;
+                Ok::<_, ControlError>(())
+            })
+            .await?;
         tracing::info!(meter = %rec.meter, outbox = rec.id, state = %rec.state.label(),
             "meter command finished");
         Ok(())
@@ -604,11 +595,11 @@ impl Control {
 
     /// Advances one command; true when it reached a final state.
     async fn step(&self, entry: &OutboxEntry) -> Result<bool, ControlError> {
-        let mut rec = self.record(entry)?;
+        let mut rec = self.record(entry).await?;
         if rec.state.is_final() {
             // Finished but the outbox entry survived (stopped between the two): take it.
             let state = rec.state.clone();
-            self.finish(rec, state)?;
+            self.finish(rec, state).await?;
             return Ok(true);
         }
         if rec.next_try > Timestamp::now() {
@@ -637,10 +628,10 @@ impl Control {
             // records every answer it gets).
             return match self.read_back(&rec.meter).await {
                 Ok(_) => {
-                    self.finish(rec, CommandState::Confirmed)?;
+                    self.finish(rec, CommandState::Confirmed).await?;
                     Ok(true)
                 }
-                Err(e) => self.failed_attempt(rec, e),
+                Err(e) => self.failed_attempt(rec, e).await,
             };
         }
         let Some(kind) = fixed_kind(&rec.command) else {
@@ -652,16 +643,16 @@ impl Control {
             match self.read_back(&rec.meter).await {
                 Ok(read) => match check(&rec.command, &read) {
                     Check::Confirmed => {
-                        self.finish(rec, CommandState::Confirmed)?;
+                        self.finish(rec, CommandState::Confirmed).await?;
                         return Ok(true);
                     }
                     Check::WaitingForTenant => {
-                        self.finish(rec, CommandState::WaitingForTenant)?;
+                        self.finish(rec, CommandState::WaitingForTenant).await?;
                         return Ok(true);
                     }
                     Check::NotYet(_) => {}
                 },
-                Err(e) => return self.failed_attempt(rec, e),
+                Err(e) => return self.failed_attempt(rec, e).await,
             }
         }
         match self
@@ -678,32 +669,36 @@ impl Control {
                 rec.sends += 1;
                 rec.state = CommandState::Sent;
                 rec.updated = Timestamp::now();
-                self.save(&rec)?;
+                self.save(&rec).await?;
             }
-            Err(e) => return self.failed_attempt(rec, e),
+            Err(e) => return self.failed_attempt(rec, e).await,
         }
         match self.read_back(&rec.meter).await {
             Ok(read) => match check(&rec.command, &read) {
                 Check::Confirmed => {
-                    self.finish(rec, CommandState::Confirmed)?;
+                    self.finish(rec, CommandState::Confirmed).await?;
                     Ok(true)
                 }
                 Check::WaitingForTenant => {
-                    self.finish(rec, CommandState::WaitingForTenant)?;
+                    self.finish(rec, CommandState::WaitingForTenant).await?;
                     Ok(true)
                 }
-                Check::NotYet(why) => self.failed_attempt(rec, why),
+                Check::NotYet(why) => self.failed_attempt(rec, why).await,
             },
-            Err(e) => self.failed_attempt(rec, e),
+            Err(e) => self.failed_attempt(rec, e).await,
         }
     }
 
-    fn failed_attempt(&self, mut rec: CommandRecord, why: String) -> Result<bool, ControlError> {
+    async fn failed_attempt(
+        &self,
+        mut rec: CommandRecord,
+        why: String,
+    ) -> Result<bool, ControlError> {
         rec.attempts += 1;
         rec.last_error = Some(why.clone());
         if rec.attempts >= self.config.max_attempts {
             let reason = format!("{why} (after {} attempts)", rec.attempts);
-            self.finish(rec, CommandState::Failed(reason))?;
+            self.finish(rec, CommandState::Failed(reason)).await?;
             return Ok(true);
         }
         let wait = self
@@ -716,7 +711,7 @@ impl Control {
         rec.updated = Timestamp::now();
         tracing::warn!(meter = %rec.meter, outbox = rec.id, attempt = rec.attempts, %why,
             "meter command not confirmed; will retry");
-        self.save(&rec)?;
+        self.save(&rec).await?;
         Ok(false)
     }
 }

@@ -97,28 +97,29 @@ pub fn create(
             "the window ends ({to}) before it starts ({from})"
         )));
     }
-    let txn = store.db().begin_write()?;
-    let id = txn
-        .open_table(RATIONING)?
-        .last()?
-        .map_or(1, |(k, _)| k.value() + 1);
-    let r = Rationing {
-        id,
-        by: actor.label(),
-        reason: reason.to_string(),
-        selector,
-        from,
-        to,
-        phase: Phase::Scheduled,
-        tripped: Vec::new(),
-        skipped_keep_power: Vec::new(),
-        restored: Vec::new(),
-        left_off_arrears: Vec::new(),
-    };
-    put(&txn, &r)?;
-    audit::append_in(&txn, actor, "control.rationing.create", json!(r))?;
-    txn.commit()?;
-    Ok(r)
+    let (actor, reason) = (actor.clone(), reason.to_string());
+    store.write(move |txn| {
+        let id = txn
+            .open_table(RATIONING)?
+            .last()?
+            .map_or(1, |(k, _)| k.value() + 1);
+        let r = Rationing {
+            id,
+            by: actor.label(),
+            reason: reason.clone(),
+            selector: selector.clone(),
+            from,
+            to,
+            phase: Phase::Scheduled,
+            tripped: Vec::new(),
+            skipped_keep_power: Vec::new(),
+            restored: Vec::new(),
+            left_off_arrears: Vec::new(),
+        };
+        put(txn, &r)?;
+        audit::append_in(txn, &actor, "control.rationing.create", json!(r))?;
+        Ok(r)
+    })
 }
 
 /// Cancels a window: a scheduled one never starts; an active one restores now.
@@ -126,16 +127,17 @@ pub fn cancel(store: &Store, actor: &Actor, id: u64) -> Result<Option<Rationing>
     let Some(mut r) = list(store)?.into_iter().find(|r| r.id == id) else {
         return Ok(None);
     };
-    let txn = store.db().begin_write()?;
     match r.phase {
         Phase::Scheduled => r.phase = Phase::Cancelled,
         Phase::Active => r.to = Timestamp::now(),
         _ => {}
     }
-    put(&txn, &r)?;
-    audit::append_in(&txn, actor, "control.rationing.cancel", json!({"id": id}))?;
-    txn.commit()?;
-    Ok(Some(r))
+    let actor = actor.clone();
+    store.write(move |txn| {
+        put(txn, &r)?;
+        audit::append_in(txn, &actor, "control.rationing.cancel", json!({"id": id}))?;
+        Ok(Some(r.clone()))
+    })
 }
 
 /// Every meter `s` selects (all given fields must match).
@@ -182,50 +184,66 @@ pub fn tick(
         let actor = format!("rationing {} by {}", r.id, r.by);
         if start {
             let meters = matching_meters(store, &r.selector)?;
-            let txn = store.db().begin_write()?;
-            for m in meters {
-                if keep_power(store, &m)? {
-                    r.skipped_keep_power.push(m);
-                    continue;
+            let kept: Vec<bool> = meters
+                .iter()
+                .map(|m| keep_power(store, m))
+                .collect::<Result<_, _>>()?;
+            let before = r.clone();
+            r = store.write(move |txn| {
+                let mut r = before.clone();
+                for (m, kept) in meters.iter().zip(&kept) {
+                    if *kept {
+                        r.skipped_keep_power.push(m.clone());
+                        continue;
+                    }
+                    let id = queue_in(txn, m, MeterCommand::Trip, &actor)?;
+                    r.tripped.push((m.clone(), id));
                 }
-                let id = queue_in(&txn, &m, MeterCommand::Trip, &actor)?;
-                r.tripped.push((m, id));
-            }
-            r.phase = Phase::Active;
-            put(&txn, &r)?;
-            audit::append_in(
-                &txn,
-                &system(),
-                "control.rationing.start",
-                json!({"id": r.id, "tripped": r.tripped, "skipped_keep_power": r.skipped_keep_power}),
-            )?;
-            txn.commit()?;
+                r.phase = Phase::Active;
+                put(txn, &r)?;
+                audit::append_in(
+                    txn,
+                    &system(),
+                    "control.rationing.start",
+                    json!({"id": r.id, "tripped": r.tripped, "skipped_keep_power": r.skipped_keep_power}),
+                )?;
+                Ok::<_, ControlError>(r)
+            })?;
             tracing::info!(id = r.id, meters = r.tripped.len(), "rationing started");
         } else {
-            let txn = store.db().begin_write()?;
-            for (m, _) in r.tripped.clone() {
-                let in_arrears = match ledger.meter_account(&m)? {
+            let mut arrears = std::collections::BTreeSet::new();
+            for (m, _) in &r.tripped {
+                let in_arrears = match ledger.meter_account(m)? {
                     Some(a) => ledger
                         .account(&a.tenant)?
                         .is_some_and(|acc| acc.balance.0 <= 0),
                     None => false,
                 };
                 if in_arrears {
-                    r.left_off_arrears.push(m);
-                    continue;
+                    arrears.insert(m.clone());
                 }
-                let id = queue_in(&txn, &m, MeterCommand::Close, &actor)?;
-                r.restored.push((m, id));
             }
-            r.phase = Phase::Restored;
-            put(&txn, &r)?;
-            audit::append_in(
-                &txn,
-                &system(),
-                "control.rationing.restore",
-                json!({"id": r.id, "restored": r.restored, "left_off_arrears": r.left_off_arrears}),
-            )?;
-            txn.commit()?;
+            let before = r.clone();
+            r = store.write(move |txn| {
+                let mut r = before.clone();
+                for (m, _) in before.tripped.iter() {
+                    if arrears.contains(m) {
+                        r.left_off_arrears.push(m.clone());
+                        continue;
+                    }
+                    let id = queue_in(txn, m, MeterCommand::Close, &actor)?;
+                    r.restored.push((m.clone(), id));
+                }
+                r.phase = Phase::Restored;
+                put(txn, &r)?;
+                audit::append_in(
+                    txn,
+                    &system(),
+                    "control.rationing.restore",
+                    json!({"id": r.id, "restored": r.restored, "left_off_arrears": r.left_off_arrears}),
+                )?;
+                Ok::<_, ControlError>(r)
+            })?;
             tracing::info!(id = r.id, meters = r.restored.len(), "rationing ended");
         }
     }

@@ -77,7 +77,8 @@ impl Control {
                 self.finish(
                     rec,
                     CommandState::Failed("the meter is no longer in the site".into()),
-                )?;
+                )
+                .await?;
                 return Ok(true);
             }
         };
@@ -89,7 +90,7 @@ impl Control {
                     p.to_vec(),
                 ),
                 Err(why) => {
-                    self.finish(rec, CommandState::Failed(why))?;
+                    self.finish(rec, CommandState::Failed(why)).await?;
                     return Ok(true);
                 }
             }
@@ -127,9 +128,9 @@ impl Control {
                 rec.sends += 1;
                 rec.state = CommandState::Sent;
                 rec.updated = Timestamp::now();
-                self.save(&rec)?;
+                self.save(&rec).await?;
             }
-            Err(e) => return self.failed_attempt(rec, e),
+            Err(e) => return self.failed_attempt(rec, e).await,
         }
         let regs = names.iter().map(|s| s.to_string()).collect();
         match self
@@ -138,15 +139,16 @@ impl Control {
         {
             Ok(MeterResponse::Values(r)) => match read_back(&r) {
                 Ok(()) => {
-                    self.finish(rec, CommandState::Confirmed)?;
+                    self.finish(rec, CommandState::Confirmed).await?;
                     Ok(true)
                 }
-                Err(why) => self.failed_attempt(rec, why),
+                Err(why) => self.failed_attempt(rec, why).await,
             },
             Ok(MeterResponse::Done) => {
                 self.failed_attempt(rec, "read-back answered without values".into())
+                    .await
             }
-            Err(e) => self.failed_attempt(rec, e),
+            Err(e) => self.failed_attempt(rec, e).await,
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::sim::meter::SimBilling;
 use crate::sim::{Building, BusConfig, MeterConfig, SimConfig, SimProtocol};
 use crate::site::model::{BillingMode, Gateway, GatewayLink, Meter, Protocol};
 use crate::site::repo;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// How the demo's field side runs.
 #[derive(Debug, Clone)]
@@ -262,7 +262,8 @@ pub async fn start(
             new_links.push((g.clone(), link));
         }
     }
-    let credit: String = super::credit_master_key(store)?
+    let credit: String = super::credit_master_key_async(store)
+        .await?
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -278,13 +279,21 @@ pub async fn start(
 
     if !new_links.is_empty() {
         let actor = Actor::system("demo");
-        let txn = store.db().begin_write().map_err(StoreError::from)?;
-        for (g, link) in &new_links {
-            let mut g = g.clone();
-            g.link = link.clone();
-            repo::upsert_gateway(&txn, &actor, &g)?;
-        }
-        txn.commit().map_err(StoreError::from)?;
+        let relinked: Vec<_> = new_links
+            .into_iter()
+            .map(|(mut g, link)| {
+                g.link = link;
+                g
+            })
+            .collect();
+        store
+            .write_async(move |txn| {
+                for g in &relinked {
+                    repo::upsert_gateway(txn, &actor, g)?;
+                }
+                Ok::<_, DaemonError>(())
+            })
+            .await?;
     }
 
     let key = link_key(keys_dir)?;

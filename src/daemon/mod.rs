@@ -74,46 +74,71 @@ pub struct Daemon {
     socket: Option<PathBuf>,
 }
 
-/// Reads a per-appliance key, creating a random one the first time.
+/// Reads a per-appliance key, creating a random one the first time (blocking: the first
+/// call waits for the commit; async code uses [`service_key_async`]).
 pub fn service_key(store: &Store, name: &str) -> Result<Vec<u8>, StoreError> {
-    {
-        let txn = store.db().begin_read()?;
-        match txn.open_table(SERVICE_KEYS) {
-            Ok(t) => {
-                if let Some(v) = t.get(name)? {
-                    return Ok(v.value().to_vec());
-                }
+    match stored_service_key(store, name)? {
+        Some(k) => Ok(k),
+        None => store.write(create_service_key(name)),
+    }
+}
+
+/// [`service_key`] for async callers: the task awaits the commit, the worker does not.
+pub async fn service_key_async(store: &Store, name: &str) -> Result<Vec<u8>, StoreError> {
+    match stored_service_key(store, name)? {
+        Some(k) => Ok(k),
+        None => store.write_async(create_service_key(name)).await,
+    }
+}
+
+fn stored_service_key(store: &Store, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let txn = store.db().begin_read()?;
+    match txn.open_table(SERVICE_KEYS) {
+        Ok(t) => Ok(t.get(name)?.map(|v| v.value().to_vec())),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The write that stores a fresh key `name` unless another caller stored one first. The key
+/// is drawn once, outside, so a rerun of the closure stores the same one.
+fn create_service_key(
+    name: &str,
+) -> impl FnMut(&redb::WriteTransaction) -> Result<Vec<u8>, StoreError> + Send + 'static {
+    let fresh = rand::random::<[u8; 32]>().to_vec();
+    let name = name.to_string();
+    move |txn| {
+        let mut t = txn.open_table(SERVICE_KEYS)?;
+        let existing = t.get(name.as_str())?.map(|v| v.value().to_vec());
+        match existing {
+            Some(k) => Ok(k),
+            None => {
+                t.insert(name.as_str(), fresh.as_slice())?;
+                Ok(fresh.clone())
             }
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => return Err(e.into()),
         }
     }
-    let txn = store.db().begin_write()?;
-    let key = {
-        let mut t = txn.open_table(SERVICE_KEYS)?;
-        let existing = t.get(name)?.map(|v| v.value().to_vec());
-        match existing {
-            Some(k) => k,
-            None => {
-                let k = rand::random::<[u8; 32]>().to_vec();
-                t.insert(name, k.as_slice())?;
-                k
-            }
-        }
-    };
-    txn.commit()?;
-    Ok(key)
 }
 
 /// The site master key of credit tokens (generated on first use, kept in the store; the
 /// per-meter keys are diversified from it).
 pub fn credit_master_key(store: &Store) -> Result<[u8; 16], StoreError> {
-    let k = service_key(store, "credit_master")?;
+    Ok(master_key(&service_key(store, "credit_master")?))
+}
+
+/// [`credit_master_key`] for async callers.
+pub async fn credit_master_key_async(store: &Store) -> Result<[u8; 16], StoreError> {
+    Ok(master_key(
+        &service_key_async(store, "credit_master").await?,
+    ))
+}
+
+fn master_key(k: &[u8]) -> [u8; 16] {
     let mut key = [0u8; 16];
     for (d, s) in key.iter_mut().zip(k.iter()) {
         *d = *s;
     }
-    Ok(key)
+    key
 }
 
 impl Daemon {
@@ -149,17 +174,15 @@ impl Daemon {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let signer = ReceiptSigner::new(&service_key(&store, "receipt")?);
+        let receipt_key = service_key_async(&store, "receipt").await?;
+        let signer = ReceiptSigner::new(&receipt_key);
         let receipts = Receipts::new(signer, cfg.printer.clone(), &public_url);
-        let sandbox = cfg
-            .sandbox
-            .then(|| -> Result<SandboxProvider, StoreError> {
-                Ok(SandboxProvider::new(
-                    &service_key(&store, "sandbox")?,
-                    &public_url,
-                ))
-            })
-            .transpose()?;
+        let sandbox = if cfg.sandbox {
+            let key = service_key_async(&store, "sandbox").await?;
+            Some(SandboxProvider::new(&key, &public_url))
+        } else {
+            None
+        };
         let mut providers: Vec<Arc<dyn PaymentProvider>> = Vec::new();
         if let Some(s) = &sandbox {
             providers.push(Arc::new(s.clone()));

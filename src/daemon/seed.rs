@@ -238,66 +238,74 @@ pub fn seed_demo_days(
         add_meter(None, true, BillingMode::Host, &mut meters);
     }
 
-    let txn = store.db().begin_write().map_err(StoreError::from)?;
-    let tariff = serde_json::to_value(crate::tariff::Tariff::Flat {
-        price: Price::from_fen_per_kwh(120),
-    })
-    .unwrap_or_default();
-    repo::set_tariff(&txn, &actor, "default", &tariff)?;
-    repo::set_defaults(
-        &txn,
-        &actor,
-        &SiteDefaults {
-            alarm1: Fen(10_000),
-            alarm2: Fen(3_000),
-            hoarding_cap: Fen(300_000),
-            ..SiteDefaults::default()
-        },
-    )?;
-    for (id, name) in [("A", "A座 Tower A"), ("B", "B座 Tower B")] {
-        repo::upsert_building(
-            &txn,
-            &actor,
-            &Building {
-                id: BuildingId::new(id),
-                name: name.into(),
-                floors: Some(5),
+    let site = (
+        actor.clone(),
+        units.clone(),
+        meters.clone(),
+        tenants.clone(),
+    );
+    store.write(move |txn| {
+        let (actor, units, meters, tenants) = &site;
+        let tariff = serde_json::to_value(crate::tariff::Tariff::Flat {
+            price: Price::from_fen_per_kwh(120),
+        })
+        .unwrap_or_default();
+        repo::set_tariff(txn, actor, "default", &tariff)?;
+        repo::set_defaults(
+            txn,
+            actor,
+            &SiteDefaults {
+                alarm1: Fen(10_000),
+                alarm2: Fen(3_000),
+                hoarding_cap: Fen(300_000),
+                ..SiteDefaults::default()
             },
         )?;
-    }
-    for u in &units {
-        repo::upsert_unit(&txn, &actor, u)?;
-    }
-    for (id, name, link, protocols) in gateways {
-        let nbus = protocols.len() as u8;
-        let gid = GatewayId::new(id);
-        let link = GatewayLink::parse(link)
-            .map_err(|why| DaemonError::Store(StoreError::Corrupt { table: "demo", why }))?;
-        repo::upsert_gateway(
-            &txn,
-            &actor,
-            &Gateway {
-                id: gid.clone(),
-                name: name.into(),
-                link,
-                buses: (1..=nbus)
-                    .map(|index| Bus {
-                        gateway: gid.clone(),
-                        index,
-                        baud: 9600,
-                        framing: Framing::E81,
-                    })
-                    .collect(),
-            },
-        )?;
-    }
-    for m in &meters {
-        repo::upsert_meter(&txn, &actor, m)?;
-    }
-    for t in &tenants {
-        repo::upsert_tenant(&txn, &actor, t)?;
-    }
-    txn.commit().map_err(StoreError::from)?;
+        for (id, name) in [("A", "A座 Tower A"), ("B", "B座 Tower B")] {
+            repo::upsert_building(
+                txn,
+                actor,
+                &Building {
+                    id: BuildingId::new(id),
+                    name: name.into(),
+                    floors: Some(5),
+                },
+            )?;
+        }
+        for u in units {
+            repo::upsert_unit(txn, actor, u)?;
+        }
+        for (id, name, link, protocols) in gateways {
+            let nbus = protocols.len() as u8;
+            let gid = GatewayId::new(id);
+            let link = GatewayLink::parse(link)
+                .map_err(|why| DaemonError::Store(StoreError::Corrupt { table: "demo", why }))?;
+            repo::upsert_gateway(
+                txn,
+                actor,
+                &Gateway {
+                    id: gid.clone(),
+                    name: name.into(),
+                    link,
+                    buses: (1..=nbus)
+                        .map(|index| Bus {
+                            gateway: gid.clone(),
+                            index,
+                            baud: 9600,
+                            framing: Framing::E81,
+                        })
+                        .collect(),
+                },
+            )?;
+        }
+        for m in meters {
+            repo::upsert_meter(txn, actor, m)?;
+        }
+        for t in tenants {
+            repo::upsert_tenant(txn, actor, t)?;
+        }
+        Ok::<_, DaemonError>(())
+    })?;
     crate::auth::operators::add(
         store,
         &actor,
@@ -320,7 +328,8 @@ pub fn seed_demo_days(
     let price = Price::from_fen_per_kwh(120);
     let mut last_charge: std::collections::HashMap<MeterId, ChargeConsumption> =
         std::collections::HashMap::new();
-    let txn = store.db().begin_write().map_err(StoreError::from)?;
+    // Generated first (the generator is outside state), written in one transaction after.
+    let mut history = Vec::new();
     for m in &meters {
         let category = m
             .unit
@@ -355,7 +364,6 @@ pub fn seed_demo_days(
                 relay: Some(Relay::Closed),
                 rollback: false,
             };
-            readings::put_in(&txn, &reading)?;
             last_charge.insert(
                 m.id.clone(),
                 ChargeConsumption {
@@ -366,10 +374,16 @@ pub fn seed_demo_days(
                     at,
                 },
             );
+            history.push(reading);
             count += 1;
         }
     }
-    txn.commit().map_err(StoreError::from)?;
+    store.write(move |txn| {
+        for r in &history {
+            readings::put_in(txn, r)?;
+        }
+        Ok::<_, StoreError>(())
+    })?;
 
     // Accounts, opened in parallel so the ledger can group-commit them.
     let plans: Vec<(TenantId, Vec<MeterAccountInit>, i64, Option<i64>)> = tenants

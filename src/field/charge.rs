@@ -213,18 +213,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
         let admin = Actor::operator("admin", Role::Admin);
-        let txn = store.db().begin_write().unwrap();
         let flat = Tariff::Flat {
             price: Price::parse_yuan_per_kwh("0.8523").unwrap(),
         };
-        crate::site::repo::set_tariff(
-            &txn,
-            &admin,
-            "default",
-            &serde_json::to_value(&flat).unwrap(),
-        )
-        .unwrap();
-        txn.commit().unwrap();
+        let (tariff, by) = (serde_json::to_value(&flat).unwrap(), admin.clone());
+        store
+            .write(move |txn| crate::site::repo::set_tariff(txn, &by, "default", &tariff))
+            .unwrap();
         let ledger = Ledger::open(store.clone()).unwrap();
         ledger
             .open_account(

@@ -103,10 +103,7 @@ pub fn append_in(
 
 /// Appends an event in its own transaction.
 pub fn append(store: &Store, at: Timestamp, kind: FieldEventKind) -> Result<u64, StoreError> {
-    let txn = store.db().begin_write()?;
-    let seq = append_in(&txn, at, kind)?;
-    txn.commit()?;
-    Ok(seq)
+    store.write(move |txn| append_in(txn, at, kind.clone()))
 }
 
 /// Events with a sequence number above `after`, oldest first.

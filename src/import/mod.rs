@@ -469,7 +469,7 @@ pub fn import_file(
     }
 }
 
-fn run<R: Importable>(
+fn run<R: Importable + Send + 'static>(
     store: &Store,
     actor: &Actor,
     path: &Path,
@@ -480,24 +480,65 @@ fn run<R: Importable>(
         file: file.clone(),
         why: e.why,
     })?;
-    let at = |line: usize, column: Option<&str>, why: String| Problem {
-        file: file.clone(),
-        line,
-        column: column.map(str::to_string),
-        why,
-    };
     let layout = columns::layout(R::FILE_KIND, &sheet).map_err(|hp| ImportError::Invalid {
         file: file.clone(),
         problems: hp
             .into_iter()
-            .map(|why| at(sheet.header_line, None, why))
+            .map(|why| problem_at(&file, sheet.header_line, None, why))
             .collect(),
     })?;
 
-    // The write transaction is opened before checking so that the checks see exactly the
-    // state the rows will be written over; dropping it on any problem aborts it.
-    let txn = store.db().begin_write()?;
-    let mut state = State::load(&txn)?;
+    // The checks run inside the write transaction so that they see exactly the state the
+    // rows will be written over; any problem is an Err, which rolls it back. A dry run is
+    // rolled back the same way, carrying its report out.
+    let actor = actor.clone();
+    let outcome = store.write(move |txn| {
+        match check_and_write::<R>(txn, &actor, &sheet, &layout, &file, dry_run) {
+            Ok(report) if dry_run => Err(Abandoned::DryRun(report)),
+            Ok(report) => Ok(report),
+            Err(e) => Err(Abandoned::Failed(e)),
+        }
+    });
+    match outcome {
+        Ok(report) | Err(Abandoned::DryRun(report)) => Ok(report),
+        Err(Abandoned::Failed(e)) => Err(e),
+    }
+}
+
+/// Why an import's transaction was not committed.
+enum Abandoned {
+    /// Checked, counted, and rolled back on purpose.
+    DryRun(Report),
+    Failed(ImportError),
+}
+
+impl From<crate::store::StoreError> for Abandoned {
+    fn from(e: crate::store::StoreError) -> Self {
+        Abandoned::Failed(e.into())
+    }
+}
+
+fn problem_at(file: &str, line: usize, column: Option<&str>, why: String) -> Problem {
+    Problem {
+        file: file.to_string(),
+        line,
+        column: column.map(str::to_string),
+        why,
+    }
+}
+
+/// Checks every row of `sheet` against the store as `txn` sees it and, when nothing is
+/// wrong, writes them (and the audit entry) in `txn`.
+fn check_and_write<R: Importable>(
+    txn: &WriteTransaction,
+    actor: &Actor,
+    sheet: &sheet::Sheet,
+    layout: &columns::Layout,
+    file: &str,
+    dry_run: bool,
+) -> Result<Report, ImportError> {
+    let at = |line: usize, column: Option<&str>, why: String| problem_at(file, line, column, why);
+    let mut state = State::load(txn)?;
     let mut problems: Vec<Problem> = Vec::new();
     let mut rows: Vec<(usize, R)> = Vec::new();
     let mut first_line: BTreeMap<String, usize> = BTreeMap::new();
@@ -572,7 +613,10 @@ fn run<R: Importable>(
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.line);
-        return Err(ImportError::Invalid { file, problems });
+        return Err(ImportError::Invalid {
+            file: file.to_string(),
+            problems,
+        });
     }
 
     let mut report = Report {
@@ -583,7 +627,7 @@ fn run<R: Importable>(
         dry_run,
     };
     for (line, rec) in &rows {
-        match rec.upsert(&txn, actor) {
+        match rec.upsert(txn, actor) {
             Ok(Change::Added) => report.added += 1,
             Ok(Change::Updated) => report.updated += 1,
             Ok(Change::Unchanged) => report.unchanged += 1,
@@ -595,11 +639,14 @@ fn run<R: Importable>(
         }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Invalid { file, problems });
+        return Err(ImportError::Invalid {
+            file: file.to_string(),
+            problems,
+        });
     }
     if report.added + report.updated > 0 {
         audit::append_in(
-            &txn,
+            txn,
             actor,
             &format!("import.{}", R::FILE_KIND.as_str()),
             serde_json::json!({
@@ -609,11 +656,6 @@ fn run<R: Importable>(
                 "unchanged": report.unchanged,
             }),
         )?;
-    }
-    if dry_run {
-        txn.abort()?;
-    } else {
-        txn.commit()?;
     }
     Ok(report)
 }

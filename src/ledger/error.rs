@@ -74,7 +74,7 @@ pub enum LedgerError {
     #[error("amount too large: {0}")]
     Overflow(&'static str),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("nothing was recorded: the ledger commit failed ({0})")]
     BatchFailed(String),
     #[error("the ledger writer has stopped")]
@@ -91,6 +91,19 @@ impl LedgerError {
             self,
             LedgerError::Store(_) | LedgerError::Invariant(_) | LedgerError::BatchFailed(_)
         )
+    }
+}
+
+impl From<StoreError> for LedgerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::WriterGone => LedgerError::WriterGone,
+            StoreError::WriterPanicked => {
+                LedgerError::Invariant("the ledger operation panicked".into())
+            }
+            StoreError::BatchFailed(why) => LedgerError::BatchFailed(why),
+            e => LedgerError::Store(e),
+        }
     }
 }
 

@@ -718,22 +718,3 @@ fn apply(
     tx.keys.insert(key, encode(&rec).as_slice())?;
     Ok(receipt)
 }
-
-/// Marks a meter's relay as tripped (or closed) by the host, inside `txn`. The control
-/// queue calls this in the transaction that queues a `Trip`, so a later sale knows to
-/// queue the matching `Close`.
-pub fn set_tripped_in(
-    txn: &redb::WriteTransaction,
-    meter: &MeterId,
-    tripped: bool,
-) -> Result<(), LedgerError> {
-    let mut table = txn.open_table(METERS)?;
-    let current: Option<MeterAccountView> = match table.get(meter.as_str())? {
-        Some(v) => Some(crate::store::decode("ledger_meters", v.value())?),
-        None => None,
-    };
-    let mut m = current.ok_or_else(|| LedgerError::NoMeter(meter.clone()))?;
-    m.tripped = tripped;
-    table.insert(meter.as_str(), encode(&m).as_slice())?;
-    Ok(())
-}

@@ -6,9 +6,9 @@
 //! `refunds_paid`, `arrears`). An operation is one redb write transaction holding its
 //! postings, its operation record, its audit entry and the meter commands it causes
 //! (`outbox`). Every operation carries an idempotency key: a retry gets the first answer
-//! and changes nothing. All writes go through one writer thread that commits concurrent
-//! requests together (group commit, see `writer`). docs/ledger.md states the invariants
-//! and the tests that prove them.
+//! and changes nothing. All writes go through the store's one writer thread, which commits
+//! concurrent requests together (group commit, see `store::writer`). docs/ledger.md states
+//! the invariants and the tests that prove them.
 //!
 //! ```
 //! use voltvend::auth::{Actor, Role};
@@ -33,36 +33,34 @@
 //! assert_eq!(ledger.account(&"T1".into()).unwrap().unwrap().balance, Fen(5000));
 //! ```
 
+pub mod arrears;
 mod error;
 mod exec;
 pub mod money;
 pub mod outbox;
 mod read;
-pub mod tables;
+mod tables;
 mod tx;
 mod types;
-mod writer;
 
+pub use crate::store::MAX_BATCH;
 pub use error::LedgerError;
-pub use exec::set_tripped_in;
 pub use read::VerifyReport;
+pub use tables::tenant_account;
 pub use types::*;
-pub use writer::MAX_BATCH;
 
 use crate::auth::Actor;
 use crate::site::{MeterId, TenantId};
 use crate::store::Store;
 use crate::units::Fen;
+use redb::WriteTransaction;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, mpsc};
-use std::thread::JoinHandle;
-use writer::{Job, Reply};
 
-/// A handle on the ledger; clone it freely. Open ONE per process and share clones: each
-/// `Ledger::open` starts its own writer, and two writers would split the group commits.
-/// The writer thread stops when the last handle is dropped (after finishing the requests
-/// already queued).
+/// A handle on the ledger; clone it freely. Its operations are written by the store's one
+/// writer thread (group commit, see `store::writer`); this handle adds the hoarding cap and
+/// the broadcast of committed operations, so open ONE per process and share clones.
 #[derive(Clone)]
 pub struct Ledger {
     inner: Arc<Inner>,
@@ -70,51 +68,37 @@ pub struct Ledger {
 
 struct Inner {
     store: Store,
-    jobs: Option<mpsc::Sender<Job>>,
-    writer: Option<JoinHandle<()>>,
     cap: Arc<AtomicI64>,
     committed: tokio::sync::broadcast::Sender<OpReceipt>,
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Closing the channel ends the writer's loop; wait so the database is released.
-        self.jobs.take();
-        if let Some(h) = self.writer.take() {
-            let _ = h.join();
-        }
+/// The hoarding cap shared between the `Ledger` handles and the jobs they queue.
+const NO_CAP: i64 = i64::MIN;
+
+fn cap_of(cap: &AtomicI64) -> Option<Fen> {
+    match cap.load(Ordering::Relaxed) {
+        NO_CAP => None,
+        v => Some(Fen(v)),
     }
 }
 
+/// A job's answer: `Err` outside spoils its batch (storage, invariant); `Err` inside is a
+/// refused request, which wrote nothing and leaves the batch to the others.
+type JobResult = Result<Result<(OpReceipt, bool), LedgerError>, LedgerError>;
+
 impl Ledger {
-    /// Creates the ledger tables if needed and starts the writer.
+    /// Creates the ledger tables if needed.
     pub fn open(store: Store) -> Result<Ledger, LedgerError> {
-        {
-            let txn = store.db().begin_write()?;
-            {
-                let _ = tx::Tx::new(&txn, None)?;
-                txn.open_table(outbox::OUTBOX)?;
-            }
-            txn.commit()?;
-        }
-        let (send, recv) = mpsc::channel();
-        let cap = Arc::new(AtomicI64::new(writer::NO_CAP));
+        store.write(|txn| {
+            let _ = tx::Tx::new(txn, None)?;
+            txn.open_table(outbox::OUTBOX)?;
+            Ok::<_, LedgerError>(())
+        })?;
         let (committed, _) = tokio::sync::broadcast::channel(1024);
-        let writer = {
-            let store = store.clone();
-            let cap = cap.clone();
-            let committed = committed.clone();
-            std::thread::Builder::new()
-                .name("ledger-writer".into())
-                .spawn(move || writer::run(store, recv, cap, committed))
-                .map_err(|e| LedgerError::BatchFailed(format!("cannot start the writer: {e}")))?
-        };
         Ok(Ledger {
             inner: Arc::new(Inner {
                 store,
-                jobs: Some(send),
-                writer: Some(writer),
-                cap,
+                cap: Arc::new(AtomicI64::new(NO_CAP)),
                 committed,
             }),
         })
@@ -138,36 +122,50 @@ impl Ledger {
     }
 
     pub fn clear_hoarding_cap(&self) {
-        self.inner.cap.store(writer::NO_CAP, Ordering::Relaxed);
+        self.inner.cap.store(NO_CAP, Ordering::Relaxed);
     }
 
     pub fn hoarding_cap(&self) -> Option<Fen> {
-        writer::cap_of(&self.inner.cap)
+        cap_of(&self.inner.cap)
     }
 
-    fn queue(
+    /// The work of one operation in the writer's transaction.
+    fn job(
         &self,
         actor: &Actor,
         key: &str,
         req: Request,
-        reply: Reply,
-    ) -> Result<(), LedgerError> {
-        let jobs = self.inner.jobs.as_ref().ok_or(LedgerError::WriterGone)?;
-        jobs.send(Job {
-            actor: actor.clone(),
-            key: key.to_string(),
-            req,
-            reply,
-        })
-        .map_err(|_| LedgerError::WriterGone)
+    ) -> impl FnMut(&WriteTransaction) -> JobResult + Send + 'static {
+        let actor = actor.clone();
+        let key = key.to_string();
+        let cap = self.inner.cap.clone();
+        move |txn| {
+            let mut tx = tx::Tx::new(txn, cap_of(&cap))?;
+            match exec::run(&mut tx, &actor, &key, &req) {
+                Err(e) if e.is_fatal() => Err(e),
+                answer => {
+                    tx.check_invariants()?;
+                    Ok(answer)
+                }
+            }
+        }
+    }
+
+    /// Hands the committed answer back, announcing a new operation to subscribers.
+    fn answered(&self, answer: JobResult) -> Result<OpReceipt, LedgerError> {
+        let (receipt, fresh) = answer??;
+        if fresh {
+            // Nobody listening is fine.
+            let _ = self.inner.committed.send(receipt.clone());
+        }
+        Ok(receipt)
     }
 
     /// Runs one operation and waits until it is durable (or refused). Blocks the calling
     /// thread: from async code use [`Ledger::submit_async`].
     pub fn submit(&self, actor: &Actor, key: &str, req: Request) -> Result<OpReceipt, LedgerError> {
-        let (send, recv) = mpsc::sync_channel(1);
-        self.queue(actor, key, req, Reply::Blocking(send))?;
-        recv.recv().map_err(|_| LedgerError::WriterGone)?
+        let answer = self.inner.store.write(self.job(actor, key, req));
+        self.answered(answer)
     }
 
     /// [`Ledger::submit`] for async callers.
@@ -177,9 +175,12 @@ impl Ledger {
         key: &str,
         req: Request,
     ) -> Result<OpReceipt, LedgerError> {
-        let (send, recv) = tokio::sync::oneshot::channel();
-        self.queue(actor, key, req, Reply::Async(send))?;
-        recv.await.map_err(|_| LedgerError::WriterGone)?
+        let answer = self
+            .inner
+            .store
+            .write_async(self.job(actor, key, req))
+            .await;
+        self.answered(answer)
     }
 
     pub fn open_account(

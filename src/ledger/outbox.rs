@@ -99,8 +99,5 @@ pub fn pending(store: &Store) -> Result<Vec<OutboxEntry>, StoreError> {
 
 /// Removes entry `id` (the command was carried out); returns it if it was queued.
 pub fn take(store: &Store, id: u64) -> Result<Option<OutboxEntry>, StoreError> {
-    let txn = store.db().begin_write()?;
-    let entry = take_in(&txn, id)?;
-    txn.commit()?;
-    Ok(entry)
+    store.write(move |txn| take_in(txn, id))
 }

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::units::Fen;
 use futures::future::BoxFuture;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::collections::HashMap;

@@ -207,17 +207,16 @@ impl TopUps {
             issued_by: issued_by.to_string(),
             state: TopUpState::Waiting,
         };
-        let txn = self.store.db().begin_write().map_err(StoreError::from)?;
-        {
-            let mut orders = txn.open_table(TOPUPS).map_err(StoreError::from)?;
-            orders
-                .insert(order_id.as_str(), encode(&t).as_slice())
-                .map_err(StoreError::from)?;
-            let mut keys = txn.open_table(TOPUP_KEYS).map_err(StoreError::from)?;
-            keys.insert(key.as_str(), order_id.as_str())
-                .map_err(StoreError::from)?;
-        }
-        txn.commit().map_err(StoreError::from)?;
+        let order = encode(&t);
+        self.store
+            .write_async(move |txn| {
+                txn.open_table(TOPUPS)?
+                    .insert(order_id.as_str(), order.as_slice())?;
+                txn.open_table(TOPUP_KEYS)?
+                    .insert(key.as_str(), order_id.as_str())?;
+                Ok::<_, StoreError>(())
+            })
+            .await?;
         Ok(t)
     }
 
@@ -250,14 +249,15 @@ impl TopUps {
         }
     }
 
-    fn put(&self, t: &TopUp) -> Result<(), StoreError> {
-        let txn = self.store.db().begin_write()?;
-        {
-            let mut orders = txn.open_table(TOPUPS)?;
-            orders.insert(t.order_id.as_str(), encode(t).as_slice())?;
-        }
-        txn.commit()?;
-        Ok(())
+    async fn put(&self, t: &TopUp) -> Result<(), StoreError> {
+        let (id, order) = (t.order_id.clone(), encode(t));
+        self.store
+            .write_async(move |txn| {
+                txn.open_table(TOPUPS)?
+                    .insert(id.as_str(), order.as_slice())?;
+                Ok(())
+            })
+            .await
     }
 
     /// Orders of one tenant (or all), newest first.
@@ -329,7 +329,7 @@ impl TopUps {
             t.state = TopUpState::Declined {
                 provider_txn: conf.provider_txn,
             };
-            self.put(&t)?;
+            self.put(&t).await?;
             return Ok(Settled {
                 topup: t,
                 first: true,
@@ -358,7 +358,7 @@ impl TopUps {
                     provider_txn: conf.provider_txn,
                     reason: e.to_string(),
                 };
-                self.put(&t)?;
+                self.put(&t).await?;
                 return Ok(Settled {
                     topup: t,
                     first: true,
@@ -386,7 +386,7 @@ impl TopUps {
             receipt_no,
             balance_after_fen: balance_after.0,
         };
-        self.put(&t)?;
+        self.put(&t).await?;
         Ok(Settled {
             topup: t,
             first: first_receipt,

@@ -15,6 +15,8 @@
 use cipher::{BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt};
 use cipher::{KeyInit, KeyIvInit};
 use des::{Des, TdesEde2, TdesEde3};
+use retail_mac::{Mac, RetailMac};
+use subtle::ConstantTimeEq;
 
 use crate::protocol::bcd;
 use crate::units::Fen;
@@ -173,31 +175,18 @@ pub fn unpad_method2(data: &[u8]) -> Option<&[u8]> {
 
 /// ISO/IEC 9797-1 MAC algorithm 3 ("retail MAC", ANSI X9.19): DES-CBC-MAC with K1 over the
 /// padded data (IV 0), then output transformation 3: encrypt(K1, decrypt(K2, H)).
+///
+/// The `retail-mac` crate computes it; the data is padded here first, because the crate only
+/// zero-pads a partial last block (method 1 without the empty-message rule, and no method 2).
 pub fn retail_mac(key: &[u8; 16], data: &[u8], padding: Padding) -> [u8; 8] {
-    let mut k1 = [0u8; 8];
-    let mut k2 = [0u8; 8];
-    k1.copy_from_slice(&key[..8]);
-    k2.copy_from_slice(&key[8..]);
-    let e1 = Des::new(&k1.into());
-    let d2 = Des::new(&k2.into());
-    let mut h = [0u8; 8];
-    for chunk in pad(data, padding).chunks_exact(8) {
-        for (x, y) in h.iter_mut().zip(chunk) {
-            *x ^= y;
-        }
-        let mut b = to_block(h);
-        e1.encrypt_block(&mut b);
-        h = from_block(&b);
-    }
-    let mut b = to_block(h);
-    d2.decrypt_block(&mut b);
-    e1.encrypt_block(&mut b);
-    from_block(&b)
+    let mut mac = RetailMac::<Des>::new(key.into());
+    mac.update(&pad(data, padding));
+    mac.finalize().into_bytes().into()
 }
 
-/// Compares MACs without an early exit, so timing does not reveal how many bytes matched.
+/// Compares MACs in constant time (`subtle`), so timing does not reveal how many bytes matched.
 pub fn mac_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// Meter serial → 6 BCD bytes, most significant first ("000000001234" → 00 00 00 00 12 34).

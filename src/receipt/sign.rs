@@ -1,7 +1,7 @@
 //! Receipt signatures: HMAC-SHA256 over the receipt's identifying fields, so the QR code on
 //! paper (`/r/{receipt}?sig=…`) can be checked by anyone with a phone against the appliance.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;

@@ -5,12 +5,14 @@
 
 pub mod backup;
 pub mod schema;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use backup::BackupReport;
 pub use schema::{MIGRATIONS, Migration, SCHEMA_VERSION};
+pub use writer::MAX_BATCH;
 
 /// Errors from the store layer, with the redb cause.
 #[derive(Debug, thiserror::Error)]
@@ -54,11 +56,25 @@ pub enum StoreError {
     },
     #[error("the backup written to {path} failed its integrity check; it was removed")]
     BackupCorrupt { path: String },
+    #[error("the store writer has stopped")]
+    WriterGone,
+    #[error("a write panicked; nothing of it was written")]
+    WriterPanicked,
+    #[error("a write asked for another write from inside the store writer")]
+    Reentrant,
+    #[error("store durability setting refused: {0}")]
+    Durability(String),
+    #[error("store commit failed: {0}")]
+    BatchFailed(String),
 }
 
-/// A handle on the open database; cheap to clone and share between tasks.
+/// A handle on the open database; cheap to clone and share between tasks. Reads open their
+/// own read transactions on [`Store::db`]; every write goes through [`Store::write`] or
+/// [`Store::write_async`] (the one writer thread, see [`writer`]).
 #[derive(Clone)]
 pub struct Store {
+    // Declared before `db`: the writer thread stops before the database closes.
+    writer: Arc<writer::Writer>,
     db: Arc<redb::Database>,
     path: Arc<PathBuf>,
 }
@@ -72,10 +88,14 @@ impl Store {
             path: path.display().to_string(),
             source,
         })?;
+        let db = Arc::new(db);
+        let writer = writer::Writer::start(Arc::downgrade(&db), &path.display().to_string())?;
         let store = Store {
-            db: Arc::new(db),
+            writer: Arc::new(writer),
+            db,
             path: Arc::new(path.to_path_buf()),
         };
+        // Before anything else can write: each migration commits on its own.
         schema::migrate(&store, MIGRATIONS)?;
         Ok(store)
     }

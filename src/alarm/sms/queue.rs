@@ -93,34 +93,45 @@ pub fn due(store: &Store, now: Timestamp) -> Result<Vec<SmsMessage>, StoreError>
         .collect())
 }
 
-fn update(store: &Store, id: u64, f: impl FnOnce(&mut SmsMessage)) -> Result<(), StoreError> {
-    let txn = store.db().begin_write()?;
-    {
-        let mut t = txn.open_table(SMS)?;
-        let current: Option<SmsMessage> = t
-            .get(id)?
-            .map(|v| decode("sms_queue", v.value()))
-            .transpose()?;
-        if let Some(mut m) = current {
-            f(&mut m);
-            t.insert(id, encode(&m).as_slice())?;
-        }
-    }
-    txn.commit()?;
-    Ok(())
+/// Applies `f` to message `id` on the store writer (`Fn`: the writer may run it twice).
+async fn update(
+    store: &Store,
+    id: u64,
+    f: impl Fn(&mut SmsMessage) + Send + 'static,
+) -> Result<(), StoreError> {
+    store
+        .write_async(move |txn| {
+            let mut t = txn.open_table(SMS)?;
+            let current: Option<SmsMessage> = t
+                .get(id)?
+                .map(|v| decode("sms_queue", v.value()))
+                .transpose()?;
+            if let Some(mut m) = current {
+                f(&mut m);
+                t.insert(id, encode(&m).as_slice())?;
+            }
+            Ok(())
+        })
+        .await
 }
 
-pub fn mark_sent(store: &Store, id: u64, at: Timestamp, parts: u32) -> Result<(), StoreError> {
-    update(store, id, |m| {
+pub async fn mark_sent(
+    store: &Store,
+    id: u64,
+    at: Timestamp,
+    parts: u32,
+) -> Result<(), StoreError> {
+    update(store, id, move |m| {
         m.state = SmsState::Sent;
         m.sent_at = Some(at);
         m.attempts += 1;
         m.parts = parts;
     })
+    .await
 }
 
 /// A failed attempt: retried after `backoff` × 2^(attempts−1), failed after `max_attempts`.
-pub fn mark_failed_attempt(
+pub async fn mark_failed_attempt(
     store: &Store,
     id: u64,
     why: &str,
@@ -128,17 +139,19 @@ pub fn mark_failed_attempt(
     max_attempts: u32,
     backoff: std::time::Duration,
 ) -> Result<(), StoreError> {
-    update(store, id, |m| {
+    let why = why.to_string();
+    update(store, id, move |m| {
         m.attempts += 1;
-        m.last_error = Some(why.to_string());
+        m.last_error = Some(why.clone());
         if m.attempts >= max_attempts {
-            m.state = SmsState::Failed(why.to_string());
+            m.state = SmsState::Failed(why.clone());
         } else {
             let wait = backoff.saturating_mul(1 << (m.attempts - 1).min(10));
             m.not_before =
                 now + jiff::SignedDuration::try_from(wait).unwrap_or(jiff::SignedDuration::ZERO);
         }
     })
+    .await
 }
 
 /// The end of the quiet window (site time) if `now` falls in it, else `now`.

@@ -74,7 +74,8 @@ pub async fn drain_once(store: &Store, cfg: &SenderConfig, modem: &mut Option<Po
                         Timestamp::now(),
                         cfg.max_attempts,
                         cfg.backoff,
-                    );
+                    )
+                    .await;
                     tracing::warn!(error = %e, "GSM modem not ready");
                     continue;
                 }
@@ -83,7 +84,7 @@ pub async fn drain_once(store: &Store, cfg: &SenderConfig, modem: &mut Option<Po
         let Some(port) = modem.as_mut() else { continue };
         match port.send_text(&m.to, &m.text).await {
             Ok(parts) => {
-                let _ = queue::mark_sent(store, m.id, Timestamp::now(), parts);
+                let _ = queue::mark_sent(store, m.id, Timestamp::now(), parts).await;
                 tracing::info!(id = m.id, to = %m.to, parts, "SMS sent");
                 sent += 1;
             }
@@ -99,7 +100,8 @@ pub async fn drain_once(store: &Store, cfg: &SenderConfig, modem: &mut Option<Po
                     Timestamp::now(),
                     cfg.max_attempts,
                     cfg.backoff,
-                );
+                )
+                .await;
             }
         }
     }
