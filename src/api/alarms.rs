@@ -107,11 +107,7 @@ pub async fn ack(
     if !(actor.may(Permission::Sell) || actor.may(Permission::CommandMeters)) {
         return Err(ApiError::forbidden("acknowledge alarms"));
     }
-    let st2 = st.clone();
-    let r = tokio::task::spawn_blocking(move || book::ack(&st2.store, &actor, id))
-        .await
-        .map_err(ApiError::internal)?;
-    match r {
+    match book::ack_async(&st.store, &actor, id).await {
         Ok(a) => Ok(Json(a.into())),
         Err(AlarmError::NotFound(id)) => Err(ApiError::not_found(format!("no alarm {id}"))),
         Err(e) => Err(ApiError::internal(e)),

@@ -45,7 +45,11 @@ pub async fn create(
             floor: req.floor,
         }),
     };
-    let b = batch::start(&st.store, &st.ledger, &actor, command, selection).map_err(control_err)?;
+    let (store, ledger) = (st.store.clone(), st.ledger.clone());
+    let b = super::views::off_runtime(move || {
+        batch::start(&store, &ledger, &actor, command, selection).map_err(control_err)
+    })
+    .await?;
     let queued = b.items.iter().filter(|i| i.outbox.is_some()).count();
     Ok(Json(BatchStarted {
         id: b.id,

@@ -162,7 +162,8 @@ pub async fn meter_command(
         &meter,
         command,
         serde_json::json!({"meter": id, "command": req.command}),
-    )?;
+    )
+    .await?;
     Ok(Json(CommandQueued {
         meter: id,
         command: req.command,
@@ -188,7 +189,7 @@ pub async fn lock_meter(
     if req.reason.trim().is_empty() {
         return Err(ApiError::bad_request("reason: say why, the tenant sees it"));
     }
-    let l = super::locks::set(&st.store, &actor, &meter, Some(req.reason.trim()))?;
+    let l = super::locks::set(&st.store, &actor, &meter, Some(req.reason.trim())).await?;
     l.map(Json)
         .ok_or_else(|| ApiError::internal("lock not stored"))
 }
@@ -202,6 +203,6 @@ pub async fn unlock_meter(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let actor = operator(&st, &headers, Permission::CommandMeters, "unlock meters")?;
-    super::locks::set(&st.store, &actor, &MeterId::new(id), None)?;
+    super::locks::set(&st.store, &actor, &MeterId::new(id), None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

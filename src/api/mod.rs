@@ -192,3 +192,31 @@ pub fn socket_router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Handlers write through the store writer (`Store::write_async`): none opens a write
+    /// transaction itself, and none waits for a commit on a runtime worker (`Store::write`).
+    #[test]
+    fn no_handler_writes_the_store_itself() {
+        // Split so that this test does not find itself.
+        const NEEDLES: [&str; 2] = [concat!("begin", "_write("), concat!(".write", "(move")];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("src/api") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            seen += 1;
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                assert!(
+                    !NEEDLES.iter().any(|n| code.contains(n)),
+                    "{}:{}: write through `store.write_async(|txn| …)` instead: {line}",
+                    path.display(),
+                    i + 1
+                );
+            }
+        }
+        assert!(seen > 10, "read {seen} files of src/api");
+    }
+}

@@ -63,7 +63,7 @@ pub async fn sale(
                 &actor.label(),
                 &req.method,
             )?;
-            record::put(&st.store, &r)?;
+            record::put_async(&st.store, &r).await?;
             if req.print.unwrap_or(true) {
                 super::views::print_and_count(&st, &no).await?;
             }

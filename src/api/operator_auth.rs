@@ -121,7 +121,10 @@ pub async fn change_password(
 #[utoipa::path(post, path = routes::LOGOUT, tag = "operator", security(("bearer" = [])), responses((status = 204)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
     if let Some(t) = super::auth::bearer(&headers) {
-        let _ = operators::revoke_token(&st.store, &t);
+        let _ = st
+            .store
+            .write_async(move |txn| operators::revoke_token_in(txn, &t))
+            .await;
     }
     StatusCode::NO_CONTENT
 }

@@ -65,19 +65,23 @@ pub async fn create(
         None => Timestamp::now(),
     };
     let to = ts("to", &req.to)?;
-    let r = rationing::create(
-        &st.store,
-        &actor,
-        Selector {
-            category: req.category,
-            building: req.building,
-            floor: req.floor,
-        },
-        from,
-        to,
-        &req.reason,
-    )
-    .map_err(control_err)?;
+    let store = st.store.clone();
+    let r = super::views::off_runtime(move || {
+        rationing::create(
+            &store,
+            &actor,
+            Selector {
+                category: req.category,
+                building: req.building,
+                floor: req.floor,
+            },
+            from,
+            to,
+            &req.reason,
+        )
+        .map_err(control_err)
+    })
+    .await?;
     Ok(Json(view(&st, r)?))
 }
 
@@ -105,7 +109,12 @@ pub async fn cancel(
     Path(id): Path<u64>,
 ) -> ApiResult<Json<RationingView>> {
     let actor = operator(&st, &headers, Permission::CommandMeters, "ration meters")?;
-    match rationing::cancel(&st.store, &actor, id).map_err(control_err)? {
+    let store = st.store.clone();
+    let cancelled = super::views::off_runtime(move || {
+        rationing::cancel(&store, &actor, id).map_err(control_err)
+    })
+    .await?;
+    match cancelled {
         Some(r) => Ok(Json(view(&st, r)?)),
         None => Err(ApiError::not_found(format!("no rationing {id}"))),
     }

@@ -40,18 +40,13 @@ pub async fn reprint(
     let actor = operator(&st, &headers, Permission::Sell, "print receipts")?;
     record::get(&st.store, &no)?.ok_or_else(|| ApiError::not_found(format!("no receipt {no}")))?;
     let print = super::views::print_and_count(&st, &no).await?;
-    let txn = st
-        .store
-        .db()
-        .begin_write()
-        .map_err(crate::store::StoreError::from)?;
-    crate::auth::audit::append_in(
-        &txn,
+    super::views::audit(
+        &st,
         &actor,
         "receipt.reprint",
         serde_json::json!({"receipt": no}),
-    )?;
-    txn.commit().map_err(crate::store::StoreError::from)?;
+    )
+    .await?;
     Ok(Json(PrintResult {
         receipt_no: no,
         print,

@@ -41,13 +41,11 @@ pub async fn put_settings(
     let actor = operator(&st, &headers, Permission::EditSite, "edit site settings")?;
     let d: crate::site::model::SiteDefaults = serde_json::from_value(body)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
-    let txn = st
-        .store
-        .db()
-        .begin_write()
-        .map_err(crate::store::StoreError::from)?;
-    repo::set_defaults(&txn, &actor, &d).map_err(site_err)?;
-    txn.commit().map_err(crate::store::StoreError::from)?;
+    let stored = d.clone();
+    st.store
+        .write_async(move |txn| repo::set_defaults(txn, &actor, &stored))
+        .await
+        .map_err(site_err)?;
     st.ledger.set_hoarding_cap(d.hoarding_cap);
     Ok(SortedJson(records::settings(&d)))
 }

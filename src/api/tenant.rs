@@ -57,21 +57,25 @@ pub async fn login(
     .map_err(site_err)?;
     let Some(tenant) = found else {
         metrics::inc(&st.metrics.tenant_login_failures);
-        let (left, until) = lockout::fail(&st.store, &unit_text, now)?;
+        // The failure and, when it locks the unit, the lockout's audit entry: one transaction.
+        let unit = unit_text.clone();
+        let (left, until) = st
+            .store
+            .write_async(move |txn| {
+                let (left, until) = lockout::fail_in(txn, &unit, now)?;
+                if let Some(until) = until {
+                    audit::append_in(
+                        txn,
+                        &Actor::system("kiosk"),
+                        "tenant.lockout",
+                        serde_json::json!({"unit": unit, "until": until.to_string()}),
+                    )?;
+                }
+                Ok::<_, crate::store::StoreError>((left, until))
+            })
+            .await?;
         tracing::info!(unit = %unit_text, left, "tenant login failed");
         if let Some(until) = until {
-            let txn = st
-                .store
-                .db()
-                .begin_write()
-                .map_err(crate::store::StoreError::from)?;
-            audit::append_in(
-                &txn,
-                &Actor::system("kiosk"),
-                "tenant.lockout",
-                serde_json::json!({"unit": unit_text, "until": until.to_string()}),
-            )?;
-            txn.commit().map_err(crate::store::StoreError::from)?;
             return Err(locked(until));
         }
         return Err(ApiError::new(
@@ -81,7 +85,10 @@ pub async fn login(
         )
         .with(|b| b.attempts_left = Some(left)));
     };
-    lockout::clear(&st.store, &unit_text)?;
+    let unit = unit_text.clone();
+    st.store
+        .write_async(move |txn| lockout::clear_in(txn, &unit))
+        .await?;
     metrics::inc(&st.metrics.tenant_logins);
     let token = st.sessions.issue(Principal::Tenant {
         tenant: tenant.id.to_string(),
@@ -483,18 +490,13 @@ pub async fn switch(
         tenant: tenant.to_string(),
     };
     if let Some(r) = refusal(&st, &m.id, balance)? {
-        let txn = st
-            .store
-            .db()
-            .begin_write()
-            .map_err(crate::store::StoreError::from)?;
-        audit::append_in(
-            &txn,
+        super::views::audit(
+            &st,
             &actor,
             "tenant.switch_refused",
             serde_json::json!({"meter": meter.as_str(), "on": req.on, "reason": r.code}),
-        )?;
-        txn.commit().map_err(crate::store::StoreError::from)?;
+        )
+        .await?;
         return Err(ApiError::conflict(
             if r.code == "in_arrears" {
                 "in_arrears"
@@ -517,7 +519,8 @@ pub async fn switch(
         &meter,
         command,
         serde_json::json!({"meter": meter.as_str(), "on": req.on}),
-    )?;
+    )
+    .await?;
     metrics::inc(&st.metrics.remote_switches);
     Ok(Json(SwitchResult {
         meter: meter.to_string(),

@@ -74,18 +74,18 @@ pub async fn unlock_pin(
     Path(unit): Path<String>,
 ) -> ApiResult<StatusCode> {
     let actor = operator(&st, &headers, Permission::OpenAccount, "unlock tenant PINs")?;
-    super::lockout::clear(&st.store, &unit.to_uppercase())?;
-    let txn = st
-        .store
-        .db()
-        .begin_write()
-        .map_err(crate::store::StoreError::from)?;
-    crate::auth::audit::append_in(
-        &txn,
-        &actor,
-        "tenant.pin_unlock",
-        serde_json::json!({"unit": unit}),
-    )?;
-    txn.commit().map_err(crate::store::StoreError::from)?;
+    // The unlock and its audit entry commit together (one transaction).
+    st.store
+        .write_async(move |txn| {
+            super::lockout::clear_in(txn, &unit.to_uppercase())?;
+            crate::auth::audit::append_in(
+                txn,
+                &actor,
+                "tenant.pin_unlock",
+                serde_json::json!({"unit": unit}),
+            )?;
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

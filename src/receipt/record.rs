@@ -15,11 +15,16 @@ pub fn put_in(txn: &WriteTransaction, r: &ReceiptRecord) -> Result<(), StoreErro
     Ok(())
 }
 
+/// Stores `r` through the store writer (blocking: from async code use [`put_async`]).
 pub fn put(store: &Store, r: &ReceiptRecord) -> Result<(), StoreError> {
-    let txn = store.db().begin_write()?;
-    put_in(&txn, r)?;
-    txn.commit()?;
-    Ok(())
+    let r = r.clone();
+    store.write(move |txn| put_in(txn, &r))
+}
+
+/// [`put`] for async callers.
+pub async fn put_async(store: &Store, r: &ReceiptRecord) -> Result<(), StoreError> {
+    let r = r.clone();
+    store.write_async(move |txn| put_in(txn, &r)).await
 }
 
 pub fn get(store: &Store, no: &str) -> Result<Option<ReceiptRecord>, StoreError> {

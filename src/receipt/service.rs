@@ -82,7 +82,7 @@ impl Receipts {
                 }
             }
         };
-        record::put(store, &r)?;
+        record::put_async(store, &r).await?;
         Ok(r.print)
     }
 }
