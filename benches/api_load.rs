@@ -6,7 +6,7 @@
 //! cycles during the run. Run: cargo bench --bench api_load (env: CLIENTS=200 SECONDS=10
 //! METERS=5000).
 
-#[path = "../tests/kiosk/harness.rs"]
+#[path = "../tests/support/http.rs"]
 mod harness;
 #[path = "support/site.rs"]
 mod site;

@@ -2,9 +2,9 @@
 //! first paint (goal < 500 ms on loopback), over a fresh profile each run (cold cache).
 //! Run: cargo bench --bench kiosk
 
-#[path = "../tests/kiosk/cdp.rs"]
+#[path = "../tests/support/cdp.rs"]
 mod cdp;
-#[path = "../tests/kiosk/harness.rs"]
+#[path = "../tests/support/http.rs"]
 mod harness;
 
 fn main() {

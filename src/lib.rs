@@ -1,7 +1,7 @@
 //! voltvend: a prepaid electricity management appliance for multi-tenant buildings.
 //!
 //! The library holds every part of the appliance; the `voltvend` binary (src/main.rs) is a
-//! thin command line over it. See docs/ and ../shared/DESIGN.md for the architecture:
+//! thin command line over it. See docs/ and docs/architecture.md for the architecture:
 //! meters → collector (`field`) → ledger (`ledger`) → control queue (`control`) → meters,
 //! with alarms, reports, receipts and the API around them.
 

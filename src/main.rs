@@ -53,8 +53,11 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    cli::init_logging();
     let cli = Cli::parse();
+    // The demo logs to a file in its data directory (see cli::demo); everything else to stderr.
+    if !matches!(cli.command, Command::Demo(_)) {
+        cli::init_logging();
+    }
     match cli.command {
         Command::Read(a) => cli::read::run(a),
         Command::Scan(a) => cli::scan::run(a),

@@ -6,7 +6,7 @@
 //! remainder below one fen can be carried forward instead of rounded away.
 //!
 //! There is deliberately no `f32`/`f64` anywhere in this module or on any money path: the
-//! test `no_floats_on_money_paths` in `tests/no_floats.rs` scans the source tree for them.
+//! test `no_floats_on_money_paths` in `tests/ledger/no_floats.rs` scans the source tree for them.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

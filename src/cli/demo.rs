@@ -18,7 +18,9 @@ use voltvend::store::Store;
 ///
 /// Everything lives in the data directory (created if needed; reused if it exists).
 /// Receipts land in DATA/receipts as .bin (ESC/POS bytes) and .txt (what the paper says);
-/// create DATA/receipts/paper-out to simulate an empty printer. Stops on Ctrl-C.
+/// create DATA/receipts/paper-out to simulate an empty printer. Tenants' SMS land in
+/// DATA/sms. The log (a line per bus cycle) goes to DATA/voltvend.log, and to the terminal
+/// too with -v. Stops on Ctrl-C.
 #[derive(clap::Args)]
 pub struct Args {
     /// HTTP port on 127.0.0.1.
@@ -37,6 +39,105 @@ pub struct Args {
     /// Serve only (no simulator, collector or control queue).
     #[arg(long)]
     no_field: bool,
+    /// Show the log in the terminal too (it always goes to DATA/voltvend.log).
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+/// What the banner names; everything a person needs to try the demo.
+struct Banner {
+    ready: std::time::Duration,
+    kiosk: String,
+    socket: PathBuf,
+    receipts: PathBuf,
+    log: PathBuf,
+    verbose: bool,
+    store: PathBuf,
+    facts: voltvend::daemon::seed::DemoFacts,
+    /// The simulated modem's pty and where its SMS land; none with --no-field.
+    sms: Option<(PathBuf, PathBuf)>,
+    gateways: Vec<String>,
+}
+
+impl Banner {
+    /// The first line is what scripts and tests wait for: "voltvend demo ready in …s" and
+    /// the kiosk URL.
+    fn text(&self) -> String {
+        let mut t = format!(
+            "voltvend demo ready in {:.1}s — kiosk: {}\n\n",
+            self.ready.as_secs_f64(),
+            self.kiosk
+        );
+        let mut row = |label: &str, value: String| t.push_str(&format!("  {label:<10}{value}\n"));
+        row(
+            "site",
+            if self.facts.created {
+                format!(
+                    "created {} tenants, {} meters, {} readings in {}",
+                    self.facts.tenants,
+                    self.facts.meters,
+                    self.facts.readings,
+                    self.store.display()
+                )
+            } else {
+                format!("reused {}", self.store.display())
+            },
+        );
+        row(
+            "kiosk",
+            format!(
+                "{} (in English: {}/?lang=en)",
+                self.kiosk,
+                self.kiosk.trim_end_matches('/')
+            ),
+        );
+        row("tenant", format!("unit {DEMO_UNIT}, PIN {DEMO_PIN}"));
+        row(
+            "operator",
+            format!("{DEMO_OPERATOR} / {DEMO_OPERATOR_PASSWORD} (change it at first login)"),
+        );
+        row(
+            "console",
+            format!(
+                "cargo run -p voltvend-tui -- --socket {}",
+                self.socket.display()
+            ),
+        );
+        row(
+            "receipts",
+            format!(
+                "{} (.txt is what the paper says; create paper-out there for an empty printer)",
+                self.receipts.display()
+            ),
+        );
+        match &self.sms {
+            Some((modem, dir)) => row(
+                "sms",
+                format!(
+                    "{} (simulated GSM modem on {})",
+                    dir.display(),
+                    modem.display()
+                ),
+            ),
+            None => row(
+                "sms",
+                "none (--no-field: no simulator, collector or modem)".into(),
+            ),
+        }
+        for g in &self.gateways {
+            row("gateway", g.clone());
+        }
+        row(
+            "log",
+            if self.verbose {
+                format!("{} and this terminal", self.log.display())
+            } else {
+                format!("{} (-v shows it here too)", self.log.display())
+            },
+        );
+        t.push_str("\nCtrl-C stops the demo.\n");
+        t
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -44,12 +145,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("creating {}", args.data.display()))?;
     let data = std::fs::canonicalize(&args.data)?;
+    let log = data.join("voltvend.log");
+    crate::cli::init_logging_to_file(&log, args.verbose)
+        .with_context(|| format!("opening the log {}", log.display()))?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let store = Store::open(&data.join("voltvend.redb"))?;
         let ledger = Ledger::open(store.clone())?;
         let (s, l) = (store.clone(), ledger.clone());
-        let facts = tokio::task::spawn_blocking(move || seed_demo(&s, &l, jiff::Timestamp::now())).await??;
+        let facts = tokio::task::spawn_blocking(move || seed_demo(&s, &l, jiff::Timestamp::now()))
+            .await??;
         // The simulated receipt printer: a raw TCP printer writing into DATA/receipts.
         let receipts = data.join("receipts");
         std::fs::create_dir_all(&receipts)?;
@@ -73,6 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             live.clone(),
         )
         .await?;
+        let mut sms = None;
         let field = if args.no_field {
             None
         } else {
@@ -115,25 +221,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     None,
                 )),
             );
-            eprintln!("simulated GSM modem on {} — SMS to tenants: {}", modem.path.display(), data.join("sms").display());
-            for line in &f.summary {
-                eprintln!("simulated gateway {line}");
-            }
+            sms = Some((modem.path.clone(), data.join("sms")));
             Some(f)
         };
-        if facts.created {
-            eprintln!(
-                "demo site created: {} tenants, {} meters, {} readings",
-                facts.tenants, facts.meters, facts.readings
-            );
+        let banner = Banner {
+            ready: started.elapsed(),
+            kiosk: d.public_url.clone(),
+            socket,
+            receipts,
+            log,
+            verbose: args.verbose,
+            store: data.join("voltvend.redb"),
+            facts,
+            sms,
+            gateways: field
+                .as_ref()
+                .map(|f| f.summary.clone())
+                .unwrap_or_default(),
+        };
+        // One write, so a reader that stops after the first line cannot make a later line
+        // fail with a broken pipe; and a closed stdout must not stop the demo.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(banner.text().as_bytes());
+            let _ = out.flush();
         }
-        println!(
-            "voltvend demo ready in {:.1}s — kiosk: {} — tenant: unit {DEMO_UNIT}, PIN {DEMO_PIN} — operator: {DEMO_OPERATOR} / {DEMO_OPERATOR_PASSWORD} (change it at first login) — staff console: cargo run -p voltvend-tui -- --socket {} — receipts: {} (Ctrl-C to stop)",
-            started.elapsed().as_secs_f64(),
-            d.public_url,
-            socket.display(),
-            receipts.display(),
-        );
         shutdown_signal().await;
         d.stop().await;
         if let Some(f) = field {

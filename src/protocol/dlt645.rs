@@ -14,7 +14,7 @@
 //! The address is 12 BCD digits, lowest byte first (clause 4.1.3); CS is the sum mod 256 of
 //! every byte from the first 0x68 to the last DATA byte (clause 4.1.7). DATA bytes are sent
 //! plus 0x33 and received minus 0x33 (clause 4.1.6); [`Frame::data`] always holds the plain
-//! bytes. Known answers: ../shared/reference/test-vectors.md §6.
+//! bytes. Known answers: docs/reference/test-vectors.md §6.
 
 pub mod build;
 pub mod di;

@@ -3,7 +3,8 @@
 //! A profile is a TOML file (see docs/meter-profiles.md). The built-in profiles live in
 //! `src/protocol/profiles/*.toml` and are embedded in the binary with `include_str!`; a site
 //! may add its own from its config directory with [`ProfileSet::load_dir`]. Adding a meter
-//! model is a file, not code (the evcc-template idea, see ../shared/STYLE.md).
+//! model is a file, not code (the idea of evcc's per-model register templates, see
+//! docs/reference/meter-protocols.md).
 //!
 //! Every value decodes to an exact integer in a canonical unit ([`Quantity`]): energy in Wh,
 //! voltage in 0.1 V, current in mA, power in W, money in fen, prices in 0.0001 fen/kWh
@@ -1328,7 +1329,7 @@ mod tests {
     }
 
     /// Known registers follow the Acrel manual T1.0 §8.1 / ems4j map
-    /// (../shared/reference/meter-protocols.md), not our own output.
+    /// (docs/reference/meter-protocols.md), not our own output.
     #[test]
     fn ddsy_known_addresses_follow_the_manual() {
         let p = ddsy();

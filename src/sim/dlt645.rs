@@ -299,7 +299,7 @@ pub(crate) fn readdress(body: &[u8], address: &SimAddress) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// Known frame from ../shared/reference/meter-protocols.md: read DI 028022FF from
+    /// Known frame from docs/reference/meter-protocols.md: read DI 028022FF from
     /// address 202208310002.
     #[test]
     fn known_read_frame() {

@@ -7,11 +7,12 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
 use voltvend_tui::api::Offline;
-use voltvend_tui::app::{App, MeterRow, Screen, TenantRow};
+use voltvend_tui::app::{App, Screen};
+use voltvend_tui::types::{MeterView, TenantRow};
 
 fn site(n: usize) -> App {
     let mut app = App::new();
-    app.token = Some("t".into());
+    app.session.token = Some("t".into());
     app.screen = Screen::Meters;
     let mut rows = Vec::with_capacity(n);
     for i in 0..n {
@@ -23,27 +24,38 @@ fn site(n: usize) -> App {
             1 + t % 20
         );
         if i % 2 == 0 {
-            app.tenants.push(TenantRow {
+            app.data.tenants.push(TenantRow {
                 tenant: format!("T{:05}", t),
                 name: format!("Tenant {t}"),
                 units: vec![unit.clone()],
                 has_account: t % 9 != 0,
                 balance_fen: (t as i64 * 7_919) % 60_000 - 2_000,
+                category: "shop".into(),
+                phone: None,
             });
         }
-        rows.push(MeterRow {
+        rows.push(MeterView {
             meter: format!("31{:010}", i),
             unit: Some(unit),
             tenant: Some(format!("T{:05}", t)),
             gateway: format!("GW{}", 1 + t % 8),
             bus: (i % 4) as u8,
+            address: format!("{}", 1 + i % 247),
             protocol: "dlt645".into(),
+            profile: "dlt645-2007".into(),
+            phases: "one".into(),
             billing: "host".into(),
             online: Some(i % 97 != 0),
+            last_ok: None,
+            last_error: None,
             power_w: Some((i as i64 * 37) % 7_000),
             total_wh: Some(i as i64 * 1_234),
             relay: "closed".into(),
-            ..Default::default()
+            meter_balance_fen: None,
+            lock: None,
+            keep_power: false,
+            building: None,
+            floor: None,
         });
     }
     app.set_meters(rows);

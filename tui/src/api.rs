@@ -1,40 +1,15 @@
-//! The operator API client: HTTP/1.1 over the daemon's Unix socket or TCP.
+//! The operator API as the console calls it: one typed method per route, over a
+//! [`Transport`] (the HTTP client in [`crate::http`], or a test double).
 //!
-//! Hand-written on std `UnixStream`/`TcpStream` + serde_json on purpose: the console makes
-//! a handful of small, sequential request/response calls to a local daemon, so one
-//! `Connection: close` request per call is enough, and it keeps tokio/hyper out of the
-//! console (ureq cannot speak over a Unix socket). Bodies are read with Content-Length or
-//! chunked transfer coding, as axum sends either.
+//! Every method takes and returns the contract's types ([`crate::types`]); a body that
+//! does not decode is an error, so a drift between daemon and console shows at once.
 
-use serde::Deserialize;
+use crate::types::{self as t, routes};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::time::Duration;
 
-/// Where the daemon listens.
-#[derive(Debug, Clone)]
-pub enum Endpoint {
-    Socket(PathBuf),
-    /// `host:port` of a plain-HTTP base URL such as `http://127.0.0.1:8080`.
-    Tcp(String),
-}
-
-impl Endpoint {
-    /// Parses `--api http://host:port` (plain HTTP only: the API is meant for the LAN/host).
-    pub fn from_url(url: &str) -> Result<Endpoint, String> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("--api {url}: only http:// URLs are supported"))?;
-        let host = rest.trim_end_matches('/');
-        if host.is_empty() || host.contains('/') {
-            return Err(format!(
-                "--api {url}: give the base URL, e.g. http://127.0.0.1:8080"
-            ));
-        }
-        Ok(Endpoint::Tcp(host.to_string()))
-    }
-}
+pub use crate::http::{Client, Endpoint, decode, parse_response};
 
 /// A refusal or failure, with the API's stable code when it sent one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,13 +23,19 @@ pub struct ApiErr {
 }
 
 impl ApiErr {
-    fn io(msg: impl Into<String>) -> ApiErr {
+    pub(crate) fn io(msg: impl Into<String>) -> ApiErr {
         ApiErr {
             status: 0,
             code: "unreachable".into(),
             message: msg.into(),
             details: Vec::new(),
         }
+    }
+
+    /// The session is over (401) or must change its password first: the app goes back to
+    /// the login or password screen whichever call saw it.
+    pub fn ends_session(&self) -> bool {
+        self.status == 401 || self.code == "must_change_password"
     }
 }
 
@@ -91,204 +72,323 @@ impl Transport for Offline {
     }
 }
 
-pub struct Client {
-    pub endpoint: Endpoint,
-    pub timeout: Duration,
+/// The typed client for one job: the transport, the session's token, and the first
+/// session-ending refusal any call of the job met (the app acts on it when the job's
+/// result comes back).
+pub struct Api<'a> {
+    transport: &'a mut dyn Transport,
+    token: Option<String>,
+    session_end: Option<ApiErr>,
 }
 
-impl Client {
-    pub fn new(endpoint: Endpoint) -> Client {
-        Client {
-            endpoint,
-            timeout: Duration::from_secs(15),
+fn to_value(body: &impl Serialize) -> Value {
+    // The contract's request types are plain structs: serialising them cannot fail.
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+fn typed<T: DeserializeOwned>(v: Value) -> Result<T, ApiErr> {
+    serde_json::from_value(v).map_err(|e| ApiErr {
+        status: 200,
+        code: "bad_body".into(),
+        message: format!("unexpected answer from the daemon: {e}"),
+        details: Vec::new(),
+    })
+}
+
+impl<'a> Api<'a> {
+    pub fn new(transport: &'a mut dyn Transport, token: Option<String>) -> Api<'a> {
+        Api {
+            transport,
+            token,
+            session_end: None,
         }
     }
 
-    fn exchange(&self, raw: &[u8]) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        match &self.endpoint {
-            Endpoint::Socket(p) => {
-                let mut s = std::os::unix::net::UnixStream::connect(p)?;
-                s.set_read_timeout(Some(self.timeout))?;
-                s.write_all(raw)?;
-                s.read_to_end(&mut out)?;
-            }
-            Endpoint::Tcp(addr) => {
-                let mut s = std::net::TcpStream::connect(addr)?;
-                s.set_read_timeout(Some(self.timeout))?;
-                s.write_all(raw)?;
-                s.read_to_end(&mut out)?;
-            }
-        }
-        Ok(out)
+    /// The refusal that ended the session during this job, if one did.
+    pub fn session_end(self) -> Option<ApiErr> {
+        self.session_end
     }
-}
 
-impl Transport for Client {
-    fn request(
+    /// An authenticated call; a 401 drops the token for the rest of the job, as the app
+    /// drops it.
+    fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> Result<Value, ApiErr> {
+        let r = self
+            .transport
+            .request(method, path, self.token.as_deref(), body.as_ref());
+        if let Err(e) = &r
+            && e.ends_session()
+        {
+            if e.status == 401 {
+                self.token = None;
+            }
+            self.session_end.get_or_insert_with(|| e.clone());
+        }
+        r
+    }
+
+    fn get<T: DeserializeOwned>(&mut self, path: &str) -> Result<T, ApiErr> {
+        typed(self.send("GET", path, None)?)
+    }
+
+    fn post<T: DeserializeOwned>(
         &mut self,
-        method: &str,
         path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Result<Value, ApiErr> {
-        let payload = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: voltvend\r\nConnection: close\r\nAccept: application/json\r\nUser-Agent: voltvend-tui\r\n"
-        );
-        if let Some(t) = token {
-            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-        }
-        if body.is_some() {
-            req.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                payload.len()
-            ));
-        }
-        req.push_str("\r\n");
-        req.push_str(&payload);
-        let where_ = match &self.endpoint {
-            Endpoint::Socket(p) => p.display().to_string(),
-            Endpoint::Tcp(a) => a.clone(),
-        };
-        let raw = self
-            .exchange(req.as_bytes())
-            .map_err(|e| ApiErr::io(format!("cannot reach the daemon at {where_}: {e}")))?;
-        let (status, body) = parse_response(&raw).map_err(ApiErr::io)?;
-        decode(status, &body)
+        body: &impl Serialize,
+    ) -> Result<T, ApiErr> {
+        typed(self.send("POST", path, Some(to_value(body)))?)
     }
-}
 
-/// Turns a status and body into the JSON value or an `ApiErr` from `{code, message}`.
-pub fn decode(status: u16, body: &[u8]) -> Result<Value, ApiErr> {
-    let v: Value = if body.iter().all(|b| b.is_ascii_whitespace()) {
-        Value::Null
-    } else {
-        serde_json::from_slice(body).map_err(|e| ApiErr {
-            status,
-            code: "bad_json".into(),
-            message: format!("the daemon answered {status} with a body that is not JSON: {e}"),
-            details: Vec::new(),
-        })?
-    };
-    if (200..300).contains(&status) {
-        return Ok(v);
+    /// A POST whose answer the console does not read (an empty body or a record it
+    /// reloads anyway).
+    fn post_only(&mut self, path: &str, body: Option<Value>) -> Result<(), ApiErr> {
+        self.send("POST", path, body).map(drop)
     }
-    #[derive(Deserialize)]
-    struct Body {
-        code: String,
-        message: String,
-        #[serde(default)]
-        problems: Vec<String>,
-    }
-    match serde_json::from_value::<Body>(v) {
-        Ok(b) => Err(ApiErr {
-            status,
-            code: b.code,
-            message: b.message,
-            details: b.problems,
-        }),
-        Err(_) => Err(ApiErr {
-            status,
-            code: "http".into(),
-            message: format!("the daemon answered HTTP {status}"),
-            details: Vec::new(),
-        }),
-    }
-}
 
-/// Splits a raw HTTP/1.1 response into status and (de-chunked) body.
-pub fn parse_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
-    let end = find(raw, b"\r\n\r\n").ok_or("the daemon closed the connection mid-header")?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| "response header is not UTF-8")?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let mut chunked = false;
-    let mut length = None;
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
-            if k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked") {
-                chunked = true;
-            } else if k == "content-length" {
-                length = v.parse::<usize>().ok();
-            }
-        }
-    }
-    let rest = &raw[end + 4..];
-    let body = if chunked {
-        dechunk(rest)?
-    } else if let Some(n) = length {
-        rest.get(..n)
-            .ok_or("the daemon closed the connection mid-body")?
-            .to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Ok((status, body))
-}
+    // ---------- session (no session handling: these are the session) ----------
 
-fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let nl = find(rest, b"\r\n").ok_or("truncated chunk size")?;
-        let size_txt = std::str::from_utf8(&rest[..nl]).map_err(|_| "bad chunk size")?;
-        let size_txt = size_txt.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_txt, 16)
-            .map_err(|_| format!("bad chunk size {size_txt:?}"))?;
-        rest = &rest[nl + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        let chunk = rest.get(..size).ok_or("truncated chunk")?;
-        out.extend_from_slice(chunk);
-        rest = rest.get(size + 2..).ok_or("truncated chunk end")?;
+    /// Logs in and keeps the new token for the rest of the job.
+    pub fn login(&mut self, body: &t::LoginRequest) -> Result<t::LoginResponse, ApiErr> {
+        let v = self
+            .transport
+            .request("POST", routes::LOGIN, None, Some(&to_value(body)))?;
+        let r: t::LoginResponse = typed(v)?;
+        self.token = Some(r.token.clone());
+        Ok(r)
     }
-}
 
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
+    pub fn change_password(&mut self, body: &t::PasswordChange) -> Result<(), ApiErr> {
+        let token = self.token.clone();
+        self.transport
+            .request(
+                "POST",
+                routes::PASSWORD,
+                token.as_deref(),
+                Some(&to_value(body)),
+            )
+            .map(drop)
+    }
+
+    /// Ends the session on the daemon; the answer does not matter (the console forgets the
+    /// token either way).
+    pub fn logout(&mut self) {
+        let token = self.token.take();
+        let _ = self
+            .transport
+            .request("POST", routes::LOGOUT, token.as_deref(), None);
+    }
+
+    // ---------- site, meters, gateways ----------
+
+    pub fn status(&mut self) -> Result<t::SiteStatus, ApiErr> {
+        self.get(routes::STATUS)
+    }
+    pub fn gateways(&mut self) -> Result<Vec<t::GatewayView>, ApiErr> {
+        self.get(routes::GATEWAYS)
+    }
+    pub fn meters(&mut self) -> Result<Vec<t::MeterView>, ApiErr> {
+        self.get(routes::METERS)
+    }
+    pub fn readings(&mut self, meter: &str) -> Result<Vec<t::ReadingView>, ApiErr> {
+        self.get(&routes::meter_readings(meter))
+    }
+    pub fn meter_commands(&mut self, meter: &str) -> Result<Vec<t::CommandLine>, ApiErr> {
+        self.get(&routes::meter_commands(meter))
+    }
+    pub fn command(
+        &mut self,
+        meter: &str,
+        body: &t::CommandRequest,
+    ) -> Result<t::CommandQueued, ApiErr> {
+        self.post(&routes::meter_commands(meter), body)
+    }
+    pub fn settings(&mut self) -> Result<t::SiteDefaults, ApiErr> {
+        self.get(routes::SITE_SETTINGS)
+    }
+    pub fn save_settings(&mut self, body: &t::SiteDefaults) -> Result<t::SiteDefaults, ApiErr> {
+        typed(self.send("PUT", routes::SITE_SETTINGS, Some(to_value(body)))?)
+    }
+    pub fn buildings(&mut self) -> Result<Vec<t::BuildingView>, ApiErr> {
+        self.get(routes::BUILDINGS)
+    }
+    pub fn tariffs(&mut self) -> Result<Vec<t::TariffView>, ApiErr> {
+        self.get(routes::TARIFFS)
+    }
+    pub fn import(&mut self, body: &t::ImportRequest) -> Result<t::ImportDone, ApiErr> {
+        self.post(routes::SITE_IMPORT, body)
+    }
+    pub fn set_tariff(&mut self, body: &t::TariffRequest) -> Result<t::TariffSaved, ApiErr> {
+        self.post(routes::TARIFFS, body)
+    }
+
+    // ---------- tenants and money ----------
+
+    pub fn tenants(&mut self) -> Result<Vec<t::TenantRow>, ApiErr> {
+        self.get(routes::TENANTS)
+    }
+    pub fn tenant(&mut self, tenant: &str) -> Result<t::TenantView, ApiErr> {
+        self.get(&routes::tenant(tenant))
+    }
+    /// The newest operations, of one tenant or of the site.
+    pub fn operations(
+        &mut self,
+        tenant: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<t::Operation>, ApiErr> {
+        let limit = limit.to_string();
+        let q = routes::query(&[("tenant", tenant), ("limit", Some(&limit))]);
+        self.get(&format!("{}{q}", routes::OPERATIONS))
+    }
+    pub fn sale(&mut self, body: &t::SaleRequest) -> Result<t::SaleResult, ApiErr> {
+        self.post(routes::SALES, body)
+    }
+    pub fn refund(&mut self, body: &t::RefundRequest) -> Result<t::OpResult, ApiErr> {
+        self.post(routes::REFUNDS, body)
+    }
+    pub fn reverse(&mut self, body: &t::ReverseRequest) -> Result<t::OpResult, ApiErr> {
+        self.post(routes::REVERSALS, body)
+    }
+    pub fn open_account(&mut self, body: &t::OpenAccountRequest) -> Result<t::OpResult, ApiErr> {
+        self.post(routes::ACCOUNTS, body)
+    }
+    pub fn close_account(
+        &mut self,
+        tenant: &str,
+        body: &t::CloseAccountRequest,
+    ) -> Result<t::OpResult, ApiErr> {
+        self.post(&routes::account_close(tenant), body)
+    }
+    pub fn add_meter(
+        &mut self,
+        tenant: &str,
+        body: &t::AddMeterRequest,
+    ) -> Result<t::OpResult, ApiErr> {
+        self.post(&routes::account_meters(tenant), body)
+    }
+
+    // ---------- reports and alarms ----------
+
+    pub fn report(&mut self, name: &str) -> Result<t::ReportTable, ApiErr> {
+        self.get(&routes::report(name))
+    }
+    pub fn export_report(&mut self, name: &str, format: &str) -> Result<t::ExportDone, ApiErr> {
+        let q = routes::query(&[("format", Some(format))]);
+        let path = format!("{}{q}", routes::report_export(name));
+        typed(self.send("POST", &path, None)?)
+    }
+    pub fn ack_alarm(&mut self, id: u64) -> Result<(), ApiErr> {
+        self.post_only(&routes::alarm_ack(id), None)
+    }
+
+    // ---------- batches ----------
+
+    pub fn start_batch(&mut self, body: &t::BatchRequest) -> Result<t::BatchStarted, ApiErr> {
+        self.post(routes::BATCHES, body)
+    }
+    pub fn batch(&mut self, id: u64) -> Result<t::BatchProgress, ApiErr> {
+        self.get(&routes::batch(id))
+    }
+
+    // ---------- staff ----------
+
+    pub fn roles(&mut self) -> Result<Vec<t::RoleRow>, ApiErr> {
+        self.get(routes::ROLES)
+    }
+    pub fn operators(&mut self) -> Result<Vec<t::OperatorView>, ApiErr> {
+        self.get(routes::OPERATORS)
+    }
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit(&mut self, limit: usize) -> Result<Vec<t::AuditEntry>, ApiErr> {
+        let limit = limit.to_string();
+        let q = routes::query(&[("newest", Some("true")), ("limit", Some(&limit))]);
+        self.get(&format!("{}{q}", routes::AUDIT))
+    }
+    pub fn add_operator(&mut self, body: &t::NewOperator) -> Result<t::OperatorAdded, ApiErr> {
+        self.post(routes::OPERATORS, body)
+    }
+    pub fn reset_password(&mut self, name: &str) -> Result<t::PasswordReset, ApiErr> {
+        typed(self.send("POST", &routes::operator_reset_password(name), None)?)
+    }
+    pub fn change_operator(&mut self, name: &str, body: &t::OperatorChange) -> Result<(), ApiErr> {
+        self.post_only(&routes::operator(name), Some(to_value(body)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn content_length_and_chunked_bodies_parse() {
-        let r = b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\n{\"a\":1}";
-        assert_eq!(parse_response(r).unwrap(), (200, b"{\"a\":1}".to_vec()));
-        let c = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n";
-        assert_eq!(parse_response(c).unwrap(), (200, b"{\"a\":1}".to_vec()));
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n{}").is_err());
-        assert!(parse_response(b"garbage").is_err());
+    /// Answers every call with 401.
+    struct Expired(Vec<Option<String>>);
+    impl Transport for Expired {
+        fn request(
+            &mut self,
+            _: &str,
+            _: &str,
+            token: Option<&str>,
+            _: Option<&Value>,
+        ) -> Result<Value, ApiErr> {
+            self.0.push(token.map(String::from));
+            Err(ApiErr {
+                status: 401,
+                code: "unauthorized".into(),
+                message: "session expired".into(),
+                details: Vec::new(),
+            })
+        }
     }
 
     #[test]
-    fn error_bodies_keep_code_and_message() {
-        let e = decode(
-            403,
-            br#"{"code":"must_change_password","message":"change it"}"#,
-        )
-        .unwrap_err();
+    fn a_401_ends_the_session_for_the_rest_of_the_job() {
+        let mut t = Expired(Vec::new());
+        let mut api = Api::new(&mut t, Some("tok".into()));
+        assert!(api.status().is_err());
+        assert!(api.gateways().is_err());
+        let end = api.session_end().expect("session end recorded");
+        assert_eq!(end.status, 401);
+        assert_eq!(t.0, [Some("tok".to_string()), None]);
+    }
+
+    /// Records the paths asked for.
+    struct Paths(Vec<String>);
+    impl Transport for Paths {
+        fn request(
+            &mut self,
+            method: &str,
+            path: &str,
+            _: Option<&str>,
+            _: Option<&Value>,
+        ) -> Result<Value, ApiErr> {
+            self.0.push(format!("{method} {path}"));
+            Err(ApiErr::io("recorded"))
+        }
+    }
+
+    #[test]
+    fn paths_and_queries_as_the_daemon_routes_them() {
+        let mut t = Paths(Vec::new());
+        let mut api = Api::new(&mut t, None);
+        let _ = api.operations(Some("T 1"), 20);
+        let _ = api.operations(None, 500);
+        let _ = api.audit(300);
+        let _ = api.export_report("energy", "xlsx");
+        let _ = api.reset_password("li.wei");
+        let _ = api.batch(12);
         assert_eq!(
-            (e.status, e.code.as_str(), e.message.as_str()),
-            (403, "must_change_password", "change it")
+            t.0,
+            [
+                "GET /api/v1/operations?tenant=T%201&limit=20",
+                "GET /api/v1/operations?limit=500",
+                "GET /api/v1/audit?newest=true&limit=300",
+                "POST /api/v1/reports/energy/export?format=xlsx",
+                "POST /api/v1/operators/li.wei/reset-password",
+                "GET /api/v1/batches/12",
+            ]
         );
-        assert_eq!(decode(204, b"").unwrap(), Value::Null);
     }
 
     #[test]
-    fn api_url_must_be_plain_http_base() {
-        assert!(
-            matches!(Endpoint::from_url("http://127.0.0.1:8080/"), Ok(Endpoint::Tcp(h)) if h == "127.0.0.1:8080")
-        );
-        assert!(Endpoint::from_url("https://x").is_err());
-        assert!(Endpoint::from_url("http://x/api").is_err());
+    fn a_body_that_does_not_match_the_contract_is_an_error() {
+        let e = typed::<t::SiteStatus>(serde_json::json!({"site_name": 5})).unwrap_err();
+        assert!(e.message.starts_with("unexpected answer"), "{e:?}");
     }
 }

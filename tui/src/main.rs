@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
         Some(u) => Endpoint::from_url(u).map_err(anyhow::Error::msg)?,
         None => Endpoint::Socket(args.socket.clone()),
     };
-    let mut client = Client::new(endpoint);
+    let client = Client::new(endpoint);
     let mut app = App::new();
     app.colors256 = match args.colors {
         Some(16) => false,
@@ -50,6 +50,6 @@ fn main() -> anyhow::Result<()> {
         app.form.name = u;
         app.form.focus = 1;
     }
-    voltvend_tui::event::run(&mut app, &mut client)?;
+    voltvend_tui::event::run(&mut app, Box::new(client))?;
     Ok(())
 }

@@ -39,12 +39,13 @@ pub fn draw(f: &mut Frame, app: &App) {
 
 fn top_bar(f: &mut Frame, area: Rect, app: &App) {
     let site = app
+        .data
         .status
         .as_ref()
         .map(|s| s.site_name.as_str())
         .unwrap_or("voltvend");
-    let logged_in =
-        app.token.is_some() && !matches!(app.screen, Screen::Login | Screen::ChangePassword);
+    let logged_in = app.session.token.is_some()
+        && !matches!(app.screen, Screen::Login | Screen::ChangePassword);
     // On a narrow terminal the tabs need the room: the site name is shortened.
     let site: String = if logged_in && area.width < 120 && site.chars().count() > 12 {
         site.chars().take(11).chain(['…']).collect()
@@ -92,7 +93,7 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
             ));
         }
     }
-    if let Some((n, r)) = &app.operator {
+    if let Some((n, r)) = &app.session.operator {
         spans.push(Span::styled(
             if area.width < 120 {
                 format!(" {n}")
@@ -100,6 +101,12 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
                 format!("  {n} ({r})")
             },
             Style::default().fg(Color::Gray),
+        ));
+    }
+    if app.busy() {
+        spans.push(Span::styled(
+            " ⧗ waiting for the daemon…",
+            Style::default().fg(Color::Yellow),
         ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);

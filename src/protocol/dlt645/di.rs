@@ -3,7 +3,7 @@
 //! A DI is written here most significant byte first ("00010100") and sent lowest byte first
 //! (DI0 first), each byte +0x33 like all DATA. The prepaid identifiers (0090xxxx, 0333xxxx,
 //! 040010xx) are from appendix A.1/A.5 as implemented by prepaid meters; see
-//! ../shared/reference/meter-protocols.md for the sources.
+//! docs/reference/meter-protocols.md for the sources.
 
 use super::value::BcdFormat;
 

@@ -1,6 +1,7 @@
 //! Dashboard: meters by status, live alarms, gateways, today's sales.
 
 use crate::app::App;
+use crate::types::SiteStatus;
 use crate::widgets::{Status, legend, money};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -41,7 +42,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         counts,
     );
 
-    let st = app.status.clone().unwrap_or_default();
+    // Zeros until the first refresh.
+    let st = app.data.status.clone().unwrap_or(SiteStatus {
+        site_name: String::new(),
+        meters: 0,
+        meters_offline: 0,
+        tenants: 0,
+        tenants_in_arrears: 0,
+        outbox_pending: 0,
+        receipts_failed: 0,
+        topups_needing_refund: 0,
+    });
     let warn = |n: usize| {
         if n > 0 {
             Style::default().fg(Color::Red)
@@ -52,8 +63,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let m = vec![
         Line::from(format!(
             "Sales today    {:>4}  {:>12}",
-            app.sales_today.0,
-            money(app.sales_today.1)
+            app.data.sales_today.0,
+            money(app.data.sales_today.1)
         )),
         Line::from(format!(
             "Tenants        {:>4}  in arrears {}",
@@ -131,6 +142,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(t, alarms);
 
     let rows: Vec<Row> = app
+        .data
         .gateways
         .iter()
         .map(|g| {

@@ -1,12 +1,47 @@
 //! Reports: the list of reports on the left, the chosen one's table on the right (this
-//! month so far), export to XLSX or CSV on the appliance.
+//! month so far), export to XLSX or CSV on the appliance, acknowledging the top alarm.
 
+use crate::api::ApiErr;
 use crate::app::App;
+use crate::effect::{Effect, Reply as AnyReply};
+use crate::keys::Action;
+use crate::types::{ExportDone, ReportTable};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Row, Table};
+use serde_json::Value;
+
+/// The reports screen: which report, its table, the first row shown.
+#[derive(Debug, Clone, Default)]
+pub struct ReportsState {
+    pub selected: usize,
+    pub table: Option<ReportTable>,
+    pub scroll: usize,
+    /// First column shown (the first column, the row's name, always stays).
+    pub col: usize,
+}
+
+pub enum Reply {
+    Report {
+        name: &'static str,
+        result: Result<ReportTable, ApiErr>,
+    },
+    Exported(Result<ExportDone, ApiErr>),
+    /// The acknowledgement, then the alarms report again.
+    Acked {
+        id: u64,
+        result: Result<(), ApiErr>,
+        report: Option<Result<ReportTable, ApiErr>>,
+    },
+}
+
+impl From<Reply> for AnyReply {
+    fn from(r: Reply) -> AnyReply {
+        AnyReply::Reports(r)
+    }
+}
 
 /// The reports the API offers: (name, label).
 pub const REPORTS: &[(&str, &str)] = &[
@@ -22,9 +57,9 @@ pub const REPORTS: &[(&str, &str)] = &[
 ];
 
 /// A cell as text: money (fen) and energy (Wh) columns get their decimals.
-pub fn cell_text(kind: &str, v: &serde_json::Value) -> String {
+pub fn cell_text(kind: &str, v: &Value) -> String {
     match (kind, v) {
-        ("money", serde_json::Value::Number(n)) => {
+        ("money", Value::Number(n)) => {
             let f = n.as_i64().unwrap_or(0);
             let sign = if f < 0 { "-" } else { "" };
             format!(
@@ -33,15 +68,120 @@ pub fn cell_text(kind: &str, v: &serde_json::Value) -> String {
                 f.unsigned_abs() % 100
             )
         }
-        ("energy", serde_json::Value::Number(n)) => {
+        ("energy", Value::Number(n)) => {
             let w = n.as_i64().unwrap_or(0);
             let c = (w.unsigned_abs() + 5) / 10;
             let sign = if w < 0 { "-" } else { "" };
             format!("{sign}{}.{:02}", c / 100, c % 100)
         }
-        (_, serde_json::Value::String(s)) => s.clone(),
-        (_, serde_json::Value::Null) => String::new(),
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Null) => String::new(),
         (_, other) => other.to_string(),
+    }
+}
+
+impl ReportsState {
+    fn report_name(&self) -> &'static str {
+        REPORTS.get(self.selected).map_or("sales", |r| r.0)
+    }
+
+    pub fn on_action(&mut self, a: Action) -> Effect {
+        match a {
+            Action::Run => {
+                let name = self.report_name();
+                Effect::call(move |api| {
+                    let result = api.report(name);
+                    Reply::Report { name, result }.into()
+                })
+            }
+            Action::ExportXlsx => self.export("xlsx"),
+            Action::ExportCsv => self.export("csv"),
+            Action::AckAlarm => self.ack_alarm(),
+            Action::ColumnsRight => {
+                let n = self.table.as_ref().map_or(1, |t| t.columns.len());
+                self.col = (self.col + 1).min(n.saturating_sub(2));
+                Effect::None
+            }
+            Action::ColumnsLeft => {
+                self.col = self.col.saturating_sub(1);
+                Effect::None
+            }
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                let n = REPORTS.len();
+                let rows = self.table.as_ref().map_or(0, |t| t.rows.len());
+                match a {
+                    Action::Up => self.selected = self.selected.saturating_sub(1),
+                    Action::Down => self.selected = (self.selected + 1).min(n - 1),
+                    Action::PageDown => {
+                        self.scroll = (self.scroll + 10).min(rows.saturating_sub(1))
+                    }
+                    _ => self.scroll = self.scroll.saturating_sub(10),
+                }
+                Effect::None
+            }
+            _ => Effect::None,
+        }
+    }
+
+    fn export(&self, format: &'static str) -> Effect {
+        let name = self.report_name();
+        Effect::call(move |api| Reply::Exported(api.export_report(name, format)).into())
+    }
+
+    /// Acknowledges the alarm in the top row of the real-time alarms report.
+    fn ack_alarm(&self) -> Effect {
+        if self.report_name() != "alarms" {
+            return Effect::error("choose Real-time alarms first (a acknowledges its top row)");
+        }
+        let id = self
+            .table
+            .as_ref()
+            .and_then(|t| t.rows.get(self.scroll))
+            .and_then(|r| r.first())
+            .and_then(Value::as_u64);
+        let Some(id) = id else {
+            return Effect::error("no alarm to acknowledge: press Enter to load the alarms");
+        };
+        Effect::call(move |api| {
+            let result = api.ack_alarm(id);
+            let report = result.is_ok().then(|| api.report("alarms"));
+            Reply::Acked { id, result, report }.into()
+        })
+    }
+
+    fn show(&mut self, t: ReportTable) -> usize {
+        let n = t.rows.len();
+        self.table = Some(t);
+        self.scroll = 0;
+        self.col = 0;
+        n
+    }
+
+    pub fn on_reply(&mut self, r: Reply) -> Effect {
+        match r {
+            Reply::Report {
+                name,
+                result: Ok(t),
+            } => {
+                let n = self.show(t);
+                Effect::info(format!("{name}: {n} rows (this month so far)"))
+            }
+            Reply::Acked {
+                id,
+                result: Ok(()),
+                report,
+            } => {
+                // The acknowledgement is the news, whatever the reload says.
+                if let Some(Ok(t)) = report {
+                    self.show(t);
+                }
+                Effect::info(format!("alarm {id} acknowledged"))
+            }
+            Reply::Exported(Ok(d)) => Effect::info(format!("saved {} rows to {}", d.rows, d.path)),
+            Reply::Report { result: Err(e), .. }
+            | Reply::Acked { result: Err(e), .. }
+            | Reply::Exported(Err(e)) => Effect::error(e.to_string()),
+        }
     }
 }
 
@@ -71,40 +211,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     };
-    let title = t["title"].as_str().unwrap_or("report").to_string();
-    let cols: Vec<(String, String)> = t["columns"]
-        .as_array()
-        .map(|c| {
-            c.iter()
-                .map(|c| {
-                    (
-                        c["name"].as_str().unwrap_or("").to_string(),
-                        c["kind"].as_str().unwrap_or("text").to_string(),
-                    )
-                })
+    let title = t.title.clone();
+    let cols: Vec<(String, String)> = t
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.kind.clone()))
+        .collect();
+    let rows: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|cells| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, v)| cell_text(cols.get(i).map_or("text", |c| c.1.as_str()), v))
                 .collect()
         })
-        .unwrap_or_default();
-    let rows: Vec<Vec<String>> = t["rows"]
-        .as_array()
-        .map(|rs| {
-            rs.iter()
-                .map(|r| {
-                    r.as_array()
-                        .map(|cells| {
-                            cells
-                                .iter()
-                                .enumerate()
-                                .map(|(i, v)| {
-                                    cell_text(cols.get(i).map_or("text", |c| c.1.as_str()), v)
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .collect();
     let mut widths: Vec<u16> = cols.iter().map(|c| c.0.chars().count() as u16).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {

@@ -40,13 +40,14 @@ pub fn parse_money(s: &str) -> Option<i64> {
 }
 
 /// Meter/account status as the console colours it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
     Offline,
     Arrears,
     Alarm2,
     Alarm1,
     Opened,
+    #[default]
     Unopened,
 }
 

@@ -1,0 +1,12 @@
+//! The HTTP API on a real daemon: operator, tenant, console, alarm and report endpoints,
+//! and receipt printing.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod alarms;
+mod console;
+mod operator;
+mod receipt_printer;
+mod reports;
+mod tenant;

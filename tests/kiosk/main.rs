@@ -1,0 +1,6 @@
+//! The tenant kiosk driven like a person in headless Chromium.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod browser;

@@ -1,0 +1,14 @@
+//! The ledger, its audit chain and the operator store: operations, invariants under random
+//! sequences, crash consistency of the real binary, no double credit, audit verification,
+//! operator logins, and no floating point on money paths.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod audit_verify;
+mod crash_consistency;
+mod invariants;
+mod no_double_credit;
+mod no_floats;
+mod operations;
+mod operators_login;

@@ -1,0 +1,114 @@
+//! What the periodic refresh loads and several screens read: the site's status, its
+//! gateways and tenants, today's sales and the alarm levels the meter statuses use.
+
+use crate::api::{Api, ApiErr};
+use crate::types::{GatewayView, MeterView, Operation, SiteStatus, TenantRow};
+
+#[derive(Debug, Clone)]
+pub struct SiteData {
+    pub status: Option<SiteStatus>,
+    pub gateways: Vec<GatewayView>,
+    pub tenants: Vec<TenantRow>,
+    /// (count, total fen) of sales today (UTC day) among the latest operations.
+    pub sales_today: (usize, i64),
+    pub alarm1_fen: i64,
+    pub alarm2_fen: i64,
+}
+
+impl Default for SiteData {
+    fn default() -> Self {
+        SiteData {
+            status: None,
+            gateways: Vec::new(),
+            tenants: Vec::new(),
+            sales_today: (0, 0),
+            alarm1_fen: 10_000,
+            alarm2_fen: 3_000,
+        }
+    }
+}
+
+/// One refresh, as far as it got: each part is `Some` once loaded, in the order they are
+/// asked for; `failed` is the refusal that stopped the rest.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    pub alarms: Option<(i64, i64)>,
+    pub status: Option<SiteStatus>,
+    pub gateways: Option<Vec<GatewayView>>,
+    pub tenants: Option<Vec<TenantRow>>,
+    /// The meters and today's sales, applied together.
+    pub meters: Option<(Vec<MeterView>, (usize, i64))>,
+    pub failed: Option<ApiErr>,
+}
+
+/// Loads everything the dashboard and tables show (runs on the API worker).
+pub fn fetch(api: &mut Api<'_>, today: &str) -> Refreshed {
+    let mut r = Refreshed::default();
+    let res = (|| -> Result<(), ApiErr> {
+        let s = api.settings()?;
+        r.alarms = Some((s.alarm1, s.alarm2));
+        r.status = Some(api.status()?);
+        r.gateways = Some(api.gateways()?);
+        r.tenants = Some(api.tenants()?);
+        let rows = api.meters()?;
+        let ops = api.operations(None, 500)?;
+        r.meters = Some((rows, sales_on(&ops, today)));
+        Ok(())
+    })();
+    r.failed = res.err();
+    r
+}
+
+/// One ledger operation as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpLine {
+    pub id: u64,
+    /// "YYYY-MM-DD HH:MM" (UTC).
+    pub at: String,
+    pub kind: String,
+    pub amount_fen: Option<i64>,
+    pub balance_after_fen: Option<i64>,
+}
+
+impl OpLine {
+    pub fn from_op(o: &Operation) -> Option<OpLine> {
+        Some(OpLine {
+            id: o.id,
+            at: o.at.chars().take(16).collect::<String>().replace('T', " "),
+            kind: o.kind()?.to_string(),
+            amount_fen: o.amount(),
+            balance_after_fen: o.balance_after,
+        })
+    }
+}
+
+/// Count and total of sales whose timestamp falls on `day` (UTC).
+pub fn sales_on(ops: &[Operation], day: &str) -> (usize, i64) {
+    let mut n = 0;
+    let mut total = 0;
+    for l in ops.iter().filter_map(OpLine::from_op) {
+        if l.kind == "sale" && l.at.starts_with(day) {
+            n += 1;
+            total += l.amount_fen.unwrap_or(0);
+        }
+    }
+    (n, total)
+}
+
+/// Today's UTC date as YYYY-MM-DD (civil-from-days, H. Hinnant's algorithm).
+pub fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
