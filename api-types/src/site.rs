@@ -79,3 +79,26 @@ pub struct TariffRemoved {
     /// The name of the tariff removed.
     pub removed: String,
 }
+
+/// Site-wide defaults that meters inherit unless they override them. A `PUT` may leave
+/// fields out: they take their default values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteSettings {
+    /// Overload threshold in W.
+    pub power_limit_w: i64,
+    /// Seconds between two full reading rounds of a meter (default 30 min).
+    pub collection_interval_s: u32,
+    /// Balance alarm level 1 (early warning), fen.
+    pub alarm1: i64,
+    /// Balance alarm level 2 (last warning), fen; never above level 1.
+    pub alarm2: i64,
+    /// Tariff that meters without an override use.
+    pub default_tariff: String,
+    /// Largest balance a tenant may hold (囤积金额上限), fen; a sale above it is refused.
+    pub hoarding_cap: i64,
+    /// Number that receives site alarms by SMS (meter offline, gateway offline, …).
+    pub alarm_sms: Option<String>,
+    /// IANA time zone of the site, for TOU periods, days and months.
+    pub timezone: String,
+}

@@ -139,25 +139,41 @@ pub fn update_in(txn: &WriteTransaction, a: &Alarm) -> Result<(), StoreError> {
 /// not self-tripped) are cleared by it; the others stay until their condition ends.
 pub fn ack(store: &Store, actor: &Actor, id: u64) -> Result<Alarm, AlarmError> {
     let actor = actor.clone();
-    store.write(move |txn| {
-        let mut a = get_in(txn, id)?.ok_or(AlarmError::NotFound(id))?;
-        if a.acked_at.is_none() {
-            let now = Timestamp::now();
-            a.acked_at = Some(now);
-            a.acked_by = Some(actor.label());
-            put(txn, &a)?;
-            if a.kind.cleared_by_ack() && a.is_active() {
-                a = clear_in(txn, a.kind, &a.subject, now)?.unwrap_or(a);
-            }
-            audit::append_in(
-                txn,
-                &actor,
-                "alarm.ack",
-                json!({ "alarm": id, "kind": a.kind, "subject": a.subject }),
-            )?;
+    store.write(move |txn| ack_in(txn, &actor, id, Timestamp::now()))
+}
+
+/// [`ack`] for async callers: the task waits for the writer, the runtime's worker does not.
+pub async fn ack_async(store: &Store, actor: &Actor, id: u64) -> Result<Alarm, AlarmError> {
+    let actor = actor.clone();
+    // The time is taken once: the writer may run the closure twice.
+    let now = Timestamp::now();
+    store
+        .write_async(move |txn| ack_in(txn, &actor, id, now))
+        .await
+}
+
+fn ack_in(
+    txn: &WriteTransaction,
+    actor: &Actor,
+    id: u64,
+    now: Timestamp,
+) -> Result<Alarm, AlarmError> {
+    let mut a = get_in(txn, id)?.ok_or(AlarmError::NotFound(id))?;
+    if a.acked_at.is_none() {
+        a.acked_at = Some(now);
+        a.acked_by = Some(actor.label());
+        put(txn, &a)?;
+        if a.kind.cleared_by_ack() && a.is_active() {
+            a = clear_in(txn, a.kind, &a.subject, now)?.unwrap_or(a);
         }
-        Ok(a)
-    })
+        audit::append_in(
+            txn,
+            actor,
+            "alarm.ack",
+            json!({ "alarm": id, "kind": a.kind, "subject": a.subject }),
+        )?;
+    }
+    Ok(a)
 }
 
 fn read_all(store: &Store, keep: impl Fn(&Alarm) -> bool) -> Result<Vec<Alarm>, StoreError> {

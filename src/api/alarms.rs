@@ -8,8 +8,8 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{AlarmQuery, AlarmView, HistoryQuery, SmsView};
 
 use super::AppState;
+use super::auth::operator;
 use super::error::{ApiError, ApiResult};
-use super::operator::operator;
 use crate::alarm::book::{self, AlarmError};
 use crate::alarm::sms::queue;
 use crate::alarm::{Alarm, AlarmKind};
@@ -107,11 +107,7 @@ pub async fn ack(
     if !(actor.may(Permission::Sell) || actor.may(Permission::CommandMeters)) {
         return Err(ApiError::forbidden("acknowledge alarms"));
     }
-    let st2 = st.clone();
-    let r = tokio::task::spawn_blocking(move || book::ack(&st2.store, &actor, id))
-        .await
-        .map_err(ApiError::internal)?;
-    match r {
+    match book::ack_async(&st.store, &actor, id).await {
         Ok(a) => Ok(Json(a.into())),
         Err(AlarmError::NotFound(id)) => Err(ApiError::not_found(format!("no alarm {id}"))),
         Err(e) => Err(ApiError::internal(e)),

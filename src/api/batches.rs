@@ -6,14 +6,15 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use voltvend_api_types::routes;
-use voltvend_api_types::{BatchRequest, BatchStarted, BatchSummary, CommandLine, ListQuery};
+use voltvend_api_types::{
+    BatchRequest, BatchStarted, BatchSummary, CommandLine, ListQuery, Progress,
+};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::operator;
-use super::rationing::control_err;
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, control_err};
 use crate::auth::Permission;
-use crate::control::batch::{self, Progress, Selection, command_name};
+use crate::control::batch::{self, Selection, command_name};
 use crate::control::rationing::Selector;
 use crate::site::MeterId;
 
@@ -44,7 +45,11 @@ pub async fn create(
             floor: req.floor,
         }),
     };
-    let b = batch::start(&st.store, &st.ledger, &actor, command, selection).map_err(control_err)?;
+    let (store, ledger) = (st.store.clone(), st.ledger.clone());
+    let b = super::views::off_runtime(move || {
+        batch::start(&store, &ledger, &actor, command, selection).map_err(control_err)
+    })
+    .await?;
     let queued = b.items.iter().filter(|i| i.outbox.is_some()).count();
     Ok(Json(BatchStarted {
         id: b.id,
@@ -57,7 +62,7 @@ pub async fn create(
 /// Where every meter of a batch stands.
 #[utoipa::path(get, path = routes::BATCH, tag = "operator", security(("bearer" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, body = Progress), (status = 404, body = super::ErrorBody)))]
 pub async fn progress(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -65,7 +70,7 @@ pub async fn progress(
 ) -> ApiResult<Json<Progress>> {
     operator(&st, &headers, Permission::ReadAll, "read")?;
     batch::progress(&st.store, id)?
-        .map(Json)
+        .map(|p| Json(super::records::progress(p)))
         .ok_or_else(|| ApiError::not_found(format!("no batch {id}")))
 }
 

@@ -6,6 +6,10 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::operators;
+use crate::control::ControlError;
+use crate::payment::topup::TopUpError;
+
 pub use voltvend_api_types::ErrorBody;
 
 #[derive(Debug, Clone)]
@@ -83,3 +87,85 @@ impl From<redb::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+// The refusals of the layers below, each mapped once to its status and stable code.
+
+pub fn site_err(e: crate::site::repo::SiteError) -> ApiError {
+    match e {
+        crate::site::repo::SiteError::Invalid { .. }
+        | crate::site::repo::SiteError::InUse { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+pub fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
+    use crate::ledger::LedgerError as L;
+    match e {
+        e if e.is_fatal() || matches!(e, L::WriterGone) => ApiError::internal(e),
+        other => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            other.to_string(),
+        ),
+    }
+}
+
+pub fn control_err(e: ControlError) -> ApiError {
+    match e {
+        ControlError::Refused(m) => ApiError::bad_request(m),
+        e => ApiError::internal(e),
+    }
+}
+
+/// Maps an `auth` refusal to a JSON error.
+pub fn auth_error(e: operators::AuthError) -> ApiError {
+    use operators::AuthError as A;
+    match e {
+        A::BadCredentials | A::Disabled(_) | A::BadToken => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
+        }
+        A::Locked { until, .. } => ApiError::new(StatusCode::LOCKED, "locked", e.to_string())
+            .with(|b| b.until = Some(until.to_string())),
+        A::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+        A::NotFound(_) => ApiError::not_found(e.to_string()),
+        A::Store(_) | A::Hash(_) => ApiError::internal(e),
+        other => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            other.to_string(),
+        ),
+    }
+}
+
+pub fn topup_error(e: TopUpError) -> ApiError {
+    match e {
+        TopUpError::NotPositive => ApiError::bad_request(e.to_string())
+            .with(|b| b.code_detail = Some("not_positive".into())),
+        TopUpError::OverCap { max, cap, .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string()).with(|b| {
+                b.max_fen = Some(max.0);
+                b.cap_fen = Some(cap.0);
+            })
+        }
+        TopUpError::Payment(crate::payment::PaymentError::BadSignature) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", e.to_string())
+        }
+        TopUpError::Payment(crate::payment::PaymentError::UnknownOrder(_)) => {
+            ApiError::not_found(e.to_string())
+        }
+        TopUpError::Payment(_) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider", e.to_string())
+        }
+        TopUpError::AmountMismatch { .. } | TopUpError::OtherTransaction { .. } => {
+            ApiError::conflict("payment_mismatch", e.to_string())
+        }
+        TopUpError::NoProvider(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_provider",
+            e.to_string(),
+        ),
+        other => ApiError::internal(other),
+    }
+}

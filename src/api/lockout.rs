@@ -1,10 +1,12 @@
 //! Tenant login lockout: after 5 wrong PINs in a row for a unit number, that unit cannot log
 //! in for 15 minutes. Counted per typed unit number (known or not, so probing for valid
-//! units gains nothing) and stored in redb, so a restart does not reset the count.
+//! units gains nothing) and stored in redb, so a restart does not reset the count. Writes
+//! are `*_in` functions over the caller's write transaction, so the change commits with
+//! whatever goes with it (the lockout's audit entry, the staff unlock's).
 
 use crate::store::{Store, StoreError, decode, encode};
 use jiff::{SignedDuration, Timestamp};
-use redb::{ReadableDatabase, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 const TENANT_LOGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("tenant_logins");
@@ -38,16 +40,6 @@ fn read(store: &Store, unit: &str) -> Result<Attempts, StoreError> {
     }
 }
 
-fn write(store: &Store, unit: &str, a: &Attempts) -> Result<(), StoreError> {
-    let txn = store.db().begin_write()?;
-    {
-        let mut t = txn.open_table(TENANT_LOGINS)?;
-        t.insert(unit, encode(a).as_slice())?;
-    }
-    txn.commit()?;
-    Ok(())
-}
-
 /// Whether `unit` may try a PIN now.
 pub fn gate(store: &Store, unit: &str, now: Timestamp) -> Result<Gate, StoreError> {
     let a = read(store, unit)?;
@@ -57,13 +49,19 @@ pub fn gate(store: &Store, unit: &str, now: Timestamp) -> Result<Gate, StoreErro
     })
 }
 
-/// Records a wrong PIN; returns how many tries are left (0 = now locked) and the lock end.
-pub fn fail(
-    store: &Store,
+/// Records a wrong PIN in `txn` (read and counted in the same transaction, so two wrong
+/// PINs at once both count); returns how many tries are left (0 = now locked) and the
+/// lock end.
+pub fn fail_in(
+    txn: &WriteTransaction,
     unit: &str,
     now: Timestamp,
 ) -> Result<(u32, Option<Timestamp>), StoreError> {
-    let mut a = read(store, unit)?;
+    let mut t = txn.open_table(TENANT_LOGINS)?;
+    let mut a: Attempts = match t.get(unit)? {
+        Some(v) => decode("tenant_logins", v.value())?,
+        None => Attempts::default(),
+    };
     if a.locked_until.is_some_and(|u| u <= now) {
         a = Attempts::default();
     }
@@ -71,11 +69,13 @@ pub fn fail(
     if a.failures >= MAX_FAILURES {
         a.locked_until = Some(now + LOCK_FOR);
     }
-    write(store, unit, &a)?;
+    t.insert(unit, encode(&a).as_slice())?;
     Ok((MAX_FAILURES.saturating_sub(a.failures), a.locked_until))
 }
 
-/// Clears the count after a good PIN (or when staff unlock a unit).
-pub fn clear(store: &Store, unit: &str) -> Result<(), StoreError> {
-    write(store, unit, &Attempts::default())
+/// Clears the count in `txn` after a good PIN (or when staff unlock a unit).
+pub fn clear_in(txn: &WriteTransaction, unit: &str) -> Result<(), StoreError> {
+    txn.open_table(TENANT_LOGINS)?
+        .insert(unit, encode(&Attempts::default()).as_slice())?;
+    Ok(())
 }

@@ -38,43 +38,44 @@ pub fn list(store: &Store) -> Result<Vec<MeterLock>, StoreError> {
     Ok(out)
 }
 
-/// Locks (`Some(reason)`) or unlocks (`None`) a meter; audited.
-pub fn set(
+/// Locks (`Some(reason)`) or unlocks (`None`) a meter; audited in the same transaction,
+/// through the store writer.
+pub async fn set(
     store: &Store,
     actor: &Actor,
     meter: &MeterId,
     reason: Option<&str>,
 ) -> Result<Option<MeterLock>, StoreError> {
-    let txn = store.db().begin_write()?;
-    let lock = {
-        let mut t = txn.open_table(METER_LOCKS)?;
-        match reason {
-            Some(r) => {
-                let l = MeterLock {
-                    meter: meter.to_string(),
-                    by: actor.label(),
-                    reason: r.to_string(),
-                    at: jiff::Timestamp::now().to_string(),
+    // Made before the write: the writer may run the closure twice (see store::writer).
+    let lock = reason.map(|r| MeterLock {
+        meter: meter.to_string(),
+        by: actor.label(),
+        reason: r.to_string(),
+        at: jiff::Timestamp::now().to_string(),
+    });
+    let (actor, meter, reason) = (actor.clone(), meter.clone(), reason.map(String::from));
+    let stored = lock.clone();
+    store
+        .write_async(move |txn| {
+            {
+                let mut t = txn.open_table(METER_LOCKS)?;
+                match &stored {
+                    Some(l) => t.insert(meter.as_str(), encode(l).as_slice())?,
+                    None => t.remove(meter.as_str())?,
                 };
-                t.insert(meter.as_str(), encode(&l).as_slice())?;
-                Some(l)
             }
-            None => {
-                t.remove(meter.as_str())?;
-                None
-            }
-        }
-    };
-    audit::append_in(
-        &txn,
-        actor,
-        if reason.is_some() {
-            "meter.lock"
-        } else {
-            "meter.unlock"
-        },
-        serde_json::json!({"meter": meter.as_str(), "reason": reason}),
-    )?;
-    txn.commit()?;
+            audit::append_in(
+                txn,
+                &actor,
+                if reason.is_some() {
+                    "meter.lock"
+                } else {
+                    "meter.unlock"
+                },
+                serde_json::json!({"meter": meter.as_str(), "reason": reason}),
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .await?;
     Ok(lock)
 }

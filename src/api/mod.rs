@@ -2,24 +2,43 @@
 //! API (unit number + PIN, used by the kiosk and phone site), payment notifications,
 //! receipt verification, the embedded kiosk files, Prometheus `/metrics` and the OpenAPI
 //! document at `/api/v1/openapi.json`. The same router serves TCP and a Unix socket.
+//!
+//! The bodies and route paths are the contract crate `voltvend_api_types`. Handlers live in
+//! one module per subject (operator API: `meters`, `tenants`, `money`, `receipts`,
+//! `settings`, `audit`, `status`, `alarms`, `reports`, `rationing`, `batches`, `site`,
+//! `staff`, `operator_auth`; tenant API: `tenant`; anyone: `public`, `kiosk`). Every
+//! operator route checks the operator's role against `auth::Permission` through
+//! [`auth::operator`]; every change goes through the ledger, the site repository or the
+//! outbox, each of which writes its audit entry in the same transaction as the change.
+//! Below the handlers and depending on none of them: `auth` (who is asking), `error` (the
+//! error body and the mapping of each layer's refusals), `views` (helpers shared by the
+//! tenant and operator routes), `records` (the daemon's records in their contract shapes).
 
 pub mod alarms;
+pub mod audit;
+pub mod auth;
 pub mod batches;
 pub mod error;
 pub mod kiosk;
 pub mod lockout;
 pub mod locks;
+pub mod meters;
 pub mod metrics;
+pub mod money;
 pub mod openapi;
-pub mod operator;
 pub mod operator_auth;
 pub mod public;
 pub mod rationing;
+pub mod receipts;
+pub mod records;
 pub mod reports;
 pub mod session;
+pub mod settings;
 pub mod site;
 pub mod staff;
+pub mod status;
 pub mod tenant;
+pub mod tenants;
 pub mod views;
 
 pub use error::{ApiError, ApiResult, ErrorBody};
@@ -33,7 +52,6 @@ use crate::payment::topup::TopUps;
 use crate::store::Store;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
@@ -63,41 +81,6 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The bearer token of a request, if any.
-pub fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let t = v
-        .strip_prefix("Bearer ")
-        .or_else(|| v.strip_prefix("bearer "))?;
-    Some(t.trim().to_string())
-}
-
-/// The logged-in principal, or 401. Tenant tokens live in memory (`Sessions`); operator
-/// tokens are `auth::operators` sessions in the store (hashed, surviving restarts, with
-/// the operator's current role and password flag).
-pub fn principal(st: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
-    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-    if let Some(p) = st.sessions.check(&token) {
-        return Ok(p);
-    }
-    match crate::auth::operators::check_token(&st.store, &token, jiff::Timestamp::now()) {
-        Ok(s) => Ok(Principal::Operator {
-            name: s.name,
-            role: s.role,
-            must_change_password: s.must_change_password,
-        }),
-        Err(crate::auth::operators::AuthError::Store(e)) => Err(ApiError::internal(e)),
-        Err(_) => Err(ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "the token is unknown or expired: log in again",
-        )),
-    }
-}
-
 async fn count(State(st): State<AppState>, req: Request, next: Next) -> Response {
     metrics::inc(&st.metrics.http_requests);
     let r = next.run(req).await;
@@ -109,7 +92,6 @@ async fn count(State(st): State<AppState>, req: Request, next: Next) -> Response
 
 /// The operator API only (for the Unix socket used by local clients such as the TUI).
 pub fn operator_routes() -> Router<AppState> {
-    use operator as o;
     use operator_auth as a;
     use voltvend_api_types::routes as r;
     Router::new()
@@ -120,33 +102,39 @@ pub fn operator_routes() -> Router<AppState> {
         .route(r::WHOAMI, get(a::whoami))
         .route(r::PASSWORD, post(a::change_password))
         .route(r::OPERATORS, get(a::list_operators).post(a::add_operator))
-        .route(r::STATUS, get(o::status))
-        .route(r::METERS, get(o::list_meters))
-        .route(r::METER, get(o::get_meter))
-        .route(r::METER_READINGS, get(o::meter_readings))
+        .route(r::STATUS, get(status::status))
+        .route(r::METERS, get(meters::list_meters))
+        .route(r::METER, get(meters::get_meter))
+        .route(r::METER_READINGS, get(meters::meter_readings))
         .route(
             r::METER_COMMANDS,
-            get(batches::meter_history).post(o::meter_command),
+            get(batches::meter_history).post(meters::meter_command),
         )
-        .route(r::METER_LOCK, post(o::lock_meter).delete(o::unlock_meter))
-        .route(r::GATEWAYS, get(o::gateways))
-        .route(r::TENANTS, get(o::list_tenants))
-        .route(r::TENANT, get(o::get_tenant))
-        .route(r::TENANT_USAGE, get(o::tenant_usage))
-        .route(r::UNIT_UNLOCK_PIN, post(o::unlock_pin))
-        .route(r::ACCOUNTS, post(o::open_account))
-        .route(r::ACCOUNT_CLOSE, post(o::close_account))
-        .route(r::SALES, post(o::sale))
-        .route(r::REFUNDS, post(o::refund))
-        .route(r::REVERSALS, post(o::reverse))
-        .route(r::OPERATIONS, get(o::operations))
-        .route(r::OPERATION, get(o::operation))
-        .route(r::RECEIPTS, get(o::receipts))
-        .route(r::RECEIPT_PRINT, post(o::reprint))
-        .route(r::TOPUPS, get(o::topups))
-        .route(r::OUTBOX, get(o::outbox))
-        .route(r::SITE_SETTINGS, get(o::get_settings).put(o::put_settings))
-        .route(r::AUDIT, get(o::audit_log))
+        .route(
+            r::METER_LOCK,
+            post(meters::lock_meter).delete(meters::unlock_meter),
+        )
+        .route(r::GATEWAYS, get(status::gateways))
+        .route(r::TENANTS, get(tenants::list_tenants))
+        .route(r::TENANT, get(tenants::get_tenant))
+        .route(r::TENANT_USAGE, get(tenants::tenant_usage))
+        .route(r::UNIT_UNLOCK_PIN, post(tenants::unlock_pin))
+        .route(r::ACCOUNTS, post(money::open_account))
+        .route(r::ACCOUNT_CLOSE, post(money::close_account))
+        .route(r::SALES, post(money::sale))
+        .route(r::REFUNDS, post(money::refund))
+        .route(r::REVERSALS, post(money::reverse))
+        .route(r::OPERATIONS, get(money::operations))
+        .route(r::OPERATION, get(money::operation))
+        .route(r::RECEIPTS, get(receipts::receipts))
+        .route(r::RECEIPT_PRINT, post(receipts::reprint))
+        .route(r::TOPUPS, get(receipts::topups))
+        .route(r::OUTBOX, get(status::outbox))
+        .route(
+            r::SITE_SETTINGS,
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .route(r::AUDIT, get(audit::audit_log))
         .route(r::ALARMS, get(alarms::active))
         .route(r::ALARMS_HISTORY, get(alarms::history))
         .route(r::ALARM_ACK, post(alarms::ack))
@@ -203,4 +191,32 @@ pub fn socket_router(state: AppState) -> Router {
     operator_routes()
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Handlers write through the store writer (`Store::write_async`): none opens a write
+    /// transaction itself, and none waits for a commit on a runtime worker (`Store::write`).
+    #[test]
+    fn no_handler_writes_the_store_itself() {
+        // Split so that this test does not find itself.
+        const NEEDLES: [&str; 2] = [concat!("begin", "_write("), concat!(".write", "(move")];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("src/api") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            seen += 1;
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                assert!(
+                    !NEEDLES.iter().any(|n| code.contains(n)),
+                    "{}:{}: write through `store.write_async(|txn| …)` instead: {line}",
+                    path.display(),
+                    i + 1
+                );
+            }
+        }
+        assert!(seen > 10, "read {seen} files of src/api");
+    }
 }

@@ -1,7 +1,7 @@
 //! Operator sessions: login (bearer token), who am I, password change, logout, and the
 //! operator list (admin). Passwords and lockout live in `auth::operators`.
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, auth_error};
 use super::{AppState, Principal, metrics};
 use crate::auth::{Actor, Permission, Role, operators};
 use axum::Json;
@@ -12,7 +12,7 @@ use voltvend_api_types::{
     LoginRequest, LoginResponse, NewOperator, OperatorAdded, OperatorView, PasswordChange, WhoAmI,
 };
 
-use super::operator::operator;
+use super::auth::operator;
 
 // ---------- sessions ----------
 
@@ -42,31 +42,11 @@ pub async fn login(
     }))
 }
 
-/// Maps an `auth` refusal to a JSON error.
-pub fn auth_error(e: operators::AuthError) -> ApiError {
-    use operators::AuthError as A;
-    match e {
-        A::BadCredentials | A::Disabled(_) | A::BadToken => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
-        }
-        A::Locked { until, .. } => ApiError::new(StatusCode::LOCKED, "locked", e.to_string())
-            .with(|b| b.until = Some(until.to_string())),
-        A::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
-        A::NotFound(_) => ApiError::not_found(e.to_string()),
-        A::Store(_) | A::Hash(_) => ApiError::internal(e),
-        other => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            other.to_string(),
-        ),
-    }
-}
-
 /// The logged-in operator and their permissions.
 #[utoipa::path(get, path = routes::WHOAMI, tag = "operator", security(("bearer" = [])),
     responses((status = 200, body = WhoAmI), (status = 401, body = super::ErrorBody)))]
 pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<WhoAmI>> {
-    match super::principal(&st, &headers)? {
+    match super::auth::principal(&st, &headers)? {
         Principal::Operator {
             name,
             role,
@@ -116,7 +96,7 @@ pub async fn change_password(
     headers: HeaderMap,
     Json(req): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    let Principal::Operator { name, role, .. } = super::principal(&st, &headers)? else {
+    let Principal::Operator { name, role, .. } = super::auth::principal(&st, &headers)? else {
         return Err(ApiError::forbidden("change an operator password"));
     };
     let store = st.store.clone();
@@ -140,8 +120,11 @@ pub async fn change_password(
 /// Log out.
 #[utoipa::path(post, path = routes::LOGOUT, tag = "operator", security(("bearer" = [])), responses((status = 204)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
-    if let Some(t) = super::bearer(&headers) {
-        let _ = operators::revoke_token(&st.store, &t);
+    if let Some(t) = super::auth::bearer(&headers) {
+        let _ = st
+            .store
+            .write_async(move |txn| operators::revoke_token_in(txn, &t))
+            .await;
     }
     StatusCode::NO_CONTENT
 }

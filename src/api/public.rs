@@ -199,7 +199,7 @@ pub async fn payment_notify(
         Err(e) => {
             super::metrics::inc(&st.metrics.payment_notifications_rejected);
             tracing::warn!(provider = %provider, error = %e, "payment notification refused");
-            Err(super::tenant::topup_error(e))
+            Err(super::error::topup_error(e))
         }
     }
 }

@@ -9,11 +9,11 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{MeterResult, RationingRequest, RationingView};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::operator;
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, control_err};
 use crate::auth::Permission;
+use crate::control;
 use crate::control::rationing::{self, Rationing, Selector};
-use crate::control::{self, ControlError};
 
 fn view(st: &AppState, r: Rationing) -> ApiResult<RationingView> {
     let mut results = Vec::new();
@@ -45,13 +45,6 @@ fn view(st: &AppState, r: Rationing) -> ApiResult<RationingView> {
     })
 }
 
-pub(super) fn control_err(e: ControlError) -> ApiError {
-    match e {
-        ControlError::Refused(m) => ApiError::bad_request(m),
-        e => ApiError::internal(e),
-    }
-}
-
 /// Plan a rationing window (audited): the meters are tripped at `from` and restored at `to`.
 #[utoipa::path(post, path = routes::RATIONING, tag = "operator", security(("bearer" = [])),
     request_body = RationingRequest,
@@ -72,19 +65,23 @@ pub async fn create(
         None => Timestamp::now(),
     };
     let to = ts("to", &req.to)?;
-    let r = rationing::create(
-        &st.store,
-        &actor,
-        Selector {
-            category: req.category,
-            building: req.building,
-            floor: req.floor,
-        },
-        from,
-        to,
-        &req.reason,
-    )
-    .map_err(control_err)?;
+    let store = st.store.clone();
+    let r = super::views::off_runtime(move || {
+        rationing::create(
+            &store,
+            &actor,
+            Selector {
+                category: req.category,
+                building: req.building,
+                floor: req.floor,
+            },
+            from,
+            to,
+            &req.reason,
+        )
+        .map_err(control_err)
+    })
+    .await?;
     Ok(Json(view(&st, r)?))
 }
 
@@ -112,7 +109,12 @@ pub async fn cancel(
     Path(id): Path<u64>,
 ) -> ApiResult<Json<RationingView>> {
     let actor = operator(&st, &headers, Permission::CommandMeters, "ration meters")?;
-    match rationing::cancel(&st.store, &actor, id).map_err(control_err)? {
+    let store = st.store.clone();
+    let cancelled = super::views::off_runtime(move || {
+        rationing::cancel(&store, &actor, id).map_err(control_err)
+    })
+    .await?;
+    match cancelled {
         Some(r) => Ok(Json(view(&st, r)?)),
         None => Err(ApiError::not_found(format!("no rationing {id}"))),
     }

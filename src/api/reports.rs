@@ -7,8 +7,8 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{ExportDone, ReportQuery};
 
 use super::AppState;
+use super::auth::operator;
 use super::error::{ApiError, ApiResult};
-use super::operator::operator;
 use crate::auth::Permission;
 use crate::report::{self, Params, ReportError, export};
 
@@ -52,7 +52,7 @@ async fn run_report(
 /// alarm-history, readings, accounts.
 #[utoipa::path(get, path = routes::REPORT, tag = "operator", security(("bearer" = [])),
     params(("name" = String, Path), ReportQuery),
-    responses((status = 200, description = "JSON table {title, params, columns, rows}; money in fen, energy in Wh; or a CSV / XLSX file"),
+    responses((status = 200, description = "JSON table {title, params, columns, rows}; money in fen, energy in Wh; or a CSV / XLSX file", body = voltvend_api_types::ReportTable),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn get_report(
     State(st): State<AppState>,
@@ -89,7 +89,7 @@ pub async fn get_report(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
-        _ => axum::Json(table).into_response(),
+        _ => axum::Json(super::records::table(table)).into_response(),
     })
 }
 

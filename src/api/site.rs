@@ -13,8 +13,9 @@ use voltvend_api_types::{
 };
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::{operator, site_err, submit_for};
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, site_err};
+use super::money::submit_for;
 use crate::auth::Permission;
 use crate::import::{ImportError, Kind, import_file};
 use crate::site::{MeterId, TenantId, repo};
@@ -218,7 +219,11 @@ pub async fn set_tariff(
             ));
         }
     };
-    let done = tariff_file::apply(&st.store, &actor, &file, req.dry_run).map_err(site_err)?;
+    let (store, by, dry_run) = (st.store.clone(), actor.clone(), req.dry_run);
+    let done = super::views::off_runtime(move || {
+        tariff_file::apply(&store, &by, &file, dry_run).map_err(site_err)
+    })
+    .await?;
     if !done.dry_run {
         tracing::info!(by = %actor.label(), "{done}");
     }
@@ -241,13 +246,12 @@ pub async fn remove_tariff(
     Path(name): Path<String>,
 ) -> ApiResult<Json<TariffRemoved>> {
     let actor = operator(&st, &headers, Permission::EditTariffs, "change tariffs")?;
-    let txn = st
+    let n = name.clone();
+    let removed = st
         .store
-        .db()
-        .begin_write()
-        .map_err(crate::store::StoreError::from)?;
-    let removed = repo::remove_tariff(&txn, &actor, &name).map_err(site_err)?;
-    txn.commit().map_err(crate::store::StoreError::from)?;
+        .write_async(move |txn| repo::remove_tariff(txn, &actor, &n))
+        .await
+        .map_err(site_err)?;
     if !removed {
         return Err(ApiError::not_found(format!("no tariff '{name}'")));
     }

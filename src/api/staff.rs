@@ -9,9 +9,8 @@ use voltvend_api_types::routes;
 use voltvend_api_types::{OperatorChange, PasswordReset, RoleRow};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::operator::operator;
-use super::operator_auth::auth_error;
+use super::auth::operator;
+use super::error::{ApiError, ApiResult, auth_error};
 use crate::auth::{Permission, Role, operators};
 
 /// Roles and what each may do (the table every request is checked against).
@@ -95,11 +94,19 @@ pub async fn change(
     if role.is_none() && req.disabled.is_none() {
         return Err(ApiError::bad_request("give disabled or role"));
     }
-    if let Some(r) = role {
-        operators::set_role(&st.store, &actor, &name, r).map_err(auth_error)?;
-    }
-    if let Some(d) = req.disabled {
-        operators::set_disabled(&st.store, &actor, &name, d).map_err(auth_error)?;
-    }
+    // Role and disabled flag change together or not at all.
+    let disabled = req.disabled;
+    st.store
+        .write_async(move |txn| {
+            if let Some(r) = role {
+                operators::set_role_in(txn, &actor, &name, r)?;
+            }
+            if let Some(d) = disabled {
+                operators::set_disabled_in(txn, &actor, &name, d)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(auth_error)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -2,13 +2,14 @@
 //! and PIN (5 wrong PINs lock the unit for 15 minutes) and then sees and acts only on their
 //! own account and meters.
 
-use super::error::{ApiError, ApiResult};
+use super::auth::tenant_of;
+use super::error::{ApiError, ApiResult, topup_error};
 use super::lockout::{self, Gate};
 use super::{AppState, Principal, metrics};
 use crate::auth::{Actor, audit};
 use crate::field::readings::{self, Relay};
 use crate::ledger::outbox::MeterCommand;
-use crate::payment::topup::{TopUp, TopUpError, TopUpState};
+use crate::payment::topup::{TopUp, TopUpState};
 use crate::receipt::record;
 use crate::site::{MeterId, TenantId, UnitNo, pin, repo};
 use crate::units::Fen;
@@ -21,18 +22,6 @@ use voltvend_api_types::{
     DayUsage, PrintResult, Purchase, Refusal, StartTopUp, SwitchRequest, SwitchResult, TenantLogin,
     TenantMeter, TenantToken, TenantView, TopUpView, Usage, UsageQuery,
 };
-
-/// Bearer token → tenant, or 401.
-pub fn tenant_of(st: &AppState, headers: &HeaderMap) -> ApiResult<(TenantId, UnitNo)> {
-    match super::principal(st, headers)? {
-        Principal::Tenant { tenant, unit } => Ok((TenantId::new(tenant), UnitNo::new(unit))),
-        Principal::Operator { .. } => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "tenant_only",
-            "this route is for tenants; operators use /api/v1/tenants/{id}",
-        )),
-    }
-}
 
 fn site_err(e: crate::site::repo::SiteError) -> ApiError {
     ApiError::internal(e)
@@ -68,21 +57,25 @@ pub async fn login(
     .map_err(site_err)?;
     let Some(tenant) = found else {
         metrics::inc(&st.metrics.tenant_login_failures);
-        let (left, until) = lockout::fail(&st.store, &unit_text, now)?;
+        // The failure and, when it locks the unit, the lockout's audit entry: one transaction.
+        let unit = unit_text.clone();
+        let (left, until) = st
+            .store
+            .write_async(move |txn| {
+                let (left, until) = lockout::fail_in(txn, &unit, now)?;
+                if let Some(until) = until {
+                    audit::append_in(
+                        txn,
+                        &Actor::system("kiosk"),
+                        "tenant.lockout",
+                        serde_json::json!({"unit": unit, "until": until.to_string()}),
+                    )?;
+                }
+                Ok::<_, crate::store::StoreError>((left, until))
+            })
+            .await?;
         tracing::info!(unit = %unit_text, left, "tenant login failed");
         if let Some(until) = until {
-            let txn = st
-                .store
-                .db()
-                .begin_write()
-                .map_err(crate::store::StoreError::from)?;
-            audit::append_in(
-                &txn,
-                &Actor::system("kiosk"),
-                "tenant.lockout",
-                serde_json::json!({"unit": unit_text, "until": until.to_string()}),
-            )?;
-            txn.commit().map_err(crate::store::StoreError::from)?;
             return Err(locked(until));
         }
         return Err(ApiError::new(
@@ -92,7 +85,10 @@ pub async fn login(
         )
         .with(|b| b.attempts_left = Some(left)));
     };
-    lockout::clear(&st.store, &unit_text)?;
+    let unit = unit_text.clone();
+    st.store
+        .write_async(move |txn| lockout::clear_in(txn, &unit))
+        .await?;
     metrics::inc(&st.metrics.tenant_logins);
     let token = st.sessions.issue(Principal::Tenant {
         tenant: tenant.id.to_string(),
@@ -119,7 +115,7 @@ fn locked(until: Timestamp) -> ApiError {
 #[utoipa::path(post, path = routes::TENANT_LOGOUT, tag = "tenant", security(("bearer" = [])),
     responses((status = 204)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCode {
-    if let Some(t) = super::bearer(&headers) {
+    if let Some(t) = super::auth::bearer(&headers) {
         st.sessions.revoke(&t);
     }
     StatusCode::NO_CONTENT
@@ -396,37 +392,6 @@ pub fn qr_svg(payload: &str) -> String {
     }
 }
 
-pub fn topup_error(e: TopUpError) -> ApiError {
-    match e {
-        TopUpError::NotPositive => ApiError::bad_request(e.to_string())
-            .with(|b| b.code_detail = Some("not_positive".into())),
-        TopUpError::OverCap { max, cap, .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "over_cap", e.to_string()).with(|b| {
-                b.max_fen = Some(max.0);
-                b.cap_fen = Some(cap.0);
-            })
-        }
-        TopUpError::Payment(crate::payment::PaymentError::BadSignature) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", e.to_string())
-        }
-        TopUpError::Payment(crate::payment::PaymentError::UnknownOrder(_)) => {
-            ApiError::not_found(e.to_string())
-        }
-        TopUpError::Payment(_) => {
-            ApiError::new(StatusCode::BAD_GATEWAY, "payment_provider", e.to_string())
-        }
-        TopUpError::AmountMismatch { .. } | TopUpError::OtherTransaction { .. } => {
-            ApiError::conflict("payment_mismatch", e.to_string())
-        }
-        TopUpError::NoProvider(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_provider",
-            e.to_string(),
-        ),
-        other => ApiError::internal(other),
-    }
-}
-
 /// Start a top-up: returns the order with its payment QR code.
 #[utoipa::path(post, path = routes::TENANT_TOPUPS, tag = "tenant", security(("bearer" = [])),
     request_body = StartTopUp,
@@ -525,18 +490,13 @@ pub async fn switch(
         tenant: tenant.to_string(),
     };
     if let Some(r) = refusal(&st, &m.id, balance)? {
-        let txn = st
-            .store
-            .db()
-            .begin_write()
-            .map_err(crate::store::StoreError::from)?;
-        audit::append_in(
-            &txn,
+        super::views::audit(
+            &st,
             &actor,
             "tenant.switch_refused",
             serde_json::json!({"meter": meter.as_str(), "on": req.on, "reason": r.code}),
-        )?;
-        txn.commit().map_err(crate::store::StoreError::from)?;
+        )
+        .await?;
         return Err(ApiError::conflict(
             if r.code == "in_arrears" {
                 "in_arrears"
@@ -559,7 +519,8 @@ pub async fn switch(
         &meter,
         command,
         serde_json::json!({"meter": meter.as_str(), "on": req.on}),
-    )?;
+    )
+    .await?;
     metrics::inc(&st.metrics.remote_switches);
     Ok(Json(SwitchResult {
         meter: meter.to_string(),

@@ -83,21 +83,54 @@ pub fn after_settle(st: &AppState, s: &Settled) {
     }
 }
 
-/// Queues a meter command in the ledger outbox, audited in the same transaction.
-pub fn enqueue(
+/// Queues a meter command in the ledger outbox, audited in the same transaction (through
+/// the store writer).
+pub async fn enqueue(
     st: &AppState,
     actor: &Actor,
-    action: &str,
+    action: &'static str,
     meter: &MeterId,
     command: MeterCommand,
     detail: serde_json::Value,
 ) -> ApiResult<u64> {
-    let txn = st.store.db().begin_write().map_err(StoreError::from)?;
-    // With its queue record, so the meter's command history names who asked.
-    let id = crate::control::queue_in(&txn, meter, command, &actor.label())?;
-    let mut detail = detail;
-    detail["outbox"] = serde_json::json!(id);
-    audit::append_in(&txn, actor, action, detail)?;
-    txn.commit().map_err(StoreError::from)?;
+    let (actor, meter) = (actor.clone(), meter.clone());
+    let id = st
+        .store
+        .write_async(move |txn| {
+            // With its queue record, so the meter's command history names who asked.
+            let id = crate::control::queue_in(txn, &meter, command.clone(), &actor.label())?;
+            let mut detail = detail.clone();
+            detail["outbox"] = serde_json::json!(id);
+            audit::append_in(txn, &actor, action, detail)?;
+            Ok::<_, StoreError>(id)
+        })
+        .await?;
     Ok(id)
+}
+
+/// Writes one audit entry on its own (an attempt refused, a reprint), through the writer.
+pub async fn audit(
+    st: &AppState,
+    actor: &Actor,
+    action: &'static str,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    let actor = actor.clone();
+    st.store
+        .write_async(move |txn| audit::append_in(txn, &actor, action, detail.clone()))
+        .await?;
+    Ok(())
+}
+
+/// Runs `work` on a blocking thread. For the writes whose module offers only a blocking call
+/// (rationing, batches, tariff files: they wait for the store writer, or open their own
+/// transaction): a runtime worker must not wait for an fsync.
+pub async fn off_runtime<T, F>(work: F) -> ApiResult<T>
+where
+    F: FnOnce() -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)?
 }

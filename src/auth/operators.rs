@@ -420,48 +420,64 @@ pub fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<(), AuthError> {
-    require(actor, Permission::ManageOperators, "disable operators")?;
     let (actor, name) = (actor.clone(), name.to_string());
-    store.write(move |txn| {
-        let mut rec = get_in(txn, &name)?.ok_or_else(|| AuthError::NotFound(name.clone()))?;
-        rec.disabled = disabled;
-        keep_an_admin(txn, &name, &rec)?;
-        put_in(txn, &rec)?;
-        append_in(
-            txn,
-            &actor,
-            if disabled {
-                "operator.disable"
-            } else {
-                "operator.enable"
-            },
-            json!({ "name": name }),
-        )?;
+    store.write(move |txn| set_disabled_in(txn, &actor, &name, disabled))
+}
+
+/// [`set_disabled`] inside the caller's write transaction (with its audit entry).
+pub fn set_disabled_in(
+    txn: &WriteTransaction,
+    actor: &Actor,
+    name: &str,
+    disabled: bool,
+) -> Result<(), AuthError> {
+    require(actor, Permission::ManageOperators, "disable operators")?;
+    let mut rec = get_in(txn, name)?.ok_or_else(|| AuthError::NotFound(name.to_string()))?;
+    rec.disabled = disabled;
+    keep_an_admin(txn, name, &rec)?;
+    put_in(txn, &rec)?;
+    append_in(
+        txn,
+        actor,
         if disabled {
-            revoke_all_in(txn, &name)?;
-        }
-        Ok(())
-    })
+            "operator.disable"
+        } else {
+            "operator.enable"
+        },
+        json!({ "name": name }),
+    )?;
+    if disabled {
+        revoke_all_in(txn, name)?;
+    }
+    Ok(())
 }
 
 /// Changes an operator's role.
 pub fn set_role(store: &Store, actor: &Actor, name: &str, role: Role) -> Result<(), AuthError> {
-    require(actor, Permission::ManageOperators, "change roles")?;
     let (actor, name) = (actor.clone(), name.to_string());
-    store.write(move |txn| {
-        let mut rec = get_in(txn, &name)?.ok_or_else(|| AuthError::NotFound(name.clone()))?;
-        let from = rec.role;
-        rec.role = role;
-        keep_an_admin(txn, &name, &rec)?;
-        put_in(txn, &rec)?;
-        append_in(
-            txn,
-            &actor,
-            "operator.role",
-            json!({ "name": name, "from": from, "to": role }),
-        )?;
-        Ok(())
-    })
+    store.write(move |txn| set_role_in(txn, &actor, &name, role))
+}
+
+/// [`set_role`] inside the caller's write transaction (with its audit entry).
+pub fn set_role_in(
+    txn: &WriteTransaction,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+) -> Result<(), AuthError> {
+    require(actor, Permission::ManageOperators, "change roles")?;
+    let mut rec = get_in(txn, name)?.ok_or_else(|| AuthError::NotFound(name.to_string()))?;
+    let from = rec.role;
+    rec.role = role;
+    keep_an_admin(txn, name, &rec)?;
+    put_in(txn, &rec)?;
+    append_in(
+        txn,
+        actor,
+        "operator.role",
+        json!({ "name": name, "from": from, "to": role }),
+    )?;
+    Ok(())
 }
 
 /// Checks a name and password at `now`. After [`MAX_FAILED_LOGINS`] failures in a row the
@@ -657,23 +673,26 @@ pub fn check_token(store: &Store, token: &str, now: Timestamp) -> Result<Session
 
 /// Ends one session (logout).
 pub fn revoke_token(store: &Store, token: &str) -> Result<(), AuthError> {
-    let key = token_key(token);
-    store.write(move |txn| {
-        let removed = txn
-            .open_table(SESSIONS)?
-            .remove(key.as_str())?
-            .map(|v| decode::<SessionRecord>("sessions", v.value()))
-            .transpose()?;
-        if let Some(rec) = removed {
-            append_in(
-                txn,
-                &Actor::system("auth"),
-                "operator.session_end",
-                json!({ "name": rec.name }),
-            )?;
-        }
-        Ok(())
-    })
+    let token = token.to_string();
+    store.write(move |txn| revoke_token_in(txn, &token))
+}
+
+/// [`revoke_token`] inside the caller's write transaction (with its audit entry).
+pub fn revoke_token_in(txn: &WriteTransaction, token: &str) -> Result<(), AuthError> {
+    let removed = txn
+        .open_table(SESSIONS)?
+        .remove(token_key(token).as_str())?
+        .map(|v| decode::<SessionRecord>("sessions", v.value()))
+        .transpose()?;
+    if let Some(rec) = removed {
+        append_in(
+            txn,
+            &Actor::system("auth"),
+            "operator.session_end",
+            json!({ "name": rec.name }),
+        )?;
+    }
+    Ok(())
 }
 
 fn revoke_all_in(txn: &WriteTransaction, name: &str) -> Result<(), AuthError> {

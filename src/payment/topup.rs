@@ -378,7 +378,7 @@ impl TopUps {
         let first_receipt = record::get(&self.store, &receipt_no)?.is_none();
         if first_receipt {
             let r = self.receipt_for(&t, &tenant, op.op, provider, balance_after)?;
-            record::put(&self.store, &r)?;
+            record::put_async(&self.store, &r).await?;
         }
         t.state = TopUpState::Paid {
             provider_txn: conf.provider_txn,

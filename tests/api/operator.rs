@@ -194,6 +194,16 @@ async fn openapi_lists_every_route_and_metrics_count() {
         }
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
         assert!(doc["components"]["schemas"]["TenantView"].is_object());
+        // The served document is the one checked in (what integrators and the console read).
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json");
+        let checked_in: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap_or_default())
+                .unwrap_or_default();
+        assert!(
+            doc == checked_in,
+            "the served /api/v1/openapi.json differs from docs/openapi.json: run `{}` and commit it",
+            voltvend::api::openapi::REGENERATE
+        );
         // Metrics in the Prometheus text format.
         let _ = http(
             a,

@@ -11,5 +11,6 @@ mod invariants;
 mod module_graph;
 mod no_double_credit;
 mod no_floats;
+mod one_writer;
 mod operations;
 mod operators_login;
