@@ -2,11 +2,16 @@
 //! A site with 2,000 meters read every 30 minutes prices about 1.1 readings per second, so
 //! anything under a millisecond is plenty; this keeps an eye on regressions.
 
+// The time-of-use day of the tests, so the bench prices the same day.
+#[allow(dead_code)]
+#[path = "../tests/support/tariff.rs"]
+mod test_tariff;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::hint::black_box;
-use voltvend::tariff::{self, Band, DaySchedule, EffectiveTariff, Tariff, Tier, TouPrices, Usage};
+use voltvend::tariff::{self, DaySchedule, EffectiveTariff, Tariff, Tier, TouPrices, Usage};
 use voltvend::units::{Price, Wh};
 
 fn price(s: &str) -> Price {
@@ -25,15 +30,7 @@ fn bench(c: &mut Criterion) {
             flat: price("0.6"),
             valley: price("0.3"),
         },
-        schedule: DaySchedule::from_pairs(&[
-            ("06:00", Band::Flat),
-            ("08:00", Band::Peak),
-            ("11:00", Band::Sharp),
-            ("13:00", Band::Flat),
-            ("18:00", Band::Peak),
-            ("22:00", Band::Valley),
-        ])
-        .unwrap(),
+        schedule: DaySchedule::from_pairs(test_tariff::TOU_DAY).unwrap(),
     });
     let tiered = EffectiveTariff::single(Tariff::Tiered {
         tiers: vec![

@@ -293,23 +293,36 @@ fn queue_record_in(
     id: u64,
     actor: &str,
 ) -> Result<(), StoreError> {
-    let now = Timestamp::now();
     put_in(
         txn,
-        &CommandRecord {
+        &CommandRecord::queued(id, meter.clone(), command, 0, actor.to_string()),
+    )
+}
+
+impl CommandRecord {
+    /// A command just queued: nothing sent or tried yet, due now.
+    fn queued(
+        id: u64,
+        meter: MeterId,
+        command: MeterCommand,
+        cause_op: u64,
+        actor: String,
+    ) -> CommandRecord {
+        let now = Timestamp::now();
+        CommandRecord {
             id,
-            meter: meter.clone(),
+            meter,
             command,
-            cause_op: 0,
-            actor: actor.to_string(),
+            cause_op,
+            actor,
             state: CommandState::Queued,
             sends: 0,
             attempts: 0,
             last_error: None,
             next_try: now,
             updated: now,
-        },
-    )
+        }
+    }
 }
 
 fn put_in(txn: &WriteTransaction, rec: &CommandRecord) -> Result<(), StoreError> {
@@ -500,20 +513,13 @@ impl Control {
     }
 
     async fn record(&self, entry: &OutboxEntry) -> Result<CommandRecord, ControlError> {
-        let now = Timestamp::now();
-        let fresh = CommandRecord {
-            id: entry.id,
-            meter: entry.meter.clone(),
-            command: entry.command.clone(),
-            cause_op: entry.cause_op,
-            actor: self.actor_of(entry),
-            state: CommandState::Queued,
-            sends: 0,
-            attempts: 0,
-            last_error: None,
-            next_try: now,
-            updated: now,
-        };
+        let fresh = CommandRecord::queued(
+            entry.id,
+            entry.meter.clone(),
+            entry.command.clone(),
+            entry.cause_op,
+            self.actor_of(entry),
+        );
         let rec = self
             .store
             .write_async(move |txn| match get_in(txn, fresh.id)? {

@@ -619,55 +619,16 @@ fn voltvend() -> Crate {
     Crate::parse(&files)
 }
 
-/// Cycles known when this check was written, each as its modules, to be broken by the API
-/// split under way (issue 12). The list may only shrink: a cycle not on it fails, and so
-/// does an entry that no longer is a cycle (delete it).
-const KNOWN: &[&[&str]] = &[&["api::operator", "api::rationing"]];
-
-/// The modules a cycle from [`cycles`] passes through, sorted.
-fn ring_modules(cycle: &str) -> Vec<String> {
-    let mut out: Vec<String> = cycle
-        .split(" -> ")
-        .map(|step| step.split(" (").next().unwrap_or("").to_string())
-        // The pieces inside the parentheses are the file edges' ends.
-        .filter(|m| !m.starts_with("src/"))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 #[test]
 fn voltvend_modules_import_no_cycle() {
     let c = voltvend();
     assert!(c.files.len() > 100, "src/ was not read");
     let found = cycles(&c);
-    let known: Vec<Vec<String>> = KNOWN
-        .iter()
-        .map(|k| {
-            let mut k: Vec<String> = k.iter().map(|m| m.to_string()).collect();
-            k.sort();
-            k
-        })
-        .collect();
-    let new: Vec<&String> = found
-        .iter()
-        .filter(|f| !known.contains(&ring_modules(f)))
-        .collect();
     assert!(
-        new.is_empty(),
+        found.is_empty(),
         "import cycles between modules of the voltvend crate (break each by moving the shared \
          part below both):\n{}",
-        new.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    let rings: Vec<Vec<String>> = found.iter().map(|f| ring_modules(f)).collect();
-    let gone: Vec<&Vec<String>> = known.iter().filter(|k| !rings.contains(k)).collect();
-    assert!(
-        gone.is_empty(),
-        "these cycles are broken now; remove them from KNOWN: {gone:?}"
+        found.join("\n")
     );
 }
 

@@ -52,9 +52,28 @@ pub async fn start_site() -> Site {
     }
 }
 
+/// Opens `db`. On a restart in the same process the previous daemon's last detached task
+/// (a receipt print, a closing connection) may still hold its handle for a moment, and redb
+/// refuses a second open of a file; a real restart is a new process, so waiting is right.
+async fn open_when_released(db: &std::path::Path) -> Store {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Store::open(db) {
+            Ok(s) => return s,
+            Err(voltvend::store::StoreError::Open {
+                source: redb::DatabaseError::DatabaseAlreadyOpen,
+                ..
+            }) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("store {}: {e}", db.display()),
+        }
+    }
+}
+
 /// Starts (or restarts) the daemon on `db`, seeding it if empty.
 pub async fn start_on(db: PathBuf, printer: SocketAddr, seed: bool) -> Daemon {
-    let store = Store::open(&db).expect("store");
+    let store = open_when_released(&db).await;
     let ledger = Ledger::open(store.clone()).expect("ledger");
     if seed {
         let (s, l) = (store.clone(), ledger.clone());
