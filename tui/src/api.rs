@@ -201,10 +201,10 @@ impl<'a> Api<'a> {
     ) -> Result<t::CommandQueued, ApiErr> {
         self.post(&routes::meter_commands(meter), body)
     }
-    pub fn settings(&mut self) -> Result<t::SiteDefaults, ApiErr> {
+    pub fn settings(&mut self) -> Result<t::SiteSettings, ApiErr> {
         self.get(routes::SITE_SETTINGS)
     }
-    pub fn save_settings(&mut self, body: &t::SiteDefaults) -> Result<t::SiteDefaults, ApiErr> {
+    pub fn save_settings(&mut self, body: &t::SiteSettings) -> Result<t::SiteSettings, ApiErr> {
         typed(self.send("PUT", routes::SITE_SETTINGS, Some(to_value(body)))?)
     }
     pub fn buildings(&mut self) -> Result<Vec<t::BuildingView>, ApiErr> {
@@ -284,7 +284,7 @@ impl<'a> Api<'a> {
     pub fn start_batch(&mut self, body: &t::BatchRequest) -> Result<t::BatchStarted, ApiErr> {
         self.post(routes::BATCHES, body)
     }
-    pub fn batch(&mut self, id: u64) -> Result<t::BatchProgress, ApiErr> {
+    pub fn batch(&mut self, id: u64) -> Result<t::Progress, ApiErr> {
         self.get(&routes::batch(id))
     }
 

@@ -2,7 +2,7 @@
 //! gateways and tenants, today's sales and the alarm levels the meter statuses use.
 
 use crate::api::{Api, ApiErr};
-use crate::types::{GatewayView, MeterView, Operation, SiteStatus, TenantRow};
+use crate::types::{GatewayView, MeterView, OpDetail, Operation, SiteStatus, TenantRow};
 
 #[derive(Debug, Clone)]
 pub struct SiteData {
@@ -71,14 +71,37 @@ pub struct OpLine {
 }
 
 impl OpLine {
-    pub fn from_op(o: &Operation) -> Option<OpLine> {
-        Some(OpLine {
+    pub fn from_op(o: &Operation) -> OpLine {
+        OpLine {
             id: o.id,
             at: o.at.chars().take(16).collect::<String>().replace('T', " "),
-            kind: o.kind()?.to_string(),
-            amount_fen: o.amount(),
+            kind: op_kind(&o.detail).to_string(),
+            amount_fen: op_amount(&o.detail),
             balance_after_fen: o.balance_after,
-        })
+        }
+    }
+}
+
+/// An operation's kind as the daemon names it on the wire (`sale`, `open_account`, …):
+/// the tag of [`OpDetail`].
+pub fn op_kind(d: &OpDetail) -> &'static str {
+    match d {
+        OpDetail::OpenAccount { .. } => "open_account",
+        OpDetail::AddMeter { .. } => "add_meter",
+        OpDetail::Sale { .. } => "sale",
+        OpDetail::Refund { .. } => "refund",
+        OpDetail::Reverse { .. } => "reverse",
+        OpDetail::CloseAccount { .. } => "close_account",
+        OpDetail::Consumption { .. } => "consumption",
+    }
+}
+
+/// The amount (fen) the cashier took or paid back: sales and refunds have one, the other
+/// kinds show none.
+pub fn op_amount(d: &OpDetail) -> Option<i64> {
+    match d {
+        OpDetail::Sale { amount, .. } | OpDetail::Refund { amount, .. } => Some(*amount),
+        _ => None,
     }
 }
 
@@ -86,7 +109,7 @@ impl OpLine {
 pub fn sales_on(ops: &[Operation], day: &str) -> (usize, i64) {
     let mut n = 0;
     let mut total = 0;
-    for l in ops.iter().filter_map(OpLine::from_op) {
+    for l in ops.iter().map(OpLine::from_op) {
         if l.kind == "sale" && l.at.starts_with(day) {
             n += 1;
             total += l.amount_fen.unwrap_or(0);
@@ -111,4 +134,72 @@ pub fn today_utc() -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{MeterAccountInit, OpKind};
+
+    fn every_kind() -> Vec<OpDetail> {
+        let meter = || MeterAccountInit {
+            meter: "M1".into(),
+            billing: "meter".into(),
+        };
+        vec![
+            OpDetail::OpenAccount {
+                meters: vec![meter()],
+                transfer_in: None,
+            },
+            OpDetail::AddMeter { meter: meter() },
+            OpDetail::Sale {
+                amount: 5000,
+                method: "cash".into(),
+                receipt_no: None,
+                credit: None,
+            },
+            OpDetail::Refund {
+                amount: 700,
+                reason: "overpaid".into(),
+            },
+            OpDetail::Reverse {
+                op: 3,
+                reversed_kind: OpKind::Sale,
+                reason: "wrong tenant".into(),
+            },
+            OpDetail::CloseAccount {
+                final_charge: 0,
+                refunded: 100,
+                arrears: 0,
+                meters: vec!["M1".into()],
+            },
+            OpDetail::Consumption {
+                meter: "M1".into(),
+                reading_key: "k".into(),
+                energy: 1000,
+                cost: 12_000_000,
+                charged: 1,
+                carry: 2_000_000,
+                reading_at: "2026-11-25T10:00:00Z".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn the_kind_shown_is_the_tag_the_daemon_sends() {
+        for d in every_kind() {
+            let v = serde_json::to_value(&d).expect("serialise");
+            let tag = v.as_object().and_then(|o| o.keys().next().cloned());
+            assert_eq!(tag.as_deref(), Some(op_kind(&d)), "{v}");
+        }
+    }
+
+    #[test]
+    fn only_sales_and_refunds_show_an_amount() {
+        let amounts: Vec<_> = every_kind().iter().map(op_amount).collect();
+        assert_eq!(
+            amounts,
+            [None, None, Some(5000), Some(700), None, None, None]
+        );
+    }
 }

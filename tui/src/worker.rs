@@ -60,10 +60,11 @@ mod tests {
     use super::*;
     use crate::api::ApiErr;
     use crate::app::{App, Screen};
+    use crate::types::{Cell, ColumnKind, ReportColumn, ReportTable};
     use crossterm::event::{KeyCode, KeyEvent};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
-    use serde_json::{Value, json};
+    use serde_json::Value;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
@@ -82,10 +83,16 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(5));
             }
             assert_eq!(path, "/api/v1/reports/sales");
-            Ok(
-                json!({"title": "Sales", "columns": [{"name": "day", "kind": "text"}],
-                "rows": [["2026-11-25"]]}),
-            )
+            let table = ReportTable {
+                title: "Sales".into(),
+                params: Vec::new(),
+                columns: vec![ReportColumn {
+                    name: "day".into(),
+                    kind: ColumnKind::Text,
+                }],
+                rows: vec![vec![Cell::Text("2026-11-25".into())]],
+            };
+            Ok(serde_json::to_value(table).expect("a table serialises"))
         }
     }
 

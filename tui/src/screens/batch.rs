@@ -7,7 +7,7 @@ use crate::app::{App, Confirm, Pending as AnyPending, Screen};
 use crate::effect::{Effect, Reply as AnyReply};
 use crate::keys::Action;
 use crate::screens::meters::MetersState;
-use crate::types::{BatchProgress, BatchRequest, BatchStarted};
+use crate::types::{BatchRequest, BatchStarted, Progress};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -40,7 +40,7 @@ pub struct BatchState {
     pub op: usize,
     /// The batch being shown: (id, what it does).
     pub running: Option<(u64, String)>,
-    pub progress: Option<BatchProgress>,
+    pub progress: Option<Progress>,
     pub scroll: usize,
     pub last_poll: Option<Instant>,
     /// A poll is on its way (a slow daemon is not asked again meanwhile).
@@ -61,7 +61,7 @@ pub enum Reply {
     },
     Progress {
         id: u64,
-        result: Result<BatchProgress, ApiErr>,
+        result: Result<Progress, ApiErr>,
     },
 }
 

@@ -5,13 +5,12 @@ use crate::api::ApiErr;
 use crate::app::App;
 use crate::effect::{Effect, Reply as AnyReply};
 use crate::keys::Action;
-use crate::types::{ExportDone, ReportTable};
+use crate::types::{Cell, ColumnKind, ExportDone, ReportTable};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Row, Table};
-use serde_json::Value;
 
 /// The reports screen: which report, its table, the first row shown.
 #[derive(Debug, Clone, Default)]
@@ -57,26 +56,24 @@ pub const REPORTS: &[(&str, &str)] = &[
 ];
 
 /// A cell as text: money (fen) and energy (Wh) columns get their decimals.
-pub fn cell_text(kind: &str, v: &Value) -> String {
-    match (kind, v) {
-        ("money", Value::Number(n)) => {
-            let f = n.as_i64().unwrap_or(0);
-            let sign = if f < 0 { "-" } else { "" };
+pub fn cell_text(kind: ColumnKind, c: &Cell) -> String {
+    match (kind, c) {
+        (ColumnKind::Money, Cell::Int(f)) => {
+            let sign = if *f < 0 { "-" } else { "" };
             format!(
                 "{sign}{}.{:02}",
                 f.unsigned_abs() / 100,
                 f.unsigned_abs() % 100
             )
         }
-        ("energy", Value::Number(n)) => {
-            let w = n.as_i64().unwrap_or(0);
+        (ColumnKind::Energy, Cell::Int(w)) => {
             let c = (w.unsigned_abs() + 5) / 10;
-            let sign = if w < 0 { "-" } else { "" };
+            let sign = if *w < 0 { "-" } else { "" };
             format!("{sign}{}.{:02}", c / 100, c % 100)
         }
-        (_, Value::String(s)) => s.clone(),
-        (_, Value::Null) => String::new(),
-        (_, other) => other.to_string(),
+        (_, Cell::Int(n)) => n.to_string(),
+        (_, Cell::Text(s)) => s.clone(),
+        (_, Cell::Empty) => String::new(),
     }
 }
 
@@ -138,7 +135,10 @@ impl ReportsState {
             .as_ref()
             .and_then(|t| t.rows.get(self.scroll))
             .and_then(|r| r.first())
-            .and_then(Value::as_u64);
+            .and_then(|c| match c {
+                Cell::Int(n) => u64::try_from(*n).ok(),
+                _ => None,
+            });
         let Some(id) = id else {
             return Effect::error("no alarm to acknowledge: press Enter to load the alarms");
         };
@@ -212,11 +212,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let title = t.title.clone();
-    let cols: Vec<(String, String)> = t
-        .columns
-        .iter()
-        .map(|c| (c.name.clone(), c.kind.clone()))
-        .collect();
+    let cols: Vec<(String, ColumnKind)> =
+        t.columns.iter().map(|c| (c.name.clone(), c.kind)).collect();
     let rows: Vec<Vec<String>> = t
         .rows
         .iter()
@@ -224,7 +221,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             cells
                 .iter()
                 .enumerate()
-                .map(|(i, v)| cell_text(cols.get(i).map_or("text", |c| c.1.as_str()), v))
+                .map(|(i, v)| cell_text(cols.get(i).map_or(ColumnKind::Text, |c| c.1), v))
                 .collect()
         })
         .collect();

@@ -24,7 +24,7 @@ fn log_in(app: &mut App, api: &mut dyn Transport) {
 }
 
 /// Ticks the console as its event loop does until the running batch has finished.
-fn run_to_end(app: &mut App, api: &mut dyn Transport) -> voltvend_tui::types::BatchProgress {
+fn run_to_end(app: &mut App, api: &mut dyn Transport) -> voltvend_tui::types::Progress {
     let end = Instant::now() + Duration::from_secs(180);
     loop {
         app.tick(api);

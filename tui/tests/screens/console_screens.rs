@@ -7,7 +7,8 @@ use serde_json::json;
 use voltvend_tui::app::{App, Pending, Screen};
 use voltvend_tui::screens::{batch, sales, site};
 use voltvend_tui::types::{
-    BatchItem, BatchProgress, BuildingView, OperatorView, RoleRow, SiteDefaults, TenantView,
+    Actor, AuditEntry, BuildingView, ItemProgress, MeterCommand, OperatorView, Progress, RoleRow,
+    SiteSettings, TariffRequest, TariffSaved, TenantView,
 };
 
 use crate::support::{fixture, press, snapshot, typed};
@@ -37,12 +38,12 @@ fn batch_fixture() -> App {
     typed(&mut app, "b:A f:1");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('b'));
-    let items: Vec<BatchItem> = app
+    let items: Vec<ItemProgress> = app
         .batch
         .selection
         .iter()
         .enumerate()
-        .map(|(i, m)| BatchItem {
+        .map(|(i, m)| ItemProgress {
             meter: m.clone(),
             state: match i {
                 1 => "skipped",
@@ -56,13 +57,17 @@ fn batch_fixture() -> App {
                 3 => Some("no answer in time (after 5 attempts)".into()),
                 _ => None,
             },
+            outbox: (i != 1).then_some(500 + i as u64),
         })
         .collect();
     let total = items.len();
     app.batch.op = 6;
     app.batch.running = Some((12, "trip (cut power)".into()));
-    app.batch.progress = Some(BatchProgress {
+    app.batch.progress = Some(Progress {
         id: 12,
+        at: "2026-11-25T10:15:00Z".into(),
+        by: "admin".into(),
+        command: MeterCommand::Trip,
         total,
         done: total - 3,
         confirmed: total - 4,
@@ -150,7 +155,7 @@ fn batch_confirmation_names_the_count_and_the_skipped() {
 fn site_fixture() -> App {
     let mut app = fixture(40);
     app.screen = Screen::Site;
-    app.site.settings = Some(SiteDefaults {
+    app.site.settings = Some(SiteSettings {
         power_limit_w: 10000,
         collection_interval_s: 1800,
         alarm1: 10000,
@@ -289,15 +294,22 @@ fn staff_fixture() -> App {
     app.staff.selected = 1;
     app.staff.audit = (0..40)
         .rev()
-        .map(|i| {
-            // Decoded from the daemon's JSON, as the console receives it.
-            serde_json::from_value(
-                json!({"seq": 1000 + i, "at": format!("2026-11-25T07:{:02}:00Z", i),
-                "actor": {"kind": "operator", "name": "cashier1", "role": "cashier"},
-                "action": if i % 3 == 0 { "ledger.sale" } else { "control.command" },
-                "detail": {"tenant": "T0001", "amount": 5000}}),
-            )
-            .expect("an audit entry")
+        .map(|i| AuditEntry {
+            seq: 1000 + i,
+            at: format!("2026-11-25T07:{:02}:00Z", i),
+            actor: Actor::Operator {
+                name: "cashier1".into(),
+                role: "cashier".into(),
+            },
+            action: if i % 3 == 0 {
+                "ledger.sale"
+            } else {
+                "control.command"
+            }
+            .into(),
+            detail: json!({"tenant": "T0001", "amount": 5000}),
+            prev: "0".repeat(64),
+            hash: "f".repeat(64),
         })
         .collect();
     app
@@ -391,14 +403,24 @@ impl voltvend_tui::api::Transport for TariffCheck {
         body: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value, voltvend_tui::api::ApiErr> {
         assert_eq!((method, path), ("POST", "/api/v1/tariffs"));
-        let body = body.expect("body");
-        assert_eq!(body["path"], "/var/lib/voltvend/import/default.toml");
-        assert_eq!(body["dry_run"], true);
-        Ok(json!({
-            "name": "default", "change": "updated", "dry_run": true,
-            "before": "flat 1.2000 ¥/kWh",
-            "after": "tiered ≤200 kWh 0.9500, above 1.3000"
-        }))
+        let body: TariffRequest =
+            serde_json::from_value(body.expect("body").clone()).expect("a tariff request");
+        assert_eq!(
+            body,
+            TariffRequest {
+                path: Some("/var/lib/voltvend/import/default.toml".into()),
+                dry_run: true,
+                ..TariffRequest::default()
+            }
+        );
+        let saved = TariffSaved {
+            name: "default".into(),
+            change: "updated".into(),
+            before: Some("flat 1.2000 ¥/kWh".into()),
+            after: "tiered ≤200 kWh 0.9500, above 1.3000".into(),
+            dry_run: true,
+        };
+        Ok(serde_json::to_value(saved).expect("serialise"))
     }
 }
 

@@ -3,11 +3,33 @@
 //! daemon's report API (the request paths are checked too).
 
 use crossterm::event::{KeyCode, KeyEvent};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use voltvend_tui::api::{ApiErr, Transport};
 use voltvend_tui::app::Screen;
+use voltvend_tui::types::{
+    AlarmView, Cell, ColumnKind, ExportDone, ReportColumn, ReportParam, ReportTable,
+};
 
 use crate::support::{fixture, key as press, snapshot};
+
+/// A body as the daemon sends it: the contract's type, serialised.
+fn wire(body: impl Serialize) -> Value {
+    serde_json::to_value(body).expect("a body serialises")
+}
+
+fn columns(cols: &[(&str, ColumnKind)]) -> Vec<ReportColumn> {
+    cols.iter()
+        .map(|(name, kind)| ReportColumn {
+            name: name.to_string(),
+            kind: *kind,
+        })
+        .collect()
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.into())
+}
 
 #[derive(Default)]
 struct ReportApi {
@@ -24,26 +46,38 @@ impl Transport for ReportApi {
     ) -> Result<Value, ApiErr> {
         self.calls.push(format!("{method} {path}"));
         Ok(match (method, path) {
-            ("GET", "/api/v1/reports/energy") => json!({
-                "title": "Energy 用电量分析 (kWh)",
-                "params": [["from", "2026-11-01"], ["to", "2026-11-03"], ["by", "unit"]],
-                "columns": [
-                    {"name": "unit", "kind": "text"},
-                    {"name": "11-01", "kind": "energy"},
-                    {"name": "11-02", "kind": "energy"},
-                    {"name": "11-03", "kind": "energy"},
-                    {"name": "total kWh", "kind": "energy"}
-                ],
-                "rows": [
-                    ["(common)", 1200, 0, 0, 1200],
-                    ["A-101", 2500, 2500, 0, 5000],
-                    ["A-201", 0, 750, 0, 750],
-                    ["total", 3700, 3250, 0, 6950]
-                ]
-            }),
-            ("POST", p) if p.starts_with("/api/v1/reports/energy/export") => {
-                json!({"path": "/var/lib/voltvend/exports/energy-20261125-101500.xlsx", "rows": 4, "bytes": 6123})
+            ("GET", "/api/v1/reports/energy") => {
+                use ColumnKind::{Energy, Text};
+                let row = |unit: &str, wh: [i64; 4]| {
+                    let mut r = vec![text(unit)];
+                    r.extend(wh.map(Cell::Int));
+                    r
+                };
+                wire(ReportTable {
+                    title: "Energy 用电量分析 (kWh)".into(),
+                    params: [("from", "2026-11-01"), ("to", "2026-11-03"), ("by", "unit")]
+                        .map(|(k, v)| ReportParam(k.into(), v.into()))
+                        .to_vec(),
+                    columns: columns(&[
+                        ("unit", Text),
+                        ("11-01", Energy),
+                        ("11-02", Energy),
+                        ("11-03", Energy),
+                        ("total kWh", Energy),
+                    ]),
+                    rows: vec![
+                        row("(common)", [1200, 0, 0, 1200]),
+                        row("A-101", [2500, 2500, 0, 5000]),
+                        row("A-201", [0, 750, 0, 750]),
+                        row("total", [3700, 3250, 0, 6950]),
+                    ],
+                })
             }
+            ("POST", p) if p.starts_with("/api/v1/reports/energy/export") => wire(ExportDone {
+                path: "/var/lib/voltvend/exports/energy-20261125-101500.xlsx".into(),
+                rows: 4,
+                bytes: 6123,
+            }),
             _ => {
                 return Err(ApiErr {
                     details: Vec::new(),
@@ -110,35 +144,51 @@ impl Transport for AlarmApi {
         self.calls.push(format!("{method} {path}"));
         match (method, path) {
             ("GET", "/api/v1/reports/alarms") => {
+                use ColumnKind::{Int, Text};
                 let rows = if self.acked {
-                    json!([])
+                    Vec::new()
                 } else {
-                    json!([[
-                        7,
-                        "arrears",
-                        "tenant:T0004",
-                        "2026-11-25 10:00",
-                        -2500,
-                        "balance -25.00",
-                        "",
-                        ""
-                    ]])
+                    vec![vec![
+                        Cell::Int(7),
+                        text("arrears"),
+                        text("tenant:T0004"),
+                        text("2026-11-25 10:00"),
+                        Cell::Int(-2500),
+                        text("balance -25.00"),
+                        text(""),
+                        text(""),
+                    ]]
                 };
-                Ok(json!({
-                    "title": "Real-time alarms 实时报警",
-                    "params": [],
-                    "columns": [
-                        {"name": "id", "kind": "int"}, {"name": "kind", "kind": "text"},
-                        {"name": "subject", "kind": "text"}, {"name": "raised", "kind": "text"},
-                        {"name": "value", "kind": "int"}, {"name": "detail", "kind": "text"},
-                        {"name": "acknowledged by", "kind": "text"}, {"name": "cleared", "kind": "text"}
-                    ],
-                    "rows": rows
+                Ok(wire(ReportTable {
+                    title: "Real-time alarms 实时报警".into(),
+                    params: Vec::new(),
+                    columns: columns(&[
+                        ("id", Int),
+                        ("kind", Text),
+                        ("subject", Text),
+                        ("raised", Text),
+                        ("value", Int),
+                        ("detail", Text),
+                        ("acknowledged by", Text),
+                        ("cleared", Text),
+                    ]),
+                    rows,
                 }))
             }
             ("POST", "/api/v1/alarms/7/ack") => {
                 self.acked = true;
-                Ok(json!({"id": 7}))
+                Ok(wire(AlarmView {
+                    id: 7,
+                    kind: "arrears".into(),
+                    subject: "tenant:T0004".into(),
+                    raised_at: "2026-11-25T02:00:00Z".into(),
+                    value: Some(-2500),
+                    detail: "balance -25.00".into(),
+                    acked_by: Some("cashier1".into()),
+                    acked_at: Some("2026-11-25T02:10:00Z".into()),
+                    cleared_at: None,
+                    active: true,
+                }))
             }
             _ => Err(ApiErr {
                 details: Vec::new(),

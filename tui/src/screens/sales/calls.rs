@@ -266,7 +266,7 @@ impl SalesState {
             data.tenants = t;
         }
         if let Some(ops) = l.ops {
-            self.ops = ops.iter().filter_map(OpLine::from_op).collect();
+            self.ops = ops.iter().map(OpLine::from_op).collect();
             self.selected_op = 0;
         }
         e

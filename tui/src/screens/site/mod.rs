@@ -7,7 +7,7 @@ use crate::data::SiteData;
 use crate::effect::{Effect, Reply as AnyReply};
 use crate::keys::{Action, Context};
 use crate::types::{
-    BuildingView, GatewayView, ImportDone, ImportRequest, SiteDefaults, TariffRequest, TariffSaved,
+    BuildingView, GatewayView, ImportDone, ImportRequest, SiteSettings, TariffRequest, TariffSaved,
     TariffView,
 };
 use crate::widgets::{money, parse_money};
@@ -58,7 +58,7 @@ pub const SETTINGS: [(&str, &str, SettingKind); 8] = [
 ];
 
 /// A setting's value as the screen shows it.
-pub fn setting_text(s: &SiteDefaults, i: usize) -> String {
+pub fn setting_text(s: &SiteSettings, i: usize) -> String {
     match SETTINGS[i].0 {
         "power_limit_w" => s.power_limit_w.to_string(),
         "collection_interval_s" => s.collection_interval_s.to_string(),
@@ -73,7 +73,7 @@ pub fn setting_text(s: &SiteDefaults, i: usize) -> String {
 
 /// `s` with setting `i` set from the typed text, or None when the text is not a valid
 /// value of that setting.
-pub fn with_setting(s: &SiteDefaults, i: usize, text: &str) -> Option<SiteDefaults> {
+pub fn with_setting(s: &SiteSettings, i: usize, text: &str) -> Option<SiteSettings> {
     let t = text.trim();
     let text = || (!t.is_empty()).then(|| t.to_string());
     let mut s = s.clone();
@@ -92,7 +92,7 @@ pub fn with_setting(s: &SiteDefaults, i: usize, text: &str) -> Option<SiteDefaul
 
 #[derive(Debug, Clone, Default)]
 pub struct SiteState {
-    pub settings: Option<SiteDefaults>,
+    pub settings: Option<SiteSettings>,
     pub buildings: Vec<BuildingView>,
     /// (name, its prices in one line as the daemon words them).
     pub tariffs: Vec<(String, String)>,
@@ -112,12 +112,12 @@ pub struct SiteState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     Import { kind: String, path: String },
-    SaveSettings { body: SiteDefaults, what: String },
+    SaveSettings { body: SiteSettings, what: String },
 }
 
 /// What the site screen shows, as far as it loaded.
 pub struct Loaded {
-    settings: Result<SiteDefaults, ApiErr>,
+    settings: Result<SiteSettings, ApiErr>,
     buildings: Result<Vec<BuildingView>, ApiErr>,
     gateways: Option<Vec<GatewayView>>,
     tariffs: Option<Vec<TariffView>>,
@@ -138,7 +138,7 @@ pub enum Reply {
     },
     Saved {
         what: String,
-        result: Result<SiteDefaults, ApiErr>,
+        result: Result<SiteSettings, ApiErr>,
     },
 }
 

@@ -2,6 +2,7 @@
 
 use super::ROLES;
 use crate::app::App;
+use crate::types::Actor;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -124,13 +125,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .skip(s.audit_scroll)
         .take(page)
         .map(|e| {
-            let who = e
-                .actor
-                .name
-                .as_deref()
-                .or(e.actor.component.as_deref())
-                .unwrap_or("?")
-                .to_string();
+            let who = match &e.actor {
+                Actor::Operator { name, .. } => name.clone(),
+                Actor::System { component } => component.clone(),
+                // As the console has always shown it (its old copy of the actor read only
+                // `name` and `component`).
+                Actor::Tenant { .. } => "?".to_string(),
+            };
             let detail = e.detail.to_string();
             Row::new(vec![
                 e.seq.to_string(),
