@@ -34,22 +34,19 @@ pub async fn sale(
         return Err(ApiError::bad_request("idempotency_key is required"));
     }
     let tenant = TenantId::new(req.tenant.clone());
-    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
-    let op = st
-        .ledger
-        .submit_async(
-            &actor,
-            &key,
-            crate::ledger::Request::Sale(crate::ledger::Sale {
-                tenant: tenant.clone(),
-                amount: Fen(req.amount_fen),
-                method: req.method.clone(),
-                receipt_no: None,
-                meter: None,
-            }),
-        )
-        .await
-        .map_err(ledger_err)?;
+    let op = submit(
+        &st,
+        &actor,
+        &req.idempotency_key,
+        crate::ledger::Request::Sale(crate::ledger::Sale {
+            tenant: tenant.clone(),
+            amount: Fen(req.amount_fen),
+            method: req.method.clone(),
+            receipt_no: None,
+            meter: None,
+        }),
+    )
+    .await?;
     let no = Receipts::number_for_op(op.op);
     let rec = match record::get(&st.store, &no)? {
         Some(r) => r,
@@ -129,11 +126,10 @@ pub async fn refund(
 ) -> ApiResult<Json<OpResult>> {
     let actor = operator(&st, &headers, Permission::Refund, "refund")?;
     let tenant = TenantId::new(req.tenant);
-    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     submit_for(
         &st,
         &actor,
-        &key,
+        &req.idempotency_key,
         &tenant,
         crate::ledger::Request::Refund(crate::ledger::Refund {
             tenant: tenant.clone(),
@@ -153,19 +149,16 @@ pub async fn reverse(
     Json(req): Json<ReverseRequest>,
 ) -> ApiResult<Json<OpResult>> {
     let actor = operator(&st, &headers, Permission::Reverse, "reverse operations")?;
-    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
-    let op = st
-        .ledger
-        .submit_async(
-            &actor,
-            &key,
-            crate::ledger::Request::Reverse(crate::ledger::Reverse {
-                op: req.op,
-                reason: req.reason,
-            }),
-        )
-        .await
-        .map_err(ledger_err)?;
+    let op = submit(
+        &st,
+        &actor,
+        &req.idempotency_key,
+        crate::ledger::Request::Reverse(crate::ledger::Reverse {
+            op: req.op,
+            reason: req.reason,
+        }),
+    )
+    .await?;
     Ok(Json(OpResult {
         op: op.op,
         balance_after_fen: None,
@@ -213,11 +206,10 @@ pub async fn open_account(
             ));
         }
     };
-    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     submit_for(
         &st,
         &actor,
-        &key,
+        &req.idempotency_key,
         &tenant,
         crate::ledger::Request::OpenAccount(crate::ledger::OpenAccount {
             tenant: tenant.clone(),
@@ -235,18 +227,30 @@ pub async fn open_account(
 }
 
 /// Submits `req` to the ledger; answers with the operation and `tenant`'s balance after it.
+/// Submits `req` under the operator's own idempotency key (`api:<operator>:<key>`), so two
+/// operators' keys never collide and a retry by the same one replays the first answer.
+async fn submit(
+    st: &AppState,
+    actor: &Actor,
+    idempotency_key: &str,
+    req: crate::ledger::Request,
+) -> ApiResult<crate::ledger::OpReceipt> {
+    let key = format!("api:{}:{}", actor.label(), idempotency_key);
+    st.ledger
+        .submit_async(actor, &key, req)
+        .await
+        .map_err(ledger_err)
+}
+
+/// [`submit`], answering with the tenant's balance after it.
 pub(super) async fn submit_for(
     st: &AppState,
     actor: &Actor,
-    key: &str,
+    idempotency_key: &str,
     tenant: &TenantId,
     req: crate::ledger::Request,
 ) -> ApiResult<Json<OpResult>> {
-    let op = st
-        .ledger
-        .submit_async(actor, key, req)
-        .await
-        .map_err(ledger_err)?;
+    let op = submit(st, actor, idempotency_key, req).await?;
     let bal = st
         .ledger
         .account(tenant)
@@ -269,19 +273,16 @@ pub async fn close_account(
     Json(req): Json<CloseAccountRequest>,
 ) -> ApiResult<Json<OpResult>> {
     let actor = operator(&st, &headers, Permission::CloseAccount, "close accounts")?;
-    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
-    let op = st
-        .ledger
-        .submit_async(
-            &actor,
-            &key,
-            crate::ledger::Request::CloseAccount(crate::ledger::CloseAccount {
-                tenant: TenantId::new(id),
-                final_charge: Fen(req.final_charge_fen),
-            }),
-        )
-        .await
-        .map_err(ledger_err)?;
+    let op = submit(
+        &st,
+        &actor,
+        &req.idempotency_key,
+        crate::ledger::Request::CloseAccount(crate::ledger::CloseAccount {
+            tenant: TenantId::new(id),
+            final_charge: Fen(req.final_charge_fen),
+        }),
+    )
+    .await?;
     Ok(Json(OpResult {
         op: op.op,
         balance_after_fen: Some(0),

@@ -138,11 +138,10 @@ pub async fn add_meter(
         .map_err(site_err)?
         .ok_or_else(|| ApiError::not_found(format!("no meter {}", req.meter)))?;
     let tenant = TenantId::new(tenant);
-    let key = format!("api:{}:{}", actor.label(), req.idempotency_key);
     submit_for(
         &st,
         &actor,
-        &key,
+        &req.idempotency_key,
         &tenant,
         crate::ledger::Request::AddMeter(crate::ledger::AddMeter {
             tenant: tenant.clone(),
