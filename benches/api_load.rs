@@ -174,6 +174,13 @@ fn main() {
             pct(0.99),
             pct(1.0)
         );
+        // The one-line summary the issue tracker compares run to run.
+        println!(
+            "api: clients={clients} p50={:.1}ms p99={:.1}ms rps={:.0}",
+            pct(0.5),
+            pct(0.99),
+            all.len() as f64 / elapsed
+        );
         println!("api load: meanwhile the collector finished {full} full bus cycles ({read} meter reads) on {meters} meters");
         collector.shutdown().await;
         daemon.stop().await;
