@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use super::charge::Charger;
 use super::error::FieldError;
@@ -119,6 +119,10 @@ struct Job {
     reply: Reply,
 }
 
+/// Cycle reports kept for a reader that is behind (tests and benches read them; the daemon
+/// does not); older ones are dropped.
+pub const CYCLE_REPORTS_KEPT: usize = 4096;
+
 /// Figures of one bus cycle (also logged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CycleReport {
@@ -139,7 +143,7 @@ pub struct CollectorHandle {
     full_now: Vec<mpsc::Sender<()>>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    cycles: mpsc::UnboundedReceiver<CycleReport>,
+    cycles: broadcast::Receiver<CycleReport>,
 }
 
 impl CollectorHandle {
@@ -177,12 +181,24 @@ impl CollectorHandle {
 
     /// The next cycle report of any bus (`None` once every bus task stopped).
     pub async fn next_cycle(&mut self) -> Option<CycleReport> {
-        self.cycles.recv().await
+        loop {
+            match self.cycles.recv().await {
+                Ok(report) => return Some(report),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
     }
 
     /// A cycle report if one is waiting (never blocks).
     pub fn try_next_cycle(&mut self) -> Option<CycleReport> {
-        self.cycles.try_recv().ok()
+        loop {
+            match self.cycles.try_recv() {
+                Ok(report) => return Some(report),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
     }
 
     pub fn bus_count(&self) -> usize {
@@ -251,7 +267,7 @@ struct Shared {
     live: LiveState,
     charger: Arc<dyn Charger>,
     config: CollectorConfig,
-    cycles: mpsc::UnboundedSender<CycleReport>,
+    cycles: broadcast::Sender<CycleReport>,
 }
 
 pub struct Collector;
@@ -321,7 +337,8 @@ impl Collector {
                 .push(bm);
         }
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (cycles_tx, cycles) = mpsc::unbounded_channel();
+        // Bounded: `serve` never reads the reports, so the oldest are dropped rather than kept.
+        let (cycles_tx, cycles) = broadcast::channel(CYCLE_REPORTS_KEPT);
         let shared = Arc::new(Shared {
             store,
             live: live.clone(),
