@@ -199,15 +199,15 @@ impl BusIo {
 
     pub fn stats(&self) -> super::transport::BusStats {
         match self {
-            BusIo::Modbus(b) => b.stats,
-            BusIo::Dlt645(b) => b.stats,
+            BusIo::Modbus(b) => b.line.stats,
+            BusIo::Dlt645(b) => b.line.stats,
         }
     }
 
     pub fn reset_stats(&mut self) {
         match self {
-            BusIo::Modbus(b) => b.stats = Default::default(),
-            BusIo::Dlt645(b) => b.stats = Default::default(),
+            BusIo::Modbus(b) => b.line.stats = Default::default(),
+            BusIo::Dlt645(b) => b.line.stats = Default::default(),
         }
     }
 
