@@ -52,22 +52,7 @@ pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult
             role,
             must_change_password,
         } => {
-            use Permission::*;
-            let all = [
-                ReadAll,
-                Sell,
-                Refund,
-                Reverse,
-                OpenAccount,
-                CloseAccount,
-                EditSite,
-                ImportSite,
-                EditTariffs,
-                CommandMeters,
-                ManageOperators,
-                ReadAudit,
-            ];
-            let permissions = all
+            let permissions = Permission::ALL
                 .iter()
                 .filter(|p| role.allows(**p))
                 .map(|p| {
