@@ -16,28 +16,23 @@ use voltvend::field::transport::rtu_len;
 use voltvend::protocol::profile::{self, Group, ProfileSet, ReadRequest};
 use voltvend::protocol::rtu;
 use voltvend::sim::{Building, SimConfig, SimProtocol};
-use voltvend::site::model::{
-    BillingMode, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases, Protocol,
-};
-use voltvend::site::{GatewayId, MeterId};
+use voltvend::site::model::{Framing, MeterAddress, Protocol};
 use voltvend::store::Store;
+
+// The site records the tests write too.
+#[allow(dead_code)]
+#[path = "../tests/support/records.rs"]
+mod records;
+use records::{host_meter, one_bus_gateway};
 
 const METERS: u32 = 32;
 const BAUD: u32 = 9600;
 const TURNAROUND_MS: u64 = 5;
 const SWEEPS: usize = 5;
 
-fn main() {
-    // `cargo bench` passes --bench; nothing to parse.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(bench());
-}
-
-async fn bench() {
+// Two workers, like the 2-core appliance. `cargo bench` passes --bench; nothing to parse.
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     let mut cfg = SimConfig::quick(METERS, SimProtocol::Modbus, "pty", BAUD);
     cfg.buses[0].turnaround_ms = TURNAROUND_MS;
     cfg.buses[0].framing = Framing::E81;
@@ -49,35 +44,18 @@ async fn bench() {
     let admin = Actor::operator("admin", Role::Admin);
     {
         let txn = store.db().begin_write().expect("txn");
-        let gid = GatewayId::new("GW1");
-        let g = Gateway {
-            id: gid.clone(),
-            name: "bench bus".into(),
-            link: GatewayLink::parse(&link).expect("link"),
-            buses: vec![Bus {
-                gateway: gid.clone(),
-                index: 1,
-                baud: BAUD,
-                framing: Framing::E81,
-            }],
-        };
+        let g = one_bus_gateway("GW1", "bench bus".into(), &link, BAUD);
         voltvend::site::repo::upsert_gateway(&txn, &admin, &g).expect("gateway");
         for a in 1..=METERS {
-            let m = Meter {
-                id: MeterId::new(format!("M{a:02}")),
-                address: MeterAddress::Modbus(a as u8),
-                protocol: Protocol::Modbus,
-                profile: profile::DEFAULT_MODBUS_1P.into(),
-                phases: Phases::One,
-                gateway: gid.clone(),
-                bus: 1,
-                unit: None,
-                billing: BillingMode::Host,
-                tariff: None,
-                power_limit_w: None,
-                alarm1: None,
-                alarm2: None,
-            };
+            let id = format!("M{a:02}");
+            let address = MeterAddress::Modbus(a as u8);
+            let m = host_meter(
+                &id,
+                address,
+                Protocol::Modbus,
+                profile::DEFAULT_MODBUS_1P,
+                "GW1",
+            );
             voltvend::site::repo::upsert_meter(&txn, &admin, &m).expect("meter");
         }
         txn.commit().expect("commit");

@@ -12,21 +12,13 @@
 #[path = "support/ledger_run.rs"]
 mod ledger_run;
 
-use ledger_run::{bench_dir, quick_run, secs, voltvend_run};
+use ledger_run::{start, voltvend_reported};
 
 fn main() {
-    if quick_run("ledger") {
+    let Some(dir) = start(env!("CARGO_MANIFEST_DIR")) else {
         return;
-    }
-    let dir = bench_dir(env!("CARGO_MANIFEST_DIR"));
-    println!(
-        "durable sales/s, {} s per measurement, files in {}",
-        secs().as_secs(),
-        dir.path().display()
-    );
-    let v1 = voltvend_run(dir.path(), 1);
-    println!("voltvend  1 writer : {v1:>8} sales/s");
-    let v16 = voltvend_run(dir.path(), 16);
-    println!("voltvend 16 writers: {v16:>8} sales/s (group commit)");
+    };
+    voltvend_reported(dir.path(), 1);
+    let v16 = voltvend_reported(dir.path(), 16);
     println!("ledger sales/s: voltvend={v16} (16 writers; against SQLite: benches/sqlite-compare)");
 }

@@ -7,42 +7,23 @@
 use std::process::Command;
 
 use voltvend::auth::roles::{Actor, Role};
-use voltvend::protocol::profile;
-use voltvend::sim::{Building, BusConfig, SimConfig, SimProtocol};
-use voltvend::site::model::{
-    BillingMode, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases, Protocol,
-};
-use voltvend::site::{GatewayId, MeterId};
+use voltvend::protocol::profile::DEFAULT_MODBUS_1P;
+use voltvend::site::model::{MeterAddress, Protocol};
 use voltvend::store::Store;
 
+#[path = "support/site.rs"]
+mod site;
+
+use site::records::{host_meter, one_bus_gateway};
+use site::{BUSES, per_bus};
+
 const METERS: u32 = 5000;
-const BUSES: u32 = 160;
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(bench());
-}
-
-async fn bench() {
+// Two workers, like the 2-core appliance. `cargo bench` passes --bench; nothing to parse.
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     // Meters spread evenly: 40 buses of 32 and 120 of 31.
-    let per_bus = |b: u32| METERS / BUSES + u32::from(b < METERS % BUSES);
-    let buses: Vec<BusConfig> = (0..BUSES)
-        .map(|b| {
-            let mut c = BusConfig::quick(per_bus(b), SimProtocol::Modbus, "tcp:127.0.0.1:0", 0);
-            c.turnaround_ms = 0;
-            c
-        })
-        .collect();
-    let sim = Building::spawn(SimConfig {
-        buses,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
+    let (_sim, links) = site::spawn_sim(METERS).await;
 
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("scale.redb");
@@ -52,36 +33,14 @@ async fn bench() {
         let txn = store.db().begin_write().expect("txn");
         let mut n = 0u32;
         for b in 0..BUSES {
-            let gid = GatewayId::new(format!("GW{b:03}"));
-            let g = Gateway {
-                id: gid.clone(),
-                name: format!("gateway {b}"),
-                link: GatewayLink::parse(&sim.bus(b as usize).expect("bus").link()).expect("link"),
-                buses: vec![Bus {
-                    gateway: gid.clone(),
-                    index: 1,
-                    baud: 9600,
-                    framing: Framing::E81,
-                }],
-            };
+            let gid = format!("GW{b:03}");
+            let g = one_bus_gateway(&gid, format!("gateway {b}"), &links[b as usize], 9600);
             voltvend::site::repo::upsert_gateway(&txn, &admin, &g).expect("gateway");
-            for a in 1..=per_bus(b) {
+            for a in 1..=per_bus(METERS, b) {
                 n += 1;
-                let m = Meter {
-                    id: MeterId::new(format!("M{n:05}")),
-                    address: MeterAddress::Modbus(a as u8),
-                    protocol: Protocol::Modbus,
-                    profile: profile::DEFAULT_MODBUS_1P.into(),
-                    phases: Phases::One,
-                    gateway: gid.clone(),
-                    bus: 1,
-                    unit: None,
-                    billing: BillingMode::Host,
-                    tariff: None,
-                    power_limit_w: None,
-                    alarm1: None,
-                    alarm2: None,
-                };
+                let id = format!("M{n:05}");
+                let address = MeterAddress::Modbus(a as u8);
+                let m = host_meter(&id, address, Protocol::Modbus, DEFAULT_MODBUS_1P, &gid);
                 voltvend::site::repo::upsert_meter(&txn, &admin, &m).expect("meter");
             }
         }

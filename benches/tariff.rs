@@ -2,7 +2,7 @@
 //! A site with 2,000 meters read every 30 minutes prices about 1.1 readings per second, so
 //! anything under a millisecond is plenty; this keeps an eye on regressions.
 
-// The time-of-use day of the tests, so the bench prices the same day.
+// The tariffs of the known-answer tests, so the bench prices the same ones.
 #[allow(dead_code)]
 #[path = "../tests/support/tariff.rs"]
 mod test_tariff;
@@ -11,43 +11,16 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::hint::black_box;
-use voltvend::tariff::{self, DaySchedule, EffectiveTariff, Tariff, Tier, TouPrices, Usage};
-use voltvend::units::{Price, Wh};
-
-fn price(s: &str) -> Price {
-    Price::parse_yuan_per_kwh(s).unwrap()
-}
+use voltvend::tariff::{self, EffectiveTariff, Tariff, Usage};
+use voltvend::units::Wh;
 
 fn bench(c: &mut Criterion) {
     let tz = TimeZone::get("Asia/Shanghai").unwrap();
     let flat = EffectiveTariff::single(Tariff::Flat {
-        price: price("0.8523"),
+        price: test_tariff::price("0.8523"),
     });
-    let tou = EffectiveTariff::single(Tariff::TimeOfUse {
-        prices: TouPrices {
-            sharp: price("1.2"),
-            peak: price("1.0"),
-            flat: price("0.6"),
-            valley: price("0.3"),
-        },
-        schedule: DaySchedule::from_pairs(test_tariff::TOU_DAY).unwrap(),
-    });
-    let tiered = EffectiveTariff::single(Tariff::Tiered {
-        tiers: vec![
-            Tier {
-                up_to: Some(Wh(200_000)),
-                price: price("0.5283"),
-            },
-            Tier {
-                up_to: Some(Wh(400_000)),
-                price: price("0.5783"),
-            },
-            Tier {
-                up_to: None,
-                price: price("0.8283"),
-            },
-        ],
-    });
+    let tou = EffectiveTariff::single(test_tariff::tou());
+    let tiered = test_tariff::tiered();
     let ts = |s: &str| s.parse::<Timestamp>().unwrap();
     let half_hour = Usage::total(
         ts("2026-03-10T10:00:00+08:00"),

@@ -43,6 +43,32 @@ pub fn bench_dir(manifest_dir: &str) -> tempfile::TempDir {
     tempfile::tempdir_in(&base).expect("bench dir")
 }
 
+/// The start of a ledger bench: `None` outside `cargo bench` (see [`quick_run`]), else the
+/// run's directory (see [`bench_dir`]), announced with the seconds per measurement.
+pub fn start(manifest_dir: &str) -> Option<tempfile::TempDir> {
+    if quick_run("ledger") {
+        return None;
+    }
+    let dir = bench_dir(manifest_dir);
+    println!(
+        "durable sales/s, {} s per measurement, files in {}",
+        secs().as_secs(),
+        dir.path().display()
+    );
+    Some(dir)
+}
+
+/// [`voltvend_run`] with `writers`, its figure printed; returns sales/s.
+pub fn voltvend_reported(dir: &Path, writers: usize) -> u64 {
+    let sales = voltvend_run(dir, writers);
+    if writers == 1 {
+        println!("voltvend  1 writer : {sales:>8} sales/s");
+    } else {
+        println!("voltvend {writers:>2} writers: {sales:>8} sales/s (group commit)");
+    }
+    sales
+}
+
 /// Runs `sell(writer, n)` from `writers` threads for the measuring time; returns sales/s.
 pub fn measure<F>(writers: usize, sell: F) -> u64
 where

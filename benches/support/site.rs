@@ -1,11 +1,23 @@
 //! Shared by the benches: a large site (5,000 meters by default) in a redb store.
 #![allow(dead_code)]
 
+// The site records the tests write too.
+#[path = "../../tests/support/records.rs"]
+pub mod records;
+
 pub const BUSES: u32 = 160;
 
 /// A site of `meters` simulated Modbus meters on 160 buses (each its own gateway), plus
 /// the site itself (see [`build_site`]).
 pub async fn build_site_with_sim(db: &std::path::Path, meters: u32) -> voltvend::sim::Building {
+    let (sim, links) = spawn_sim(meters).await;
+    build_site(db, meters, &links);
+    sim
+}
+
+/// `meters` simulated Modbus meters spread over 160 unpaced Modbus TCP buses, and the link
+/// of each bus.
+pub async fn spawn_sim(meters: u32) -> (voltvend::sim::Building, Vec<String>) {
     use voltvend::sim::{Building, BusConfig, SimConfig, SimProtocol};
     let buses: Vec<BusConfig> = (0..BUSES)
         .map(|b| {
@@ -28,8 +40,7 @@ pub async fn build_site_with_sim(db: &std::path::Path, meters: u32) -> voltvend:
     let links: Vec<String> = (0..BUSES as usize)
         .map(|b| sim.bus(b).expect("bus").link())
         .collect();
-    build_site(db, meters, &links);
-    sim
+    (sim, links)
 }
 
 /// Meters on bus `b`: spread evenly.
@@ -45,10 +56,9 @@ pub fn build_site(db: &std::path::Path, meters: u32, links: &[String]) {
     use voltvend::field::readings::{self, Reading, Relay};
     use voltvend::ledger::{Ledger, MeterAccountInit, OpenAccount, TransferIn};
     use voltvend::site::model::{
-        BillingMode, Building as Bldg, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress,
-        Phases, Protocol, Tenant, Unit,
+        BillingMode, Building as Bldg, Meter, MeterAddress, Protocol, Tenant, Unit,
     };
-    use voltvend::site::{BuildingId, GatewayId, MeterId, TenantId, UnitNo, repo};
+    use voltvend::site::{BuildingId, MeterId, TenantId, UnitNo, repo};
     use voltvend::store::Store;
     use voltvend::units::{Fen, Wh};
 
@@ -73,18 +83,8 @@ pub fn build_site(db: &std::path::Path, meters: u32, links: &[String]) {
     let mut n = 0u32;
     let mut plans = Vec::new();
     for b in 0..BUSES {
-        let gid = GatewayId::new(format!("GW{b:03}"));
-        let g = Gateway {
-            id: gid.clone(),
-            name: format!("gateway {b}"),
-            link: GatewayLink::parse(&links[b as usize]).expect("link"),
-            buses: vec![Bus {
-                gateway: gid.clone(),
-                index: 1,
-                baud: 9600,
-                framing: Framing::E81,
-            }],
-        };
+        let gid = format!("GW{b:03}");
+        let g = records::one_bus_gateway(&gid, format!("gateway {b}"), &links[b as usize], 9600);
         repo::upsert_gateway(&txn, &admin, &g).expect("gateway");
         for a in 1..=per_bus(b) {
             n += 1;
@@ -102,19 +102,14 @@ pub fn build_site(db: &std::path::Path, meters: u32, links: &[String]) {
             .expect("unit");
             let id = MeterId::new(format!("M{n:05}"));
             let m = Meter {
-                id: id.clone(),
-                address: MeterAddress::Modbus(a as u8),
-                protocol: Protocol::Modbus,
-                profile: voltvend::protocol::profile::DEFAULT_MODBUS_1P.into(),
-                phases: Phases::One,
-                gateway: gid.clone(),
-                bus: 1,
                 unit: Some(unit.clone()),
-                billing: BillingMode::Host,
-                tariff: None,
-                power_limit_w: None,
-                alarm1: None,
-                alarm2: None,
+                ..records::host_meter(
+                    id.as_str(),
+                    MeterAddress::Modbus(a as u8),
+                    Protocol::Modbus,
+                    voltvend::protocol::profile::DEFAULT_MODBUS_1P,
+                    &gid,
+                )
             };
             repo::upsert_meter(&txn, &admin, &m).expect("meter");
             let tenant = TenantId::new(format!("T{n:05}"));

@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ApiResult, auth_error};
 use super::{AppState, Principal, metrics};
-use crate::auth::{Actor, Permission, Role, operators};
+use crate::auth::{Actor, Permission, operators};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +12,7 @@ use voltvend_api_types::{
     LoginRequest, LoginResponse, NewOperator, OperatorAdded, OperatorView, PasswordChange, WhoAmI,
 };
 
-use super::auth::operator;
+use super::staff::{operator_admin, parse_role};
 
 // ---------- sessions ----------
 
@@ -52,22 +52,7 @@ pub async fn whoami(State(st): State<AppState>, headers: HeaderMap) -> ApiResult
             role,
             must_change_password,
         } => {
-            use Permission::*;
-            let all = [
-                ReadAll,
-                Sell,
-                Refund,
-                Reverse,
-                OpenAccount,
-                CloseAccount,
-                EditSite,
-                ImportSite,
-                EditTariffs,
-                CommandMeters,
-                ManageOperators,
-                ReadAudit,
-            ];
-            let permissions = all
+            let permissions = Permission::ALL
                 .iter()
                 .filter(|p| role.allows(**p))
                 .map(|p| {
@@ -136,12 +121,7 @@ pub async fn list_operators(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Vec<OperatorView>>> {
-    operator(
-        &st,
-        &headers,
-        Permission::ManageOperators,
-        "manage operators",
-    )?;
+    operator_admin(&st, &headers)?;
     let list = operators::list(&st.store).map_err(auth_error)?;
     Ok(Json(
         list.into_iter()
@@ -165,14 +145,8 @@ pub async fn add_operator(
     headers: HeaderMap,
     Json(req): Json<NewOperator>,
 ) -> ApiResult<(StatusCode, Json<OperatorAdded>)> {
-    let actor = operator(
-        &st,
-        &headers,
-        Permission::ManageOperators,
-        "manage operators",
-    )?;
-    let role = Role::parse(&req.role)
-        .ok_or_else(|| ApiError::bad_request("role: one of admin, cashier, viewer, installer"))?;
+    let actor = operator_admin(&st, &headers)?;
+    let role = parse_role(&req.role)?;
     let store = st.store.clone();
     let generated = req.password.is_none().then(operators::generate_password);
     let password = req.password.or(generated.clone()).unwrap_or_default();

@@ -11,7 +11,18 @@ use voltvend_api_types::{OperatorChange, PasswordReset, RoleRow};
 use super::AppState;
 use super::auth::operator;
 use super::error::{ApiError, ApiResult, auth_error};
-use crate::auth::{Permission, Role, operators};
+use crate::auth::{Actor, Permission, Role, operators};
+
+/// The logged-in operator, when they may manage operators (an admin).
+pub(super) fn operator_admin(st: &AppState, headers: &HeaderMap) -> ApiResult<Actor> {
+    operator(st, headers, Permission::ManageOperators, "manage operators")
+}
+
+/// A role by its name, or the refusal that lists the four.
+pub(super) fn parse_role(name: &str) -> ApiResult<Role> {
+    Role::parse(name)
+        .ok_or_else(|| ApiError::bad_request("role: one of admin, cashier, viewer, installer"))
+}
 
 /// Roles and what each may do (the table every request is checked against).
 #[utoipa::path(get, path = routes::ROLES, tag = "operator", security(("bearer" = [])),
@@ -51,12 +62,7 @@ pub async fn reset_password(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<Json<PasswordReset>> {
-    let actor = operator(
-        &st,
-        &headers,
-        Permission::ManageOperators,
-        "manage operators",
-    )?;
+    let actor = operator_admin(&st, &headers)?;
     let password = operators::generate_password();
     let (store, n, p) = (st.store.clone(), name.clone(), password.clone());
     tokio::task::spawn_blocking(move || {
@@ -79,16 +85,9 @@ pub async fn change(
     Path(name): Path<String>,
     Json(req): Json<OperatorChange>,
 ) -> ApiResult<axum::http::StatusCode> {
-    let actor = operator(
-        &st,
-        &headers,
-        Permission::ManageOperators,
-        "manage operators",
-    )?;
+    let actor = operator_admin(&st, &headers)?;
     let role = match &req.role {
-        Some(r) => Some(Role::parse(r).ok_or_else(|| {
-            ApiError::bad_request("role: one of admin, cashier, viewer, installer")
-        })?),
+        Some(r) => Some(parse_role(r)?),
         None => None,
     };
     if role.is_none() && req.disabled.is_none() {

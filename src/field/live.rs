@@ -63,6 +63,18 @@ pub struct GatewayLive {
     pub last_cycle_ms: Option<u64>,
 }
 
+impl GatewayLive {
+    /// A gateway not yet heard from: online until a cycle says otherwise.
+    fn new(gateway: &GatewayId) -> GatewayLive {
+        GatewayLive {
+            gateway: gateway.clone(),
+            online: true,
+            last_error: None,
+            last_cycle_ms: None,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     meters: HashMap<MeterId, MeterLive>,
@@ -112,12 +124,7 @@ impl LiveState {
         });
         g.gateways
             .entry(gateway.clone())
-            .or_insert_with(|| GatewayLive {
-                gateway: gateway.clone(),
-                online: true,
-                last_error: None,
-                last_cycle_ms: None,
-            });
+            .or_insert_with(|| GatewayLive::new(gateway));
     }
 
     /// Records a good reply: the meter is online again from its first good reply.
@@ -161,12 +168,7 @@ impl LiveState {
         let gw = g
             .gateways
             .entry(gateway.clone())
-            .or_insert_with(|| GatewayLive {
-                gateway: gateway.clone(),
-                online: true,
-                last_error: None,
-                last_cycle_ms: None,
-            });
+            .or_insert_with(|| GatewayLive::new(gateway));
         let changed = gw.online != online;
         gw.online = online;
         if why.is_some() || online {

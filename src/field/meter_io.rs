@@ -11,7 +11,7 @@ use super::transport::ModbusBus;
 use super::transport_dlt645::Dlt645Bus;
 use crate::protocol::dlt645::{self, build};
 use crate::protocol::profile::{
-    CommandAction, CommandKind, Group, Location, Profile, ReadBlock, ReadRequest, names,
+    CommandAction, CommandKind, Group, Location, Profile, ReadBlock, ReadRequest, Register, names,
 };
 use crate::site::ids::MeterId;
 use crate::units::{Fen, Wh};
@@ -199,15 +199,15 @@ impl BusIo {
 
     pub fn stats(&self) -> super::transport::BusStats {
         match self {
-            BusIo::Modbus(b) => b.stats,
-            BusIo::Dlt645(b) => b.stats,
+            BusIo::Modbus(b) => b.line.stats,
+            BusIo::Dlt645(b) => b.line.stats,
         }
     }
 
     pub fn reset_stats(&mut self) {
         match self {
-            BusIo::Modbus(b) => b.stats = Default::default(),
-            BusIo::Dlt645(b) => b.stats = Default::default(),
+            BusIo::Modbus(b) => b.line.stats = Default::default(),
+            BusIo::Dlt645(b) => b.line.stats = Default::default(),
         }
     }
 
@@ -345,12 +345,7 @@ impl BusIo {
         register: &str,
         bytes: &[u8],
     ) -> Result<(), FieldError> {
-        let reg = profile.register(register).ok_or_else(|| {
-            FieldError::Other(format!(
-                "profile {} has no register {register}",
-                profile.name
-            ))
-        })?;
+        let reg = register_of(profile, register)?;
         match (self, &reg.location) {
             (BusIo::Modbus(bus), Location::Holding(a)) => {
                 if !bytes.len().is_multiple_of(2) {
@@ -416,21 +411,13 @@ impl BusIo {
                 let mut start: Option<u16> = None;
                 let mut words: Vec<u16> = Vec::new();
                 for (i, name) in registers.iter().enumerate() {
-                    let reg = profile.register(name).ok_or_else(|| {
-                        FieldError::Other(format!(
-                            "profile {} has no register {name}",
-                            profile.name
-                        ))
-                    })?;
+                    let reg = register_of(profile, name)?;
                     let Location::Holding(a) = reg.location else {
                         return Err(FieldError::Other(format!(
                             "{name} is not a Modbus register"
                         )));
                     };
-                    let v = values
-                        .get(i)
-                        .copied()
-                        .ok_or_else(|| FieldError::Other(format!("no value given for {name}")))?;
+                    let v = value_for(values, i, name)?;
                     let w = reg
                         .encode_words(v)
                         .map_err(|e| FieldError::Other(e.to_string()))?;
@@ -469,19 +456,11 @@ impl BusIo {
                 let addr = dlt645::Address::parse(address)
                     .map_err(|e| FieldError::Other(e.to_string()))?;
                 for (i, name) in registers.iter().enumerate() {
-                    let reg = profile.register(name).ok_or_else(|| {
-                        FieldError::Other(format!(
-                            "profile {} has no register {name}",
-                            profile.name
-                        ))
-                    })?;
+                    let reg = register_of(profile, name)?;
                     let Location::Dlt645(di) = reg.location else {
                         return Err(FieldError::Other(format!("{name} is not a DL/T 645 item")));
                     };
-                    let v = values
-                        .get(i)
-                        .copied()
-                        .ok_or_else(|| FieldError::Other(format!("no value given for {name}")))?;
+                    let v = value_for(values, i, name)?;
                     let data = reg
                         .encode_dlt645(v)
                         .map_err(|e| FieldError::Other(e.to_string()))?;
@@ -503,6 +482,21 @@ impl BusIo {
             ))),
         }
     }
+}
+
+/// The register `name` of `profile`, or an error naming both.
+fn register_of<'p>(profile: &'p Profile, name: &str) -> Result<&'p Register, FieldError> {
+    profile.register(name).ok_or_else(|| {
+        FieldError::Other(format!("profile {} has no register {name}", profile.name))
+    })
+}
+
+/// The `i`-th value of a command that writes several registers (`name` is the i-th).
+fn value_for(values: &[i64], i: usize, name: &str) -> Result<i64, FieldError> {
+    values
+        .get(i)
+        .copied()
+        .ok_or_else(|| FieldError::Other(format!("no value given for {name}")))
 }
 
 pub fn modbus_slave(address: &str) -> Result<u8, FieldError> {

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod link;
+pub mod stream;
 pub mod tap;
 pub mod transport;
 pub mod transport_dlt645;

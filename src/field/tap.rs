@@ -73,7 +73,7 @@ impl<S> Tap<S> {
     }
 }
 
-fn lock(state: &SharedTap) -> std::sync::MutexGuard<'_, TapState> {
+pub fn lock(state: &SharedTap) -> std::sync::MutexGuard<'_, TapState> {
     // A poisoned lock only means another task panicked mid-update of plain data.
     state.lock().unwrap_or_else(|p| p.into_inner())
 }

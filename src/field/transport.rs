@@ -12,7 +12,8 @@ use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
 use super::error::{Attempt, FieldError};
 use super::link::Via;
-use super::tap::{SharedTap, Tap};
+use super::stream::{self, Line};
+use super::tap::{SharedTap, Tap, lock};
 use super::wire::LineTiming;
 
 /// Retries and allowances of a bus (the wire time itself comes from [`LineTiming`]).
@@ -72,7 +73,7 @@ impl Op<'_> {
     }
 }
 
-struct Conn {
+pub(super) struct Conn {
     ctx: Context,
     tap: SharedTap,
 }
@@ -80,32 +81,15 @@ struct Conn {
 /// One Modbus bus behind one link. Not `Sync`: exactly one task owns it, so requests on a
 /// bus are strictly sequential.
 pub struct ModbusBus {
-    via: Via,
-    timing: LineTiming,
-    policy: RetryPolicy,
-    conn: Option<Conn>,
-    last_activity: Option<Instant>,
-    pub stats: BusStats,
+    /// The bus task reads and resets the counters here.
+    pub(super) line: Line<Conn>,
 }
 
 impl ModbusBus {
     pub fn new(via: Via, timing: LineTiming, policy: RetryPolicy) -> ModbusBus {
         ModbusBus {
-            via,
-            timing,
-            policy,
-            conn: None,
-            last_activity: None,
-            stats: BusStats::default(),
+            line: Line::new(via, timing, policy),
         }
-    }
-
-    pub fn via(&self) -> &Via {
-        &self.via
-    }
-
-    pub fn timing(&self) -> LineTiming {
-        self.timing
     }
 
     /// The reply timeout of a read of `count` registers (what error messages quote).
@@ -114,82 +98,29 @@ impl ModbusBus {
     }
 
     fn timeout_for(&self, req: usize, resp: usize) -> Duration {
-        let network = if self.via.is_network() {
-            self.policy.network_margin
-        } else {
-            Duration::ZERO
-        };
-        self.timing
-            .reply_timeout(req, resp, self.policy.turnaround, network)
+        self.line.reply_timeout(req, resp)
     }
 
     /// Opens the link if it is not open. A failure here means the gateway or port is down.
     pub async fn connect(&mut self) -> Result<(), FieldError> {
-        if self.conn.is_some() {
+        if self.line.conn.is_some() {
             return Ok(());
         }
-        let via = self.via.to_string();
-        let fail = |why: String| FieldError::Connect {
-            via: via.clone(),
-            why,
+        let (tap, state) =
+            Tap::new(stream::open(&self.line.via, self.line.policy.connect_timeout).await?);
+        // Modbus TCP carries MBAP frames; every other link carries RTU frames.
+        let ctx = if matches!(self.line.via, Via::Tcp { .. }) {
+            tokio_modbus::client::tcp::attach(tap)
+        } else {
+            tokio_modbus::client::rtu::attach(tap)
         };
-        let conn = match &self.via {
-            Via::Serial {
-                path,
-                baud,
-                framing,
-            } => {
-                let port = super::link::open_serial(path, *baud, *framing)
-                    .map_err(|e| fail(e.to_string()))?;
-                let (tap, state) = Tap::new(port);
-                Conn {
-                    ctx: tokio_modbus::client::rtu::attach(tap),
-                    tap: state,
-                }
-            }
-            Via::Tcp { host, port } | Via::RtuOverTcp { host, port } => {
-                let stream = tokio::time::timeout(
-                    self.policy.connect_timeout,
-                    tokio::net::TcpStream::connect((host.as_str(), *port)),
-                )
-                .await
-                .map_err(|_| {
-                    fail(format!(
-                        "timed out after {} ms",
-                        self.policy.connect_timeout.as_millis()
-                    ))
-                })?
-                .map_err(|e| fail(e.to_string()))?;
-                let _ = stream.set_nodelay(true);
-                let (tap, state) = Tap::new(stream);
-                let ctx = if matches!(self.via, Via::Tcp { .. }) {
-                    tokio_modbus::client::tcp::attach(tap)
-                } else {
-                    tokio_modbus::client::rtu::attach(tap)
-                };
-                Conn { ctx, tap: state }
-            }
-            Via::Secure {
-                port, gateway, bus, ..
-            } => {
-                let pipe = super::secure::hub()
-                    .take(*port, gateway, *bus, self.policy.connect_timeout)
-                    .await
-                    .map_err(fail)?;
-                let (tap, state) = Tap::new(pipe);
-                Conn {
-                    ctx: tokio_modbus::client::rtu::attach(tap),
-                    tap: state,
-                }
-            }
-        };
-        self.conn = Some(conn);
+        self.line.conn = Some(Conn { ctx, tap: state });
         Ok(())
     }
 
     /// Closes the link (the next request reopens it).
     pub fn disconnect(&mut self) {
-        self.conn = None;
+        self.line.conn = None;
     }
 
     /// Reads `count` holding registers (function 03) from `start`.
@@ -217,62 +148,49 @@ impl ModbusBus {
     async fn exchange(&mut self, slave: u8, op: Op<'_>) -> Result<Vec<u16>, FieldError> {
         let (req_len, resp_len) = op.lens();
         let timeout = self.timeout_for(req_len, resp_len);
-        let tries = self.policy.tries.max(1);
+        let tries = self.line.policy.tries.max(1);
         let mut last = Attempt::Timeout;
         for _ in 0..tries {
             self.connect().await?;
             self.keep_silence().await;
             match self.attempt(slave, &op, timeout).await {
                 Ok(Ok(words)) => {
-                    self.stats.requests += 1;
-                    self.stats.wire_floor +=
-                        self.timing.exchange(req_len, resp_len, Duration::ZERO);
+                    self.line.answered(req_len, resp_len);
                     return Ok(words);
                 }
                 Ok(Err(code)) if code == 0x0A || code == 0x0B => {
-                    self.stats.failed_attempts += 1;
-                    last = Attempt::NoTarget(code);
+                    last = self.line.failed(Attempt::NoTarget(code));
                 }
                 Ok(Err(code)) => {
                     // The meter answered: it refuses, retrying will not change its mind.
-                    self.stats.requests += 1;
-                    self.stats.wire_floor +=
-                        self.timing
-                            .exchange(req_len, rtu_len::EXCEPTION_REPLY, Duration::ZERO);
+                    self.line.answered(req_len, rtu_len::EXCEPTION_REPLY);
                     return Err(FieldError::Exception {
                         code,
                         register: op.register(),
                     });
                 }
-                Err(a) => {
-                    self.stats.failed_attempts += 1;
-                    if let Attempt::Broken(_) = a {
-                        self.conn = None;
-                    }
-                    last = a;
-                }
+                Err(a) => last = self.line.failed(a),
             }
         }
-        Err(last.into_error(slave.to_string(), self.via.to_string(), tries, timeout))
+        Err(last.into_error(slave.to_string(), self.line.via.to_string(), tries, timeout))
     }
 
     /// Waits out the 3.5-character silence since the last byte on the bus. Modbus TCP
     /// gateways keep their own bus timing, so only links that carry raw frames wait.
     async fn keep_silence(&mut self) {
-        if matches!(self.via, Via::Tcp { .. }) {
+        if matches!(self.line.via, Via::Tcp { .. }) {
             return;
         }
-        let tap_last = self.conn.as_ref().and_then(|c| lock(&c.tap).last_activity);
-        let last = match (tap_last, self.last_activity) {
+        let tap_last = self
+            .line
+            .conn
+            .as_ref()
+            .and_then(|c| lock(&c.tap).last_activity);
+        let last = match (tap_last, self.line.last_activity) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        if let Some(last) = last {
-            let due = last + self.timing.silence();
-            if due > Instant::now() {
-                tokio::time::sleep_until(due.into()).await;
-            }
-        }
+        self.line.keep_silence_after(last).await;
     }
 
     async fn attempt(
@@ -281,7 +199,7 @@ impl ModbusBus {
         op: &Op<'_>,
         timeout: Duration,
     ) -> Result<Result<Vec<u16>, u8>, Attempt> {
-        let Some(conn) = self.conn.as_mut() else {
+        let Some(conn) = self.line.conn.as_mut() else {
             return Err(Attempt::Broken("not connected".into()));
         };
         lock(&conn.tap).purge_before_write = true;
@@ -303,14 +221,14 @@ impl ModbusBus {
             })
         };
         let outcome = tokio::time::timeout(timeout, call).await;
-        self.last_activity = Some(Instant::now());
+        self.line.last_activity = Some(Instant::now());
         let rx = std::mem::take(&mut lock(&conn.tap).rx);
         match outcome {
             Err(_elapsed) => Err(classify(slave, &rx, op)),
             Ok(Err(tokio_modbus::Error::Transport(e))) => {
                 if e.kind() == std::io::ErrorKind::InvalidData {
                     // The codec gave up on the stream; it cannot be reused.
-                    self.conn = None;
+                    self.line.conn = None;
                     Err(match classify(slave, &rx, op) {
                         Attempt::Timeout => Attempt::Garbled(e.to_string()),
                         other => other,
@@ -334,10 +252,6 @@ impl ModbusBus {
             },
         }
     }
-}
-
-fn lock(tap: &SharedTap) -> std::sync::MutexGuard<'_, super::tap::TapState> {
-    tap.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn exception_code(e: ExceptionCode) -> u8 {

@@ -7,20 +7,18 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::error::{Attempt, FieldError};
 use super::link::Via;
-use super::tap::{ClearInput, SharedTap, Tap};
-use super::transport::{BusStats, RetryPolicy};
+use super::stream::{self, BusStream, Line};
+use super::tap::{SharedTap, Tap, lock};
+use super::transport::RetryPolicy;
 use super::wire::LineTiming;
 use crate::protocol::dlt645::{self, Address, Dlt645Error, Frame, StreamDecoder, build, di::Di};
 
-trait Stream: AsyncRead + AsyncWrite + ClearInput + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + ClearInput + Unpin + Send> Stream for T {}
-
-struct Conn {
-    stream: Tap<Box<dyn Stream>>,
+pub(super) struct Conn {
+    stream: Tap<Box<dyn BusStream>>,
     tap: SharedTap,
 }
 
@@ -29,95 +27,35 @@ const PREAMBLE_LEN: usize = 4;
 
 /// One DL/T 645 bus behind one link; owned by exactly one task.
 pub struct Dlt645Bus {
-    via: Via,
-    timing: LineTiming,
-    policy: RetryPolicy,
-    conn: Option<Conn>,
-    last_activity: Option<Instant>,
-    pub stats: BusStats,
+    /// The bus task reads and resets the counters here.
+    pub(super) line: Line<Conn>,
 }
 
 impl Dlt645Bus {
     pub fn new(via: Via, timing: LineTiming, policy: RetryPolicy) -> Dlt645Bus {
         Dlt645Bus {
-            via,
-            timing,
-            policy,
-            conn: None,
-            last_activity: None,
-            stats: BusStats::default(),
+            line: Line::new(via, timing, policy),
         }
-    }
-
-    pub fn via(&self) -> &Via {
-        &self.via
-    }
-
-    pub fn timing(&self) -> LineTiming {
-        self.timing
     }
 
     /// The reply timeout of a request of `req` plain data bytes expecting `resp` back.
     pub fn timeout_for(&self, req_data: usize, resp_data: usize) -> Duration {
-        let network = if self.via.is_network() {
-            self.policy.network_margin
-        } else {
-            Duration::ZERO
-        };
-        self.timing.reply_timeout(
-            PREAMBLE_LEN + dlt645::OVERHEAD + req_data,
-            PREAMBLE_LEN + dlt645::OVERHEAD + resp_data,
-            self.policy.turnaround,
-            network,
-        )
+        let frame = |data| PREAMBLE_LEN + dlt645::OVERHEAD + data;
+        self.line.reply_timeout(frame(req_data), frame(resp_data))
     }
 
     pub async fn connect(&mut self) -> Result<(), FieldError> {
-        if self.conn.is_some() {
+        if self.line.conn.is_some() {
             return Ok(());
         }
-        let via = self.via.to_string();
-        let fail = |why: String| FieldError::Connect {
-            via: via.clone(),
-            why,
-        };
-        let stream: Box<dyn Stream> = match &self.via {
-            Via::Serial {
-                path,
-                baud,
-                framing,
-            } => {
-                let port = super::link::open_serial(path, *baud, *framing)
-                    .map_err(|e| fail(e.to_string()))?;
-                Box::new(port)
-            }
-            Via::Tcp { host, port } | Via::RtuOverTcp { host, port } => {
-                let s = tokio::time::timeout(
-                    self.policy.connect_timeout,
-                    tokio::net::TcpStream::connect((host.as_str(), *port)),
-                )
-                .await
-                .map_err(|_| fail("timed out".into()))?
-                .map_err(|e| fail(e.to_string()))?;
-                let _ = s.set_nodelay(true);
-                Box::new(s)
-            }
-            Via::Secure {
-                port, gateway, bus, ..
-            } => Box::new(
-                super::secure::hub()
-                    .take(*port, gateway, *bus, self.policy.connect_timeout)
-                    .await
-                    .map_err(fail)?,
-            ),
-        };
+        let stream = stream::open(&self.line.via, self.line.policy.connect_timeout).await?;
         let (stream, tap) = Tap::new(stream);
-        self.conn = Some(Conn { stream, tap });
+        self.line.conn = Some(Conn { stream, tap });
         Ok(())
     }
 
     pub fn disconnect(&mut self) {
-        self.conn = None;
+        self.line.conn = None;
     }
 
     /// Reads one data identifier, following on until the meter has sent everything.
@@ -178,37 +116,29 @@ impl Dlt645Bus {
         let bytes = dlt645::encode_with_preamble(request)
             .map_err(|e| FieldError::Other(format!("cannot encode the request: {e}")))?;
         let timeout = self.timeout_for(request.data.len(), resp_data);
-        let tries = self.policy.tries.max(1);
+        let tries = self.line.policy.tries.max(1);
         let mut last = Attempt::Timeout;
         for _ in 0..tries {
             self.connect().await?;
             self.keep_silence().await;
             match self.attempt(&bytes, &request.address, timeout).await {
                 Ok((frame, reply_len)) => {
-                    self.stats.requests += 1;
-                    self.stats.wire_floor +=
-                        self.timing.exchange(bytes.len(), reply_len, Duration::ZERO);
+                    self.line.answered(bytes.len(), reply_len);
                     return Ok(frame);
                 }
-                Err(a) => {
-                    self.stats.failed_attempts += 1;
-                    if let Attempt::Broken(_) = a {
-                        self.conn = None;
-                    }
-                    last = a;
-                }
+                Err(a) => last = self.line.failed(a),
             }
         }
-        Err(last.into_error(address.to_string(), self.via.to_string(), tries, timeout))
+        Err(last.into_error(
+            address.to_string(),
+            self.line.via.to_string(),
+            tries,
+            timeout,
+        ))
     }
 
     async fn keep_silence(&mut self) {
-        if let Some(last) = self.last_activity {
-            let due = last + self.timing.silence();
-            if due > Instant::now() {
-                tokio::time::sleep_until(due.into()).await;
-            }
-        }
+        self.line.keep_silence_after(self.line.last_activity).await;
     }
 
     async fn attempt(
@@ -217,7 +147,7 @@ impl Dlt645Bus {
         to: &Address,
         timeout: Duration,
     ) -> Result<(Frame, usize), Attempt> {
-        let Some(conn) = self.conn.as_mut() else {
+        let Some(conn) = self.line.conn.as_mut() else {
             return Err(Attempt::Broken("not connected".into()));
         };
         lock(&conn.tap).purge_before_write = true;
@@ -259,13 +189,9 @@ impl Dlt645Bus {
             }
         }
         .await;
-        self.last_activity = Some(Instant::now());
+        self.line.last_activity = Some(Instant::now());
         result
     }
-}
-
-fn lock(tap: &SharedTap) -> std::sync::MutexGuard<'_, super::tap::TapState> {
-    tap.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn parse_address(address: &str) -> Result<Address, FieldError> {

@@ -611,6 +611,26 @@ fn have(buf: &[u8], total: usize) -> FrameLen {
     }
 }
 
+/// Length of a frame that carries registers, from its byte count at `buf[at]`: two bytes a
+/// register, at most `max`; `total` is the frame length for that many data bytes.
+fn register_frame(
+    buf: &[u8],
+    at: usize,
+    max: u8,
+    total: fn(usize) -> usize,
+) -> Result<FrameLen, RtuError> {
+    let Some(&byte_count) = buf.get(at) else {
+        return Ok(FrameLen::NeedMore(at + 1));
+    };
+    if byte_count == 0 || byte_count % 2 != 0 || byte_count > max {
+        return Err(RtuError::BadByteCount {
+            byte_count,
+            detail: format!("an even count of 2..={max} bytes"),
+        });
+    }
+    Ok(have(buf, total(usize::from(byte_count))))
+}
+
 /// Length of the response frame starting at `buf[0]` (slave), from its first bytes.
 pub fn response_frame_len(buf: &[u8]) -> Result<FrameLen, RtuError> {
     let Some(&function) = buf.get(1) else {
@@ -620,18 +640,7 @@ pub fn response_frame_len(buf: &[u8]) -> Result<FrameLen, RtuError> {
         return Ok(have(buf, len::EXCEPTION_REPLY));
     }
     match function {
-        FC_READ_HOLDING => {
-            let Some(&byte_count) = buf.get(2) else {
-                return Ok(FrameLen::NeedMore(3));
-            };
-            if byte_count == 0 || byte_count % 2 != 0 || byte_count > 250 {
-                return Err(RtuError::BadByteCount {
-                    byte_count,
-                    detail: "an even count of 2..=250 bytes".into(),
-                });
-            }
-            Ok(have(buf, len::read_reply_bytes(usize::from(byte_count))))
-        }
+        FC_READ_HOLDING => register_frame(buf, 2, 250, len::read_reply_bytes),
         FC_WRITE_SINGLE | FC_WRITE_MULTIPLE => Ok(have(buf, len::WRITE_REPLY)),
         other => Err(RtuError::UnsupportedFunction(other)),
     }
@@ -655,18 +664,7 @@ pub fn request_frame_len(buf: &[u8]) -> Result<FrameLen, RtuError> {
             }),
             Some(&n) => Ok(have(buf, len::write_request_bytes(usize::from(n)))),
         },
-        FC_WRITE_MULTIPLE => {
-            let Some(&byte_count) = buf.get(6) else {
-                return Ok(FrameLen::NeedMore(7));
-            };
-            if byte_count == 0 || byte_count % 2 != 0 || byte_count > 246 {
-                return Err(RtuError::BadByteCount {
-                    byte_count,
-                    detail: "an even count of 2..=246 bytes".into(),
-                });
-            }
-            Ok(have(buf, len::write_request_bytes(usize::from(byte_count))))
-        }
+        FC_WRITE_MULTIPLE => register_frame(buf, 6, 246, len::write_request_bytes),
         other => Err(RtuError::UnsupportedFunction(other)),
     }
 }

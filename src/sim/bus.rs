@@ -277,6 +277,24 @@ pub(crate) struct Transaction {
 }
 
 impl BusShared {
+    /// A handle on the meter at `address`, if the bus has one there.
+    fn meter(shared: &Arc<BusShared>, address: &SimAddress) -> Option<MeterHandle> {
+        lock(&shared.meters)
+            .iter()
+            .any(|m| &m.address == address)
+            .then(|| MeterHandle {
+                shared: shared.clone(),
+                address: address.clone(),
+            })
+    }
+
+    fn addresses(&self) -> Vec<SimAddress> {
+        lock(&self.meters)
+            .iter()
+            .map(|m| m.address.clone())
+            .collect()
+    }
+
     fn bus_faults(&self) -> Faults {
         lock(&self.faults).clone()
     }
@@ -500,21 +518,12 @@ impl SimBus {
     }
 
     pub fn addresses(&self) -> Vec<SimAddress> {
-        lock(&self.shared.meters)
-            .iter()
-            .map(|m| m.address.clone())
-            .collect()
+        self.shared.addresses()
     }
 
     /// A handle on one meter.
     pub fn meter(&self, address: &SimAddress) -> Option<MeterHandle> {
-        lock(&self.shared.meters)
-            .iter()
-            .any(|m| &m.address == address)
-            .then(|| MeterHandle {
-                shared: self.shared.clone(),
-                address: address.clone(),
-            })
+        BusShared::meter(&self.shared, address)
     }
 
     /// A handle on the Modbus meter at `address`.
@@ -573,20 +582,11 @@ impl BusHandle {
     }
 
     pub fn meter(&self, address: &SimAddress) -> Option<MeterHandle> {
-        lock(&self.shared.meters)
-            .iter()
-            .any(|m| &m.address == address)
-            .then(|| MeterHandle {
-                shared: self.shared.clone(),
-                address: address.clone(),
-            })
+        BusShared::meter(&self.shared, address)
     }
 
     pub fn addresses(&self) -> Vec<SimAddress> {
-        lock(&self.shared.meters)
-            .iter()
-            .map(|m| m.address.clone())
-            .collect()
+        self.shared.addresses()
     }
 }
 

@@ -2,7 +2,6 @@
 //! simulated printer, out of paper and offline reported (and the sale kept), a device
 //! file, and the bytes read back as the paper would show them.
 
-use serde_json::json;
 use voltvend::receipt::{PrintError, PrinterTarget, decode};
 
 use crate::support::http::*;
@@ -16,14 +15,7 @@ async fn tcp_printer_reports_paper_out_and_offline_without_losing_the_sale() {
     let sandbox = site.daemon.as_ref().unwrap().state.sandbox.clone().unwrap();
     let (order, t) = blocking(move || {
         let t = tenant_login(a, "A-105", "1234");
-        let o = http(
-            a,
-            "POST",
-            "/api/v1/tenant/topups",
-            Some(&t),
-            Some(&json!({"amount_fen": 2000, "idempotency_key": "p1"})),
-        )
-        .json();
+        let o = start_topup(a, &t, 2000, "p1").json();
         (o["order_id"].as_str().unwrap().to_string(), t)
     })
     .await;

@@ -141,36 +141,17 @@ async fn top_up_is_credited_once_even_if_confirmed_twice_or_after_restart() {
     let (order, t) = blocking(move || {
         let t = tenant_login(a, "A-101", "1234");
         // Over the cap is refused before paying, with the largest amount allowed.
-        let r = http(
-            a,
-            "POST",
-            "/api/v1/tenant/topups",
-            Some(&t),
-            Some(&json!({"amount_fen": 300_000, "idempotency_key": "big"})),
-        );
+        let r = start_topup(a, &t, 300_000, "big");
         assert_eq!(r.status, 422, "{}", r.text());
         assert_eq!(r.json()["code"], "over_cap");
         assert_eq!(r.json()["max_fen"], 300_000 - 18_650);
-        let r = http(
-            a,
-            "POST",
-            "/api/v1/tenant/topups",
-            Some(&t),
-            Some(&json!({"amount_fen": 10_000, "idempotency_key": "k1"})),
-        );
+        let r = start_topup(a, &t, 10_000, "k1");
         assert_eq!(r.status, 200, "{}", r.text());
         let o = r.json();
         assert_eq!(o["state"], "waiting");
         assert!(o["qr_svg"].as_str().unwrap().contains("<svg"));
         // Same key: same order.
-        let again = http(
-            a,
-            "POST",
-            "/api/v1/tenant/topups",
-            Some(&t),
-            Some(&json!({"amount_fen": 10_000, "idempotency_key": "k1"})),
-        )
-        .json();
+        let again = start_topup(a, &t, 10_000, "k1").json();
         assert_eq!(again["order_id"], o["order_id"]);
         (o["order_id"].as_str().unwrap().to_string(), t)
     })

@@ -10,7 +10,7 @@ use std::time::Duration;
 use voltvend::control::{self, CommandState, ControlConfig};
 use voltvend::daemon::Daemon;
 use voltvend::field::charge::LedgerCharger;
-use voltvend::field::collector::{Collector, CollectorConfig};
+use voltvend::field::collector::{Collector, CollectorConfig, CollectorHandle};
 use voltvend::field::live::LiveState;
 use voltvend::ledger::Ledger;
 use voltvend::ledger::outbox::{self, MeterCommand};
@@ -23,6 +23,25 @@ use crate::support::field::{HostSite, two_meter_host_site};
 use crate::support::field::{alarm_config, build_site, charge, sell};
 use crate::support::store::temp_db;
 use crate::support::wait::until;
+
+/// The daemon on `db` in process, its control queue driving the meters through `collector`.
+async fn control_daemon(
+    db: &std::path::Path,
+    store: &Store,
+    ledger: &Ledger,
+    collector: &Arc<CollectorHandle>,
+) -> Daemon {
+    let mut daemon = Daemon::start_with(
+        crate::support::field::daemon_config(db),
+        store.clone(),
+        ledger.clone(),
+        LiveState::new(),
+    )
+    .await
+    .expect("daemon");
+    daemon.run_control(collector.clone(), quick());
+    daemon
+}
 
 fn quick() -> ControlConfig {
     ControlConfig {
@@ -83,15 +102,7 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
         )
         .expect("collector"),
     );
-    let mut daemon = Daemon::start_with(
-        crate::support::field::daemon_config(&db),
-        store.clone(),
-        ledger.clone(),
-        LiveState::new(),
-    )
-    .await
-    .expect("daemon");
-    daemon.run_control(collector.clone(), quick());
+    let daemon = control_daemon(&db, &store, &ledger, &collector).await;
 
     let keep = MeterCommand::KeepPower(true);
     until("keep-power on M2 confirmed", 20, || {
@@ -177,15 +188,7 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
         Some(0),
         "nothing sent while down"
     );
-    let mut daemon = Daemon::start_with(
-        crate::support::field::daemon_config(&db),
-        store.clone(),
-        ledger.clone(),
-        LiveState::new(),
-    )
-    .await
-    .expect("daemon again");
-    daemon.run_control(collector.clone(), quick());
+    let daemon = control_daemon(&db, &store, &ledger, &collector).await;
     until("the queued trip confirmed after the restart", 20, || {
         control::command(&store, queued)
             .expect("record")

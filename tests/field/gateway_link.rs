@@ -34,6 +34,23 @@ fn bus(transport: &str) -> BusConfig {
     b
 }
 
+/// `voltvend collect` on `db` every second (no live sweeps), gateway links keyed by `key`,
+/// with `more` arguments.
+fn collect_with_key(db: &std::path::Path, key: &std::path::Path, more: &[&str]) -> Daemon {
+    let mut args = vec![
+        "collect",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--link-key-file",
+        key.to_str().expect("utf-8"),
+        "--interval-s",
+        "1",
+        "--no-live",
+    ];
+    args.extend_from_slice(more);
+    Daemon::start(&args)
+}
+
 fn free_port() -> u16 {
     voltvend::sim::ports::free_tcp_ports(1).expect("free port")
 }
@@ -178,20 +195,7 @@ async fn plain_and_secure_gateways_side_by_side_through_a_hostile_relay() {
         "0.8523",
     );
 
-    let collector = Daemon::start(&[
-        "collect",
-        "--db",
-        db.to_str().expect("utf-8"),
-        "--link-key-file",
-        key.to_str().expect("utf-8"),
-        "--interval-s",
-        "1",
-        "--no-live",
-        "--tries",
-        "2",
-        "--turnaround-ms",
-        "100",
-    ]);
+    let collector = collect_with_key(&db, &key, &["--tries", "2", "--turnaround-ms", "100"]);
     let relay = TcpListener::bind("127.0.0.1:0").await.expect("relay");
     let relay_port = relay.local_addr().expect("addr").port();
     let mischief = Arc::new(Mutex::new(Mischief::default()));
@@ -309,18 +313,7 @@ async fn a_gateway_with_the_wrong_key_is_never_served() {
         }],
         "1",
     );
-    let collector = Daemon::start(&[
-        "collect",
-        "--db",
-        db.to_str().expect("utf-8"),
-        "--link-key-file",
-        key.to_str().expect("utf-8"),
-        "--interval-s",
-        "1",
-        "--no-live",
-        "--tries",
-        "1",
-    ]);
+    let collector = collect_with_key(&db, &key, &["--tries", "1"]);
     let gateway = Daemon::start(&[
         "gateway",
         "--serial",

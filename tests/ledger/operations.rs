@@ -30,7 +30,11 @@ fn meter(id: &str, billing: BillingMode) -> MeterAccountInit {
     }
 }
 
-fn open(l: &Ledger, tenant: &str, meters: Vec<MeterAccountInit>) -> OpReceipt {
+fn try_open(
+    l: &Ledger,
+    tenant: &str,
+    meters: Vec<MeterAccountInit>,
+) -> Result<OpReceipt, LedgerError> {
     l.open_account(
         &cashier(),
         &format!("open-{tenant}"),
@@ -40,7 +44,10 @@ fn open(l: &Ledger, tenant: &str, meters: Vec<MeterAccountInit>) -> OpReceipt {
             transfer_in: None,
         },
     )
-    .unwrap()
+}
+
+fn open(l: &Ledger, tenant: &str, meters: Vec<MeterAccountInit>) -> OpReceipt {
+    try_open(l, tenant, meters).unwrap()
 }
 
 fn sale(tenant: &str, fen: i64) -> Sale {
@@ -51,6 +58,45 @@ fn sale(tenant: &str, fen: i64) -> Sale {
         receipt_no: Some("R-1".into()),
         meter: None,
     }
+}
+
+fn refund(tenant: &str, fen: i64, reason: &str) -> Refund {
+    Refund {
+        tenant: tenant.into(),
+        amount: Fen(fen),
+        reason: reason.into(),
+    }
+}
+
+fn reverse(op: u64, reason: &str) -> Reverse {
+    Reverse {
+        op,
+        reason: reason.into(),
+    }
+}
+
+fn close(tenant: &str, final_charge: i64) -> CloseAccount {
+    CloseAccount {
+        tenant: tenant.into(),
+        final_charge: Fen(final_charge),
+    }
+}
+
+fn consumption(reading: &str, cost: i128) -> ChargeConsumption {
+    ChargeConsumption {
+        meter: "M1".into(),
+        reading_key: reading.into(),
+        energy: Wh(1),
+        cost: SubFen(cost),
+        at: "2026-11-24T00:00:00Z".parse().unwrap(),
+    }
+}
+
+/// A ledger with tenant T1 on one host-billed meter M1, the start of most cases here.
+fn with_t1() -> Fixture {
+    let f = fixture();
+    open(&f.ledger, "T1", vec![meter("M1", BillingMode::Host)]);
+    f
 }
 
 fn balance(l: &Ledger, tenant: &str) -> Fen {
@@ -64,9 +110,8 @@ fn assert_sound(l: &Ledger) {
 
 #[test]
 fn hoarding_cap_refusal_names_the_cap_and_the_largest_sale() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     l.sale(&cashier(), "s1", sale("T1", 50_000)).unwrap();
     l.set_hoarding_cap(Fen(100_000));
     let err = l.sale(&cashier(), "s2", sale("T1", 60_000)).unwrap_err();
@@ -111,66 +156,34 @@ fn transfer_in_records_the_old_meter_serial() {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(l.balances().unwrap()["transfer_in"], Fen(-1234));
-    let err = open_err(l, "T2", vec![meter("M2", BillingMode::Host)]);
-    assert_eq!(err, "meter M2 is already on the account of tenant T1");
+    let err = try_open(l, "T2", vec![meter("M2", BillingMode::Host)]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "meter M2 is already on the account of tenant T1"
+    );
     assert_sound(l);
-}
-
-fn open_err(l: &Ledger, tenant: &str, meters: Vec<MeterAccountInit>) -> String {
-    l.open_account(
-        &cashier(),
-        &format!("open-{tenant}"),
-        OpenAccount {
-            tenant: tenant.into(),
-            meters,
-            transfer_in: None,
-        },
-    )
-    .unwrap_err()
-    .to_string()
 }
 
 #[test]
 fn refund_is_at_most_the_balance() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     l.sale(&cashier(), "s1", sale("T1", 1000)).unwrap();
-    let refund = |key: &str, fen| {
-        l.refund(
-            &cashier(),
-            key,
-            Refund {
-                tenant: "T1".into(),
-                amount: Fen(fen),
-                reason: "moving out".into(),
-            },
-        )
-    };
+    let refund_t1 = |key: &str, fen| l.refund(&cashier(), key, refund("T1", fen, "moving out"));
     assert_eq!(
-        refund("r1", 1001).unwrap_err().to_string(),
+        refund_t1("r1", 1001).unwrap_err().to_string(),
         "refund of ¥10.01 refused: the balance of tenant T1 is only ¥10.00"
     );
-    assert_eq!(refund("r2", 1000).unwrap().balance, Some(Fen(0)));
+    assert_eq!(refund_t1("r2", 1000).unwrap().balance, Some(Fen(0)));
     assert_sound(l);
 }
 
 #[test]
 fn reversal_undoes_once_and_a_reversal_cannot_be_reversed() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     let s = l.sale(&cashier(), "s1", sale("T1", 700)).unwrap();
-    let rev = |key: &str, op| {
-        l.reverse(
-            &cashier(),
-            key,
-            Reverse {
-                op,
-                reason: "wrong tenant".into(),
-            },
-        )
-    };
+    let rev = |key: &str, op| l.reverse(&cashier(), key, reverse(op, "wrong tenant"));
     let r = rev("v1", s.op).unwrap();
     assert_eq!((r.amount, r.balance), (Fen(-700), Some(Fen(0))));
     assert_eq!(
@@ -210,14 +223,7 @@ fn close_settles_to_zero_by_refund_or_arrears_and_closes_every_meter() {
     );
     l.sale(&cashier(), "s1", sale("T1", 5000)).unwrap();
     let c = l
-        .close_account(
-            &cashier(),
-            "c1",
-            CloseAccount {
-                tenant: "T1".into(),
-                final_charge: Fen(1200),
-            },
-        )
+        .close_account(&cashier(), "c1", close("T1", 1200))
         .unwrap();
     assert_eq!(c.balance, Some(Fen(0)));
     match l.operation(c.op).unwrap().unwrap().detail {
@@ -244,15 +250,7 @@ fn close_settles_to_zero_by_refund_or_arrears_and_closes_every_meter() {
 
     // A tenant in debt is settled by recorded arrears.
     open(l, "T2", vec![meter("M1", BillingMode::Host)]);
-    l.close_account(
-        &cashier(),
-        "c2",
-        CloseAccount {
-            tenant: "T2".into(),
-            final_charge: Fen(250),
-        },
-    )
-    .unwrap();
+    l.close_account(&cashier(), "c2", close("T2", 250)).unwrap();
     let b = l.balances().unwrap();
     assert_eq!(b["arrears"], Fen(-250));
     assert_eq!(b["refunds_paid"], Fen(3800));
@@ -262,23 +260,12 @@ fn close_settles_to_zero_by_refund_or_arrears_and_closes_every_meter() {
 
 #[test]
 fn consumption_posts_whole_fen_and_carries_the_remainder() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     l.sale(&cashier(), "s1", sale("T1", 10_000)).unwrap();
     let collector = Actor::system("collector");
     let charge = |key: &str, reading: &str, cost: i128| {
-        l.charge_consumption(
-            &collector,
-            key,
-            ChargeConsumption {
-                meter: "M1".into(),
-                reading_key: reading.into(),
-                energy: Wh(1),
-                cost: SubFen(cost),
-                at: "2026-11-24T00:00:00Z".parse().unwrap(),
-            },
-        )
+        l.charge_consumption(&collector, key, consumption(reading, cost))
     };
     // 0.6 fen: nothing posted yet, 0.6 carried.
     assert_eq!(charge("k1", "M1@1", 6_000_000).unwrap().amount, Fen(0));
@@ -298,17 +285,7 @@ fn consumption_posts_whole_fen_and_carries_the_remainder() {
     assert_eq!(balance(l, "T1"), Fen(9_999));
     assert_eq!(l.balances().unwrap()["revenue:consumption"], Fen(1));
     let err = l
-        .charge_consumption(
-            &cashier(),
-            "k5",
-            ChargeConsumption {
-                meter: "M1".into(),
-                reading_key: "M1@3".into(),
-                energy: Wh(1),
-                cost: SubFen(1),
-                at: "2026-11-24T00:00:00Z".parse().unwrap(),
-            },
-        )
+        .charge_consumption(&cashier(), "k5", consumption("M1@3", 1))
         .unwrap_err();
     assert_eq!(err.to_string(), "op:amy may not charge consumption");
     assert_sound(l);
@@ -342,16 +319,7 @@ fn sale_to_meter_mode_pushes_credit_with_the_next_purchase_count() {
     // Once the control queue has sent the first credit, that sale can no longer be undone
     // by a reversal; the second, still queued and the latest, can.
     outbox::take(l.store(), a.outbox[0]).unwrap().unwrap();
-    let err = l
-        .reverse(
-            &cashier(),
-            "v1",
-            Reverse {
-                op: a.op,
-                reason: "x".into(),
-            },
-        )
-        .unwrap_err();
+    let err = l.reverse(&cashier(), "v1", reverse(a.op, "x")).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -359,15 +327,7 @@ fn sale_to_meter_mode_pushes_credit_with_the_next_purchase_count() {
             a.op
         )
     );
-    l.reverse(
-        &cashier(),
-        "v2",
-        Reverse {
-            op: b.op,
-            reason: "x".into(),
-        },
-    )
-    .unwrap();
+    l.reverse(&cashier(), "v2", reverse(b.op, "x")).unwrap();
     assert!(outbox::pending(l.store()).unwrap().is_empty());
     assert_eq!(
         l.meter_account(&"M1".into())
@@ -439,9 +399,8 @@ fn sale_to_a_tripped_host_meter_in_credit_queues_close() {
 
 #[test]
 fn permissions_are_checked_on_every_operation() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     let viewer = Actor::operator("vic", Role::Viewer);
     let installer = Actor::operator("ian", Role::Installer);
     assert_eq!(
@@ -451,17 +410,9 @@ fn permissions_are_checked_on_every_operation() {
         "op:vic may not sell credit"
     );
     assert_eq!(
-        l.refund(
-            &installer,
-            "r1",
-            Refund {
-                tenant: "T1".into(),
-                amount: Fen(1),
-                reason: String::new()
-            }
-        )
-        .unwrap_err()
-        .to_string(),
+        l.refund(&installer, "r1", refund("T1", 1, ""))
+            .unwrap_err()
+            .to_string(),
         "op:ian may not refund"
     );
     let tenant = Actor::Tenant {
@@ -478,14 +429,7 @@ fn permissions_are_checked_on_every_operation() {
     };
     l.sale(&own, "s3", sale("T1", 1)).unwrap();
     assert!(matches!(
-        l.close_account(
-            &own,
-            "c1",
-            CloseAccount {
-                tenant: "T1".into(),
-                final_charge: Fen(0)
-            }
-        ),
+        l.close_account(&own, "c1", close("T1", 0)),
         Err(LedgerError::Forbidden { .. })
     ));
     assert_eq!(balance(l, "T1"), Fen(1));
@@ -493,9 +437,8 @@ fn permissions_are_checked_on_every_operation() {
 
 #[test]
 fn every_operation_writes_its_audit_entry_in_the_same_transaction() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     let r = l.sale(&cashier(), "s1", sale("T1", 99)).unwrap();
     let op = l.operation(r.op).unwrap().unwrap();
     let txn = l.store().db().begin_read().unwrap();
@@ -509,9 +452,8 @@ fn every_operation_writes_its_audit_entry_in_the_same_transaction() {
 
 #[test]
 fn verify_reports_a_balance_that_disagrees_with_its_postings() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     l.sale(&cashier(), "s1", sale("T1", 300)).unwrap();
     assert_sound(l);
     // Tamper with the stored balance behind the ledger's back.
@@ -533,9 +475,8 @@ fn verify_reports_a_balance_that_disagrees_with_its_postings() {
 
 #[test]
 fn reused_key_with_other_content_is_refused() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     let first = l.sale(&cashier(), "pay-123", sale("T1", 100)).unwrap();
     let err = l.sale(&cashier(), "pay-123", sale("T1", 200)).unwrap_err();
     assert_eq!(
@@ -560,17 +501,9 @@ fn a_refused_request_does_not_spoil_its_batch() {
             let l = l.clone();
             std::thread::spawn(move || {
                 if i % 3 == 0 {
-                    l.refund(
-                        &cashier(),
-                        &format!("r{i}"),
-                        Refund {
-                            tenant: "T1".into(),
-                            amount: Fen(1_000_000),
-                            reason: String::new(),
-                        },
-                    )
-                    .map(|_| ())
-                    .unwrap_err();
+                    l.refund(&cashier(), &format!("r{i}"), refund("T1", 1_000_000, ""))
+                        .map(|_| ())
+                        .unwrap_err();
                 } else {
                     l.sale(&cashier(), &format!("s{i}"), sale("T1", 10))
                         .unwrap();
@@ -587,23 +520,14 @@ fn a_refused_request_does_not_spoil_its_batch() {
 
 #[test]
 fn committed_operations_are_announced_once_after_commit() {
-    let f = fixture();
+    let f = with_t1();
     let l = &f.ledger;
-    open(l, "T1", vec![meter("M1", BillingMode::Host)]);
     let mut rx = l.subscribe();
     let r = l.sale(&cashier(), "s1", sale("T1", 100)).unwrap();
     // The retry and the refused refund are not announced.
     l.sale(&cashier(), "s1", sale("T1", 100)).unwrap();
-    l.refund(
-        &cashier(),
-        "r1",
-        Refund {
-            tenant: "T1".into(),
-            amount: Fen(1_000),
-            reason: String::new(),
-        },
-    )
-    .unwrap_err();
+    l.refund(&cashier(), "r1", refund("T1", 1_000, ""))
+        .unwrap_err();
     assert_eq!(rx.try_recv().unwrap(), r);
     assert!(rx.try_recv().is_err());
 }

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use voltvend::auth::roles::{Actor, Role};
 use voltvend::ledger::{Ledger, MeterAccountInit, OpenAccount};
-use voltvend::site::model::{
-    BillingMode, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases, Protocol,
-};
-use voltvend::site::{GatewayId, MeterId};
+use voltvend::site::MeterId;
+use voltvend::site::model::{BillingMode, MeterAddress, Protocol};
 use voltvend::store::Store;
+
+use super::records::{host_meter, one_bus_gateway};
 
 /// A meter of the test site: id, gateway, bus, address, protocol, profile.
 pub struct SiteMeter<'a> {
@@ -142,36 +142,12 @@ pub fn build_site(db: &Path, gateways: &[(&str, &str)], meters: &[SiteMeter], pr
     let tariff = serde_json::json!({ "kind": "flat", "price": price });
     voltvend::site::repo::set_tariff(&txn, &admin, "default", &tariff).expect("tariff");
     for (id, link) in gateways {
-        let gid = GatewayId::new(*id);
-        let g = Gateway {
-            id: gid.clone(),
-            name: format!("gateway {id}"),
-            link: GatewayLink::parse(link).expect("link"),
-            buses: vec![Bus {
-                gateway: gid,
-                index: 1,
-                baud: 9600,
-                framing: Framing::E81,
-            }],
-        };
+        let g = one_bus_gateway(id, format!("gateway {id}"), link, 9600);
         voltvend::site::repo::upsert_gateway(&txn, &admin, &g).expect("gateway");
     }
     for m in meters {
-        let meter = Meter {
-            id: MeterId::new(m.id),
-            address: MeterAddress::parse(m.address, m.protocol).expect("address"),
-            protocol: m.protocol,
-            profile: m.profile.to_string(),
-            phases: Phases::One,
-            gateway: GatewayId::new(m.gateway),
-            bus: 1,
-            unit: None,
-            billing: BillingMode::Host,
-            tariff: None,
-            power_limit_w: None,
-            alarm1: None,
-            alarm2: None,
-        };
+        let address = MeterAddress::parse(m.address, m.protocol).expect("address");
+        let meter = host_meter(m.id, address, m.protocol, m.profile, m.gateway);
         voltvend::site::repo::upsert_meter(&txn, &admin, &meter).expect("meter");
     }
     txn.commit().expect("commit");

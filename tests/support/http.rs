@@ -226,6 +226,18 @@ pub fn tenant_login(addr: SocketAddr, unit: &str, pin: &str) -> String {
     r.json()["token"].as_str().expect("token").to_string()
 }
 
+/// A tenant's top-up order of `fen` under idempotency `key` (the kiosk's "Pay").
+pub fn start_topup(addr: SocketAddr, token: &str, fen: i64, key: &str) -> Resp {
+    let body = serde_json::json!({"amount_fen": fen, "idempotency_key": key});
+    http(
+        addr,
+        "POST",
+        "/api/v1/tenant/topups",
+        Some(token),
+        Some(&body),
+    )
+}
+
 /// Runs blocking HTTP calls off the async runtime.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.expect("join")

@@ -26,3 +26,6 @@ pub mod wait;
 /// The benches' 5,000-meter site (benches/support/site.rs), for the ignored scale tests.
 #[path = "../../benches/support/site.rs"]
 pub mod big_site;
+/// Site records (a one-bus gateway, a host-billed meter), loaded once through big_site,
+/// which the benches include as well.
+pub use big_site::records;

@@ -5,71 +5,53 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use voltvend::tariff::{
-    self, Band, DaySchedule, DefinitionError, EffectiveTariff, Tariff, TariffError, Tier,
-    TouPrices, Usage,
+    self, Band, DaySchedule, DefinitionError, EffectiveTariff, Tariff, TariffError, Tier, Usage,
 };
 use voltvend::units::{Price, SubFen, Wh};
 
-use crate::support::tariff::TOU_DAY;
+use crate::support::tariff::{price, tiered, tou};
 use crate::support::time::shanghai;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().expect("test timestamp")
 }
 
-fn price(s: &str) -> Price {
-    Price::parse_yuan_per_kwh(s).expect("test price")
+fn usage(from: &str, to: &str, wh: i64) -> Usage {
+    Usage::total(ts(from), ts(to), Wh(wh))
 }
 
 fn cost_of(t: &EffectiveTariff, from: &str, to: &str, wh: i64, mtd: i64) -> SubFen {
-    tariff::cost(
-        t,
-        &Usage::total(ts(from), ts(to), Wh(wh)),
-        Wh(mtd),
-        &shanghai(),
-    )
-    .expect("chargeable")
+    tariff::cost(t, &usage(from, to, wh), Wh(mtd), &shanghai()).expect("chargeable")
 }
 
-/// Three tiers: 0–200 kWh at 0.5283, 200–400 kWh at 0.5783, above at 0.8283.
-fn tiered() -> EffectiveTariff {
-    EffectiveTariff::single(Tariff::Tiered {
-        tiers: vec![
-            Tier {
-                up_to: Some(Wh(200_000)),
-                price: price("0.5283"),
-            },
-            Tier {
-                up_to: Some(Wh(400_000)),
-                price: price("0.5783"),
-            },
-            Tier {
-                up_to: None,
-                price: price("0.8283"),
-            },
-        ],
-    })
+/// The whole charge (its parts by band and tier) of `wh` from `from` to `to` in `tz`.
+fn charge_of(
+    t: &EffectiveTariff,
+    (from, to, wh): (&str, &str, i64),
+    mtd: i64,
+    tz: &TimeZone,
+) -> tariff::Charge {
+    tariff::charge(t, &usage(from, to, wh), Wh(mtd), tz).expect("chargeable")
 }
 
-/// sharp 1.2, peak 1.0, flat 0.6, valley 0.3 yuan/kWh;
-/// 06:00 flat, 08:00 peak, 11:00 sharp, 13:00 flat, 18:00 peak, 22:00 valley (to 06:00).
-fn tou() -> Tariff {
-    Tariff::TimeOfUse {
-        prices: TouPrices {
-            sharp: price("1.2"),
-            peak: price("1.0"),
-            flat: price("0.6"),
-            valley: price("0.3"),
-        },
-        schedule: DaySchedule::from_pairs(TOU_DAY).expect("schedule"),
+fn flat(yuan_per_kwh: &str) -> Tariff {
+    Tariff::Flat {
+        price: price(yuan_per_kwh),
     }
+}
+
+/// [`tou`] with another day schedule (not validated, so a bad one can be tested).
+fn tou_with(pairs: &[(&str, Band)]) -> Tariff {
+    let mut t = tou();
+    if let Tariff::TimeOfUse { schedule, .. } = &mut t {
+        *schedule = DaySchedule::from_pairs(pairs).unwrap();
+    }
+    t
 }
 
 #[test]
 fn flat_is_energy_times_price() {
-    let t = EffectiveTariff::single(Tariff::Flat {
-        price: price("0.8523"),
-    });
+    let t = EffectiveTariff::single(flat("0.8523"));
     // 1234 Wh × 852,300 = 1,051,738,200 SubFen = 105.17382 fen.
     assert_eq!(
         cost_of(
@@ -114,17 +96,16 @@ fn tiered_inside_one_tier() {
 fn tiered_interval_crossing_one_tier_bound_is_split_exactly() {
     // 199.5 kWh used, 1 kWh more: 500 Wh in tier 1, 500 Wh in tier 2.
     // 500 × 528,300 + 500 × 578,300 = 264,150,000 + 289,150,000 = 553,300,000 (55.33 fen).
-    let c = tariff::charge(
+    let c = charge_of(
         &tiered(),
-        &Usage::total(
-            ts("2026-03-10T10:00:00+08:00"),
-            ts("2026-03-10T10:30:00+08:00"),
-            Wh(1000),
+        (
+            "2026-03-10T10:00:00+08:00",
+            "2026-03-10T10:30:00+08:00",
+            1000,
         ),
-        Wh(199_500),
+        199_500,
         &shanghai(),
-    )
-    .unwrap();
+    );
     assert_eq!(c.cost, SubFen(553_300_000));
     let tiers: Vec<(Option<usize>, Wh)> = c.parts.iter().map(|p| (p.tier, p.energy)).collect();
     assert_eq!(tiers, vec![(Some(1), Wh(500)), (Some(2), Wh(500))]);
@@ -155,27 +136,26 @@ fn tiers_restart_at_the_month_start_in_the_site_time_zone() {
     // (tier 1, 0.5283), so it comes first: boundary floor(2000 × 1/2) = 1000 → 1000 / 1000.
     // March: 100 Wh × 578,300 (to 400 kWh) = 57,830,000 + 900 Wh × 828,300 = 745,470,000.
     // April: 1000 Wh × 528,300 = 528,300,000. Sum 1,331,600,000.
-    let c = tariff::charge(
+    let c = charge_of(
         &tiered(),
-        &Usage::total(
-            ts("2026-03-31T23:00:00+08:00"),
-            ts("2026-04-01T01:00:00+08:00"),
-            Wh(2000),
+        (
+            "2026-03-31T23:00:00+08:00",
+            "2026-04-01T01:00:00+08:00",
+            2000,
         ),
-        Wh(399_900),
+        399_900,
         &shanghai(),
-    )
-    .unwrap();
+    );
     assert_eq!(c.cost, SubFen(1_331_600_000));
     assert_eq!(c.month_to_date_after, Wh(1000));
     // The same interval in UTC is 15:00–17:00 on Mar 31 in UTC, all in March there:
     // 100 × 578,300 + 1900 × 828,300 = 57,830,000 + 1,573,770,000 = 1,631,600,000.
     let utc = tariff::cost(
         &tiered(),
-        &Usage::total(
-            ts("2026-03-31T23:00:00+08:00"),
-            ts("2026-04-01T01:00:00+08:00"),
-            Wh(2000),
+        &usage(
+            "2026-03-31T23:00:00+08:00",
+            "2026-04-01T01:00:00+08:00",
+            2000,
         ),
         Wh(399_900),
         &TimeZone::UTC,
@@ -218,17 +198,16 @@ fn tou_band_boundary_splits_by_time() {
     // floor(301 × 15/30) = 150, peak the other 151.
     // 150 × 1,200,000 + 151 × 1,000,000 = 180,000,000 + 151,000,000 = 331,000,000.
     let t = EffectiveTariff::single(tou());
-    let c = tariff::charge(
+    let c = charge_of(
         &t,
-        &Usage::total(
-            ts("2026-03-10T10:45:00+08:00"),
-            ts("2026-03-10T11:15:00+08:00"),
-            Wh(301),
+        (
+            "2026-03-10T10:45:00+08:00",
+            "2026-03-10T11:15:00+08:00",
+            301,
         ),
-        Wh::ZERO,
+        0,
         &shanghai(),
-    )
-    .unwrap();
+    );
     assert_eq!(c.cost, SubFen(331_000_000));
     let bands: Vec<(Option<Band>, Wh)> = c.parts.iter().map(|p| (p.band, p.energy)).collect();
     assert_eq!(
@@ -262,16 +241,11 @@ fn tou_midnight_uses_the_next_days_schedule() {
     // 00:00 valley, 08:00 flat, 23:00 peak. 23:30–00:30: 30 min peak, 30 min valley,
     // 1000 Wh → peak floor(1000/2) = 500, valley 500.
     // 500 × 1,000,000 + 500 × 300,000 = 650,000,000.
-    let mut t = tou();
-    if let Tariff::TimeOfUse { schedule, .. } = &mut t {
-        *schedule = DaySchedule::from_pairs(&[
-            ("00:00", Band::Valley),
-            ("08:00", Band::Flat),
-            ("23:00", Band::Peak),
-        ])
-        .unwrap();
-    }
-    let t = EffectiveTariff::single(t);
+    let t = EffectiveTariff::single(tou_with(&[
+        ("00:00", Band::Valley),
+        ("08:00", Band::Flat),
+        ("23:00", Band::Peak),
+    ]));
     assert_eq!(
         cost_of(
             &t,
@@ -290,17 +264,16 @@ fn tou_month_start_at_midnight_keeps_the_band() {
     // two valley pieces of 15 min (same price → time order): March floor(101/2) = 50,
     // April 51. Cost 101 × 300,000 = 30,300,000; April's 51 Wh start the new month.
     let t = EffectiveTariff::single(tou());
-    let c = tariff::charge(
+    let c = charge_of(
         &t,
-        &Usage::total(
-            ts("2026-03-31T23:45:00+08:00"),
-            ts("2026-04-01T00:15:00+08:00"),
-            Wh(101),
+        (
+            "2026-03-31T23:45:00+08:00",
+            "2026-04-01T00:15:00+08:00",
+            101,
         ),
-        Wh(5000),
+        5000,
         &shanghai(),
-    )
-    .unwrap();
+    );
     assert_eq!(c.cost, SubFen(30_300_000));
     assert_eq!(c.month_to_date_after, Wh(51));
 }
@@ -311,18 +284,8 @@ fn price_change_applies_to_energy_after_its_start() {
     // 30 min each; the new (higher) price first: floor(1001/2) = 500 → new 500, old 501.
     // 501 × 500,000 + 500 × 600,000 = 250,500,000 + 300,000,000 = 550,500,000.
     let t = EffectiveTariff::new(vec![
-        (
-            ts("2026-01-01T00:00:00+08:00"),
-            Tariff::Flat {
-                price: price("0.50"),
-            },
-        ),
-        (
-            ts("2026-07-01T00:00:00+08:00"),
-            Tariff::Flat {
-                price: price("0.60"),
-            },
-        ),
+        (ts("2026-01-01T00:00:00+08:00"), flat("0.50")),
+        (ts("2026-07-01T00:00:00+08:00"), flat("0.60")),
     ])
     .unwrap();
     assert_eq!(
@@ -375,12 +338,7 @@ fn price_change_from_flat_to_tou_mid_interval() {
     // 600 Wh: sharp (1.2) first: floor(600/2) = 300, flat-tariff piece 300.
     // 300 × 1,200,000 + 300 × 500,000 = 360,000,000 + 150,000,000 = 510,000,000.
     let t = EffectiveTariff::new(vec![
-        (
-            ts("2026-01-01T00:00:00+08:00"),
-            Tariff::Flat {
-                price: price("0.50"),
-            },
-        ),
+        (ts("2026-01-01T00:00:00+08:00"), flat("0.50")),
         (ts("2026-03-10T12:00:00+08:00"), tou()),
     ])
     .unwrap();
@@ -413,11 +371,9 @@ fn per_band_registers_are_priced_as_reported() {
         Ok(SubFen(620_000_000))
     );
     // Under a flat tariff the bands are just energy: 1000 × 500,000.
-    let flat = EffectiveTariff::single(Tariff::Flat {
-        price: price("0.5"),
-    });
+    let flat_tariff = EffectiveTariff::single(flat("0.5"));
     assert_eq!(
-        tariff::cost(&flat, &u, Wh::ZERO, &shanghai()),
+        tariff::cost(&flat_tariff, &u, Wh::ZERO, &shanghai()),
         Ok(SubFen(500_000_000))
     );
 }
@@ -517,15 +473,11 @@ fn bad_definitions_are_refused_with_a_reason() {
         check(Tariff::Flat { price: Price(-1) }).to_string(),
         "flat price -0.000001 is negative"
     );
-    let mut overlapping = tou();
-    if let Tariff::TimeOfUse { schedule, .. } = &mut overlapping {
-        *schedule = DaySchedule::from_pairs(&[
-            ("08:00", Band::Peak),
-            ("11:00", Band::Sharp),
-            ("10:00", Band::Flat),
-        ])
-        .unwrap();
-    }
+    let overlapping = tou_with(&[
+        ("08:00", Band::Peak),
+        ("11:00", Band::Sharp),
+        ("10:00", Band::Flat),
+    ]);
     assert_eq!(
         check(overlapping).to_string(),
         "schedule entry 3 starts at 10:00, not after entry 2 at 11:00; entries must be in time order without overlap or repeats"
@@ -549,11 +501,7 @@ fn bad_definitions_are_refused_with_a_reason() {
     assert_eq!(
         tariff::cost(
             &broken,
-            &Usage::total(
-                ts("2026-01-01T00:00:00Z"),
-                ts("2026-01-01T00:30:00Z"),
-                Wh(1)
-            ),
+            &usage("2026-01-01T00:00:00Z", "2026-01-01T00:30:00Z", 1),
             Wh::ZERO,
             &shanghai()
         )
@@ -638,14 +586,6 @@ fn toml_mistakes_are_named() {
     );
 }
 
-fn new_york_tou(pairs: &[(&str, Band)]) -> EffectiveTariff {
-    let mut t = tou();
-    if let Tariff::TimeOfUse { schedule, .. } = &mut t {
-        *schedule = DaySchedule::from_pairs(pairs).unwrap();
-    }
-    EffectiveTariff::single(t)
-}
-
 fn band_energy(c: &tariff::Charge, band: Band) -> i64 {
     c.parts
         .iter()
@@ -661,23 +601,18 @@ fn tou_schedule_time_skipped_by_dst_takes_effect_when_the_clock_jumps() {
     // 05:00Z–08:00Z (00:00 EST – 04:00 EDT), 600 Wh: valley 2 h, peak 1 h.
     // Peak first: floor(600 · 1/3) = 200 peak, 400 valley.
     // 200 × 1,000,000 + 400 × 300,000 = 200,000,000 + 120,000,000 = 320,000,000.
-    let t = new_york_tou(&[
+    let t = EffectiveTariff::single(tou_with(&[
         ("00:00", Band::Valley),
         ("02:30", Band::Peak),
         ("12:00", Band::Flat),
-    ]);
+    ]));
     let ny = TimeZone::get("America/New_York").unwrap();
-    let c = tariff::charge(
+    let c = charge_of(
         &t,
-        &Usage::total(
-            ts("2026-03-08T05:00:00Z"),
-            ts("2026-03-08T08:00:00Z"),
-            Wh(600),
-        ),
-        Wh::ZERO,
+        ("2026-03-08T05:00:00Z", "2026-03-08T08:00:00Z", 600),
+        0,
         &ny,
-    )
-    .unwrap();
+    );
     assert_eq!(c.cost, SubFen(320_000_000));
     assert_eq!(band_energy(&c, Band::Peak), 200);
 }
@@ -691,23 +626,18 @@ fn tou_schedule_time_repeated_by_dst_applies_twice() {
     // 800 Wh, peak first: floor(800 · 2/4) = 400 peak, 400 valley.
     // 400 × 1,000,000 + 400 × 300,000 = 400,000,000 + 120,000,000 = 520,000,000.
     // (Ignoring the fold would give peak 2.5 h: 500 Wh, 575,000,000.)
-    let t = new_york_tou(&[
+    let t = EffectiveTariff::single(tou_with(&[
         ("00:00", Band::Valley),
         ("01:30", Band::Peak),
         ("12:00", Band::Flat),
-    ]);
+    ]));
     let ny = TimeZone::get("America/New_York").unwrap();
-    let c = tariff::charge(
+    let c = charge_of(
         &t,
-        &Usage::total(
-            ts("2026-11-01T04:00:00Z"),
-            ts("2026-11-01T08:00:00Z"),
-            Wh(800),
-        ),
-        Wh::ZERO,
+        ("2026-11-01T04:00:00Z", "2026-11-01T08:00:00Z", 800),
+        0,
         &ny,
-    )
-    .unwrap();
+    );
     assert_eq!(c.cost, SubFen(520_000_000));
     assert_eq!(band_energy(&c, Band::Peak), 400);
     assert_eq!(band_energy(&c, Band::Valley), 400);

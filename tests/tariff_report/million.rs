@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 use voltvend::tariff::{self, DaySchedule, EffectiveTariff, Tariff, Tier, TouPrices, Usage};
 use voltvend::units::{Fen, Price, SUBFEN_PER_FEN, SubFen, Wh};
 
-use crate::support::tariff::TOU_DAY;
+use crate::support::tariff::{TOU_DAY, price};
 use crate::support::time::shanghai;
 
 /// xorshift64*: deterministic readings without a dependency.
@@ -21,10 +21,6 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-fn price(s: &str) -> Price {
-    Price::parse_yuan_per_kwh(s).unwrap()
 }
 
 /// Band by Shanghai clock hour (index 0..24), matching `schedule()` below.

@@ -7,14 +7,12 @@ use voltvend::auth::roles::{Actor, Role};
 use voltvend::field::readings;
 use voltvend::ledger::{Ledger, MeterAccountInit, OpenAccount, Refund, Reverse, Sale, TransferIn};
 use voltvend::report::{self, Params, export};
-use voltvend::site::model::{
-    BillingMode, Building, Bus, Framing, Gateway, GatewayLink, Meter, MeterAddress, Phases,
-    Protocol, Tenant, Unit,
-};
-use voltvend::site::{BuildingId, GatewayId, MeterId, TenantId, UnitNo, repo};
+use voltvend::site::model::{BillingMode, Building, Meter, MeterAddress, Protocol, Tenant, Unit};
+use voltvend::site::{BuildingId, MeterId, TenantId, UnitNo, repo};
 use voltvend::store::Store;
 use voltvend::units::Fen;
 
+use crate::support::records::{host_meter, one_bus_gateway};
 use crate::support::time::shanghai;
 
 fn site() -> (tempfile::TempDir, Store, Ledger) {
@@ -55,23 +53,8 @@ fn site() -> (tempfile::TempDir, Store, Ledger) {
         )
         .expect("unit");
     }
-    let gid = GatewayId::new("GW1");
-    repo::upsert_gateway(
-        &txn,
-        &a,
-        &Gateway {
-            id: gid.clone(),
-            name: "gw".into(),
-            link: GatewayLink::parse("tcp:127.0.0.1:1502").expect("link"),
-            buses: vec![Bus {
-                gateway: gid.clone(),
-                index: 1,
-                baud: 9600,
-                framing: Framing::E81,
-            }],
-        },
-    )
-    .expect("gateway");
+    let gw = one_bus_gateway("GW1", "gw".into(), "tcp:127.0.0.1:1502", 9600);
+    repo::upsert_gateway(&txn, &a, &gw).expect("gateway");
     for (i, (id, unit)) in [("M1", Some("A-101")), ("M2", Some("A-201")), ("M3", None)]
         .into_iter()
         .enumerate()
@@ -80,19 +63,14 @@ fn site() -> (tempfile::TempDir, Store, Ledger) {
             &txn,
             &a,
             &Meter {
-                id: MeterId::new(id),
-                address: MeterAddress::Modbus(i as u8 + 1),
-                protocol: Protocol::Modbus,
-                profile: "acrel-ddsy1352-nk".into(),
-                phases: Phases::One,
-                gateway: gid.clone(),
-                bus: 1,
                 unit: unit.map(UnitNo::new),
-                billing: BillingMode::Host,
-                tariff: None,
-                power_limit_w: None,
-                alarm1: None,
-                alarm2: None,
+                ..host_meter(
+                    id,
+                    MeterAddress::Modbus(i as u8 + 1),
+                    Protocol::Modbus,
+                    "acrel-ddsy1352-nk",
+                    "GW1",
+                )
             },
         )
         .expect("meter");

@@ -67,15 +67,7 @@ pub async fn drain_once(store: &Store, cfg: &SenderConfig, modem: &mut Option<Po
             match open(cfg).await {
                 Ok(p) => *modem = Some(p),
                 Err(e) => {
-                    let _ = queue::mark_failed_attempt(
-                        store,
-                        m.id,
-                        &e.to_string(),
-                        Timestamp::now(),
-                        cfg.max_attempts,
-                        cfg.backoff,
-                    )
-                    .await;
+                    failed_attempt(store, cfg, m.id, &e).await;
                     tracing::warn!(error = %e, "GSM modem not ready");
                     continue;
                 }
@@ -93,15 +85,7 @@ pub async fn drain_once(store: &Store, cfg: &SenderConfig, modem: &mut Option<Po
                 if matches!(e, ModemError::Io(_) | ModemError::Timeout(..)) {
                     *modem = None;
                 }
-                let _ = queue::mark_failed_attempt(
-                    store,
-                    m.id,
-                    &e.to_string(),
-                    Timestamp::now(),
-                    cfg.max_attempts,
-                    cfg.backoff,
-                )
-                .await;
+                failed_attempt(store, cfg, m.id, &e).await;
             }
         }
     }
@@ -124,4 +108,19 @@ pub fn spawn(
             }
         }
     })
+}
+
+/// Records a failed attempt at message `id` (the queue retries it after the backoff and
+/// gives up after the last attempt). A store error here is ignored, as the sender's other
+/// queue updates are: the loop must keep draining.
+async fn failed_attempt(store: &Store, cfg: &SenderConfig, id: u64, e: &ModemError) {
+    let _ = queue::mark_failed_attempt(
+        store,
+        id,
+        &e.to_string(),
+        Timestamp::now(),
+        cfg.max_attempts,
+        cfg.backoff,
+    )
+    .await;
 }

@@ -206,6 +206,18 @@ pub struct Register {
 }
 
 impl Register {
+    fn not_a_number(&self) -> DecodeError {
+        DecodeError::NotANumber {
+            name: self.name.clone(),
+        }
+    }
+
+    fn overflow(&self) -> DecodeError {
+        DecodeError::Overflow {
+            name: self.name.clone(),
+        }
+    }
+
     /// The quantity this register decodes to.
     pub fn quantity(&self) -> Quantity {
         self.unit.canonical().0
@@ -278,9 +290,7 @@ impl Register {
                 v
             }
             RegType::Bytes => {
-                return Err(DecodeError::NotANumber {
-                    name: self.name.clone(),
-                });
+                return Err(self.not_a_number());
             }
         };
         self.to_canonical(self.apply_bits(raw))
@@ -291,9 +301,6 @@ impl Register {
     /// truncated toward negative infinity, as a meter's register does.
     pub fn encode_words(&self, canonical: i64) -> Result<Vec<u16>, DecodeError> {
         let raw = self.raw_of_canonical(canonical)?;
-        let overflow = || DecodeError::Overflow {
-            name: self.name.clone(),
-        };
         let split = |v: u32| -> Vec<u16> {
             let (hi, lo) = ((v >> 16) as u16, v as u16);
             match self.word_order {
@@ -302,14 +309,12 @@ impl Register {
             }
         };
         Ok(match self.kind {
-            RegType::U16 | RegType::Bits => vec![u16::try_from(raw).map_err(|_| overflow())?],
-            RegType::I16 => vec![i16::try_from(raw).map_err(|_| overflow())? as u16],
-            RegType::U32 => split(u32::try_from(raw).map_err(|_| overflow())?),
-            RegType::I32 => split(i32::try_from(raw).map_err(|_| overflow())? as u32),
+            RegType::U16 | RegType::Bits => vec![u16::try_from(raw).map_err(|_| self.overflow())?],
+            RegType::I16 => vec![i16::try_from(raw).map_err(|_| self.overflow())? as u16],
+            RegType::U32 => split(u32::try_from(raw).map_err(|_| self.overflow())?),
+            RegType::I32 => split(i32::try_from(raw).map_err(|_| self.overflow())? as u32),
             RegType::Bcd | RegType::Bytes => {
-                return Err(DecodeError::NotANumber {
-                    name: self.name.clone(),
-                });
+                return Err(self.not_a_number());
             }
         })
     }
@@ -355,9 +360,7 @@ impl Register {
                 v
             }
             _ => {
-                return Err(DecodeError::NotANumber {
-                    name: self.name.clone(),
-                });
+                return Err(self.not_a_number());
             }
         };
         self.to_canonical(self.apply_bits(raw))
@@ -367,15 +370,12 @@ impl Register {
     /// registers only the register's own bits are set; merge several with OR.
     pub fn encode_dlt645(&self, canonical: i64) -> Result<Vec<u8>, DecodeError> {
         let raw = self.raw_of_canonical(canonical)?;
-        let overflow = || DecodeError::Overflow {
-            name: self.name.clone(),
-        };
         let n = usize::from(self.size);
         match self.kind {
             RegType::Bcd => {
                 let negative = raw < 0;
                 if negative && !self.signed {
-                    return Err(overflow());
+                    return Err(self.overflow());
                 }
                 let mut v = raw.unsigned_abs();
                 let mut out = Vec::with_capacity(n);
@@ -385,25 +385,25 @@ impl Register {
                     out.push(((pair / 10) << 4) | (pair % 10));
                 }
                 if v != 0 {
-                    return Err(overflow());
+                    return Err(self.overflow());
                 }
                 if let Some(top) = out.last_mut() {
                     if negative {
                         if *top & 0x80 != 0 {
-                            return Err(overflow());
+                            return Err(self.overflow());
                         }
                         *top |= 0x80;
                     } else if self.signed && *top & 0x80 != 0 {
-                        return Err(overflow());
+                        return Err(self.overflow());
                     }
                 }
                 Ok(out)
             }
             RegType::Bits | RegType::U16 | RegType::U32 => {
-                let mut v = u64::try_from(raw).map_err(|_| overflow())?;
+                let mut v = u64::try_from(raw).map_err(|_| self.overflow())?;
                 if let Some((bit, len)) = self.bit {
                     if v >= (1u64 << len) {
-                        return Err(overflow());
+                        return Err(self.overflow());
                     }
                     v <<= bit;
                 }
@@ -413,13 +413,11 @@ impl Register {
                     v >>= 8;
                 }
                 if v != 0 {
-                    return Err(overflow());
+                    return Err(self.overflow());
                 }
                 Ok(out)
             }
-            _ => Err(DecodeError::NotANumber {
-                name: self.name.clone(),
-            }),
+            _ => Err(self.not_a_number()),
         }
     }
 
@@ -434,13 +432,9 @@ impl Register {
         let e = self.exponent();
         let m = 10i64
             .checked_pow(e.unsigned_abs())
-            .ok_or_else(|| DecodeError::Overflow {
-                name: self.name.clone(),
-            })?;
+            .ok_or_else(|| self.overflow())?;
         if e >= 0 {
-            raw.checked_mul(m).ok_or_else(|| DecodeError::Overflow {
-                name: self.name.clone(),
-            })
+            raw.checked_mul(m).ok_or_else(|| self.overflow())
         } else {
             // Declared `truncate`: drop the digits below the canonical unit.
             Ok(raw / m)
@@ -451,17 +445,11 @@ impl Register {
         let e = self.exponent();
         let m = 10i64
             .checked_pow(e.unsigned_abs())
-            .ok_or_else(|| DecodeError::Overflow {
-                name: self.name.clone(),
-            })?;
+            .ok_or_else(|| self.overflow())?;
         if e >= 0 {
             Ok(canonical.div_euclid(m))
         } else {
-            canonical
-                .checked_mul(m)
-                .ok_or_else(|| DecodeError::Overflow {
-                    name: self.name.clone(),
-                })
+            canonical.checked_mul(m).ok_or_else(|| self.overflow())
         }
     }
 }

@@ -18,6 +18,16 @@ fn wire(body: impl Serialize) -> Value {
     serde_json::to_value(body).expect("a body serialises")
 }
 
+/// The daemon's answer to a path these fakes do not serve.
+fn not_found(path: &str) -> ApiErr {
+    ApiErr {
+        details: Vec::new(),
+        status: 404,
+        code: "not_found".into(),
+        message: format!("no {path}"),
+    }
+}
+
 fn columns(cols: &[(&str, ColumnKind)]) -> Vec<ReportColumn> {
     cols.iter()
         .map(|(name, kind)| ReportColumn {
@@ -78,14 +88,7 @@ impl Transport for ReportApi {
                 rows: 4,
                 bytes: 6123,
             }),
-            _ => {
-                return Err(ApiErr {
-                    details: Vec::new(),
-                    status: 404,
-                    code: "not_found".into(),
-                    message: format!("no {path}"),
-                });
-            }
+            _ => return Err(not_found(path)),
         })
     }
 }
@@ -190,12 +193,7 @@ impl Transport for AlarmApi {
                     active: true,
                 }))
             }
-            _ => Err(ApiErr {
-                details: Vec::new(),
-                status: 404,
-                code: "not_found".into(),
-                message: format!("no {path}"),
-            }),
+            _ => Err(not_found(path)),
         }
     }
 }
