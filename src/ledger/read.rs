@@ -45,6 +45,44 @@ pub fn account(store: &Store, tenant: &TenantId) -> Result<Option<AccountView>, 
     }))
 }
 
+/// Every account `tenant` has had, oldest first: the closed ones, then the current one. The
+/// operations of each are the tenant's operations from its `opened_op` to its `closed_op`.
+pub fn accounts_of(store: &Store, tenant: &TenantId) -> Result<Vec<TenantAccount>, LedgerError> {
+    let txn = begin(store)?;
+    let mut out = Vec::new();
+    match txn.open_table(CLOSED_ACCOUNTS) {
+        Ok(t) => {
+            for row in t.range((tenant.as_str(), 0)..=(tenant.as_str(), u64::MAX))? {
+                out.push(decode("ledger_closed_accounts", row?.1.value())?);
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(v) = txn.open_table(TENANTS)?.get(tenant.as_str())? {
+        out.push(decode("ledger_tenants", v.value())?);
+    }
+    Ok(out)
+}
+
+/// The tenants whose account is closed now (not opened again): no balance alarm, no SMS.
+pub fn closed_tenants(store: &Store) -> Result<std::collections::HashSet<TenantId>, LedgerError> {
+    let txn = begin(store)?;
+    let mut out = std::collections::HashSet::new();
+    let tenants = match txn.open_table(TENANTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(out),
+        Err(e) => return Err(e.into()),
+    };
+    for row in tenants.iter()? {
+        let acc: TenantAccount = decode("ledger_tenants", row?.1.value())?;
+        if acc.status == AccountStatus::Closed {
+            out.insert(acc.tenant);
+        }
+    }
+    Ok(out)
+}
+
 pub fn meter_account(store: &Store, m: &MeterId) -> Result<Option<MeterAccountView>, LedgerError> {
     meter_in(&begin(store)?, m)
 }

@@ -33,9 +33,11 @@ pub enum TripReason {
     Arrears,
 }
 
-/// A verified credit token: what the meter adds and the purchase count it moves to.
+/// A verified credit token: what the meter does with its balance (add, withdraw or clear,
+/// docs/credit-token.md) and the purchase count it moves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedCredit {
+    pub kind: crate::protocol::credit::TokenKind,
     pub amount: Fen,
     pub purchase_count: u32,
 }
@@ -480,8 +482,23 @@ impl SimMeter {
         };
         match v.verify(&self.state.serial, self.state.purchase_count, token) {
             Ok(c) => {
+                use crate::protocol::credit::TokenKind;
                 let s = &mut self.state;
-                s.balance = SubFen(s.balance.0 + SubFen::from_fen(c.amount).0);
+                let amount = SubFen::from_fen(c.amount).0;
+                s.balance = match c.kind {
+                    TokenKind::Credit => SubFen(s.balance.0 + amount),
+                    // A withdrawal never takes the meter below zero: refused, count kept.
+                    TokenKind::Withdraw if s.balance.0 < amount => {
+                        s.credits_refused += 1;
+                        return Err(Refused::Credit(format!(
+                            "withdrawal of {} refused: the balance is {}",
+                            c.amount,
+                            Fen(s.balance.0.div_euclid(SUBFEN_PER_FEN) as i64)
+                        )));
+                    }
+                    TokenKind::Withdraw => SubFen(s.balance.0 - amount),
+                    TokenKind::Clear => SubFen::ZERO,
+                };
                 s.purchase_count = c.purchase_count;
                 s.credits_accepted += 1;
                 self.enforce();

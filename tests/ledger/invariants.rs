@@ -530,6 +530,7 @@ fn request(s: &Step, model: &Model) -> Request {
             tenant: TenantId::new(tid(*tenant)),
             amount: Fen(*amount),
             reason: "r".into(),
+            meter: None,
         }),
         Step::Reverse { pick, bogus } => {
             let ids: Vec<u64> = model.ops.keys().copied().collect();
@@ -660,6 +661,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     tenant: "T0".into(),
                     amount: Fen(1),
                     reason: format!("reuse {key}"),
+                    meter: None,
                 });
                 let err = l.submit(&actor, &key, other).expect_err("reused key");
                 prop_assert_eq!(variant(&err), "KeyReused");

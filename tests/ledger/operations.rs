@@ -144,6 +144,7 @@ fn refund_is_at_most_the_balance() {
                 tenant: "T1".into(),
                 amount: Fen(fen),
                 reason: "moving out".into(),
+                meter: None,
             },
         )
     };
@@ -457,7 +458,8 @@ fn permissions_are_checked_on_every_operation() {
             Refund {
                 tenant: "T1".into(),
                 amount: Fen(1),
-                reason: String::new()
+                reason: String::new(),
+                meter: None,
             }
         )
         .unwrap_err()
@@ -567,6 +569,7 @@ fn a_refused_request_does_not_spoil_its_batch() {
                             tenant: "T1".into(),
                             amount: Fen(1_000_000),
                             reason: String::new(),
+                            meter: None,
                         },
                     )
                     .map(|_| ())
@@ -601,6 +604,7 @@ fn committed_operations_are_announced_once_after_commit() {
             tenant: "T1".into(),
             amount: Fen(1_000),
             reason: String::new(),
+            meter: None,
         },
     )
     .unwrap_err();

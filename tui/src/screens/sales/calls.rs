@@ -155,6 +155,7 @@ impl SalesState {
                     amount_fen,
                     reason,
                     idempotency_key: key,
+                    meter: None,
                 });
                 let reloaded = reload_after(api, &tenant, &result);
                 Reply::Refunded {
