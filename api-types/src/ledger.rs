@@ -175,7 +175,9 @@ pub enum MeterCommand {
         purchase_count: u32,
     },
     /// Set a meter-mode meter's own balance to zero (its account closed).
-    ClearCredit { purchase_count: u32 },
+    ClearCredit {
+        purchase_count: u32,
+    },
     PushPrices,
     PushSettings,
     /// Read the meter's live values now.

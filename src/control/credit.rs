@@ -154,7 +154,9 @@ impl Control {
             if kind == TokenKind::Clear {
                 return self.clear_failed(rec, None, why).await;
             }
-            return self.finish_token(rec, kind, CommandState::Failed(why)).await;
+            return self
+                .finish_token(rec, kind, CommandState::Failed(why))
+                .await;
         };
         // Sent before (a restart, a lost answer): the read-back decides, never a resend of a
         // token the meter may already have taken. A clear reads first anyway, to record the
@@ -182,7 +184,9 @@ impl Control {
                 if kind == TokenKind::Clear {
                     return self.clear_failed(rec, before, why).await;
                 }
-                return self.finish_token(rec, kind, CommandState::Failed(why)).await;
+                return self
+                    .finish_token(rec, kind, CommandState::Failed(why))
+                    .await;
             }
         };
         // The commitment to send, in one write that re-checks the outbox: a reversal that
@@ -366,7 +370,8 @@ impl Control {
             .await?;
         tracing::warn!(meter = %rec.meter, outbox = rec.id, trip, %why,
             "closing: the meter's credit cannot be cleared; tripped instead");
-        self.settle_close(&rec, false, before, Some(why.clone())).await?;
+        self.settle_close(&rec, false, before, Some(why.clone()))
+            .await?;
         let reason = format!(
             "cannot clear the meter's credit: {why}; trip {trip} queued, balance {} recorded for settlement",
             before.map_or("unknown".to_string(), |b| b.to_string())

@@ -526,11 +526,14 @@ fn plan_refund(tx: &Tx<'_>, r: &Refund) -> Result<Plan, LedgerError> {
 /// (`refunds_pending` → back on the tenant's account). Once per refund.
 fn plan_settle_refund(tx: &Tx<'_>, r: &SettleRefund) -> Result<Plan, LedgerError> {
     let orig = tx.op(r.op)?.ok_or(LedgerError::NoOperation(r.op))?;
-    let (OpDetail::Refund {
-        amount,
-        withdraw: Some(_),
-        ..
-    }, Some(tenant)) = (&orig.detail, &orig.tenant)
+    let (
+        OpDetail::Refund {
+            amount,
+            withdraw: Some(_),
+            ..
+        },
+        Some(tenant),
+    ) = (&orig.detail, &orig.tenant)
     else {
         return Err(LedgerError::NotPendingRefund(r.op));
     };
