@@ -363,6 +363,15 @@ impl Control {
         before: Option<Fen>,
         why: String,
     ) -> Result<bool, ControlError> {
+        // The balance to settle: read now if it was not read on the way here (best effort;
+        // a meter that does not answer leaves it unknown).
+        let before = match before {
+            Some(b) => Some(b),
+            None => match self.read_back(&rec.meter).await {
+                Ok(r) => r.live_values().balance,
+                Err(_) => None,
+            },
+        };
         let (meter, actor) = (rec.meter.clone(), super::system().label());
         let trip = self
             .store

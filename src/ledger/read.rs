@@ -190,6 +190,7 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
     let readings = txn.open_table(READINGS)?;
     let mut sums: HashMap<String, i128> = HashMap::new();
     let mut reversal_of: HashMap<u64, u64> = HashMap::new();
+    let mut unsettled: BTreeMap<u64, (TenantId, Fen)> = BTreeMap::new();
     let mut kinds: HashMap<u64, OpKind> = HashMap::new();
     for row in txn.open_table(OPS)?.iter()? {
         let (k, v) = row?;
@@ -237,6 +238,21 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
                     )),
                 }
             }
+            OpDetail::Refund {
+                amount,
+                withdraw: Some(_),
+                ..
+            } => {
+                let tenant = op.tenant.clone().unwrap_or_else(|| TenantId::new(""));
+                unsettled.insert(id, (tenant, *amount));
+            }
+            OpDetail::RefundSettled { refund_op, .. } => {
+                if unsettled.remove(refund_op).is_none() {
+                    problems.push(format!(
+                        "operation {id} settles {refund_op}, which is no refund waiting for its meter"
+                    ));
+                }
+            }
             OpDetail::Consumption { reading_key, .. } => {
                 match readings.get(reading_key.as_str())? {
                     Some(r) if r.value() == id => {}
@@ -247,6 +263,32 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
             }
             _ => {}
         }
+    }
+    // Refunds waiting for their meter: the index lists exactly the unsettled ones, and
+    // `refunds_pending` holds exactly their money.
+    let mut indexed = std::collections::BTreeSet::new();
+    if let Ok(t) = txn.open_table(PENDING_REFUNDS) {
+        for row in t.iter()? {
+            let (k, _) = row?;
+            let (tenant, op) = k.value();
+            indexed.insert((tenant.to_string(), op));
+        }
+    }
+    let waiting: std::collections::BTreeSet<(String, u64)> = unsettled
+        .iter()
+        .map(|(op, (t, _))| (t.to_string(), *op))
+        .collect();
+    if indexed != waiting {
+        problems.push(format!(
+            "pending refunds index {indexed:?} disagrees with the unsettled refunds {waiting:?}"
+        ));
+    }
+    let held: i128 = unsettled.values().map(|(_, a)| i128::from(a.0)).sum();
+    let pending_balance = sums.get(REFUNDS_PENDING).copied().unwrap_or(0);
+    if held != pending_balance {
+        problems.push(format!(
+            "{REFUNDS_PENDING} holds {pending_balance} fen but the unsettled refunds are {held} fen"
+        ));
     }
     for (target, rev) in &reversal_of {
         match kinds.get(target) {

@@ -531,3 +531,52 @@ async fn a_reversal_racing_a_credit_push_loses_no_count_and_reuses_none() {
     );
     site.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meter_that_cannot_be_cleared_is_tripped_and_its_balance_recorded() {
+    // No site credit key: no token can be issued, so the meter cannot be cleared.
+    let mut site = crate::support::demo::start().await;
+    site.run_control(quick_control());
+    let (store, ledger) = (site.store.clone(), site.ledger.clone());
+    let tenant = "T0002";
+    let pm = meters_of(&ledger, tenant, BillingMode::Meter).remove(0);
+    let count = site.sim_meter(pm.as_str()).snapshot().purchase_count;
+    assert!(!site.sim_meter(pm.as_str()).snapshot().relay_open);
+    close(&ledger, tenant, "close-no-key").expect("close");
+    until("the clear to fail", 60, || {
+        state_of(&store, &pm, |c| {
+            matches!(c, MeterCommand::ClearCredit { .. })
+        })
+        .is_some_and(|r| matches!(r.state, CommandState::Failed(_)))
+    })
+    .await;
+    until("the trip instead to be confirmed", 60, || {
+        state_of(&store, &pm, |c| *c == MeterCommand::Trip)
+            .is_some_and(|r| r.state == CommandState::Confirmed)
+    })
+    .await;
+    let st = site.sim_meter(pm.as_str()).snapshot();
+    assert!(st.relay_open, "tripped");
+    assert_eq!(
+        st.purchase_count, count,
+        "nothing reached the meter's credit"
+    );
+    let left = site.sim_meter(pm.as_str()).with(|m| m.balance());
+    let s = close_settlement(&store, &pm)
+        .expect("read")
+        .expect("recorded");
+    assert!(!s.cleared, "{s:?}");
+    assert!(
+        s.why
+            .as_deref()
+            .is_some_and(|w| w.contains("no site credit key")),
+        "{s:?}"
+    );
+    // The balance recorded for settlement is the meter's own (less a moment's use).
+    let recorded = s.balance_before.expect("balance read");
+    assert!(
+        (0..=50).contains(&(recorded.0 - left.0)) && left > Fen(5_000),
+        "recorded {recorded}, meter now {left}"
+    );
+    site.stop().await;
+}

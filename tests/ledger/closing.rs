@@ -193,6 +193,8 @@ fn a_meter_mode_refund_waits_in_refunds_pending_until_settled_once() {
         ),
         (Fen(3_000), Fen(2_000), Fen::ZERO)
     );
+    // `verify` accounts for the money held: refunds_pending equals the unsettled refunds.
+    assert!(ledger.verify().expect("verify").problems.is_empty());
     // Not reversible, the account cannot close, only the system settles it.
     let rev = ledger.reverse(
         &cashier(),
