@@ -588,6 +588,43 @@ mod tests {
     }
 
     #[test]
+    fn withdrawals_and_clears_move_the_balance_and_the_count() {
+        use crate::protocol::credit::{CreditToken, TokenKind, diversify};
+        let master = [7u8; 16];
+        let v = crate::sim::MasterKeyVerifier::new(master);
+        let t0: Timestamp = "2026-06-01T04:00:00Z".parse().expect("ts");
+        let init = MeterInit {
+            billing: SimBilling::Meter,
+            balance: Fen(1_000),
+            purchase_count: 4,
+            ..MeterInit::default()
+        };
+        let mut m = meter(0, init, t0);
+        let serial = m.state.serial.clone();
+        let key = diversify(&master, &serial).expect("key");
+        let tok = |count, kind, fen| {
+            CreditToken::issue_kind(&key, &serial, count, kind, Fen(fen), t0).expect("token")
+        };
+        // More than the meter holds: refused, nothing moves.
+        let big = tok(5, TokenKind::Withdraw, 1_001);
+        assert!(matches!(
+            m.accept_credit(&big, Some(&v)),
+            Err(Refused::Credit(_))
+        ));
+        assert_eq!((m.balance(), m.state.purchase_count), (Fen(1_000), 4));
+        m.accept_credit(&tok(5, TokenKind::Withdraw, 400), Some(&v))
+            .expect("withdraw");
+        assert_eq!((m.balance(), m.state.purchase_count), (Fen(600), 5));
+        m.accept_credit(&tok(6, TokenKind::Clear, 0), Some(&v))
+            .expect("clear");
+        assert_eq!((m.balance(), m.state.purchase_count), (Fen::ZERO, 6));
+        assert!(
+            m.state.relay_open,
+            "a meter-mode meter at zero trips itself"
+        );
+    }
+
+    #[test]
     fn writes_respect_access_and_values() {
         let t0: Timestamp = "2026-06-01T04:00:00Z".parse().expect("ts");
         let mut m = meter(0, MeterInit::default(), t0);
