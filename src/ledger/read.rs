@@ -246,12 +246,10 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
                 let tenant = op.tenant.clone().unwrap_or_else(|| TenantId::new(""));
                 unsettled.insert(id, (tenant, *amount));
             }
-            OpDetail::RefundSettled { refund_op, .. } => {
-                if unsettled.remove(refund_op).is_none() {
-                    problems.push(format!(
-                        "operation {id} settles {refund_op}, which is no refund waiting for its meter"
-                    ));
-                }
+            OpDetail::RefundSettled { refund_op, .. } if unsettled.remove(refund_op).is_none() => {
+                problems.push(format!(
+                    "operation {id} settles {refund_op}, which is no refund waiting for its meter"
+                ));
             }
             OpDetail::Consumption { reading_key, .. } => {
                 match readings.get(reading_key.as_str())? {
