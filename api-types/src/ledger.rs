@@ -37,6 +37,8 @@ pub enum OpKind {
     Reverse,
     CloseAccount,
     Consumption,
+    /// A refund on a meter-mode meter paid out or cancelled once the meter answered.
+    RefundSettled,
 }
 
 /// A meter put on an account.
@@ -83,6 +85,16 @@ pub enum OpDetail {
     },
     Refund {
         amount: i64,
+        reason: String,
+        /// A meter-mode refund: the credit withdrawn from (meter, purchase count) first;
+        /// paid out when a `refund_settled` operation follows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withdraw: Option<MeterCredit>,
+    },
+    RefundSettled {
+        refund_op: u64,
+        amount: i64,
+        paid: bool,
         reason: String,
     },
     Reverse {
@@ -154,6 +166,16 @@ pub enum MeterCommand {
     PushCredit {
         /// Fen.
         amount: i64,
+        purchase_count: u32,
+    },
+    /// Take credit off a meter-mode meter's own balance (a refund).
+    WithdrawCredit {
+        /// Fen.
+        amount: i64,
+        purchase_count: u32,
+    },
+    /// Set a meter-mode meter's own balance to zero (its account closed).
+    ClearCredit {
         purchase_count: u32,
     },
     PushPrices,

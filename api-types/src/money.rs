@@ -33,6 +33,9 @@ pub struct RefundRequest {
     pub amount_fen: i64,
     pub reason: String,
     pub idempotency_key: String,
+    /// The meter-mode meter the credit is withdrawn from, when the tenant has several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<String>,
 }
 
 /// A ledger operation done, with the tenant's balance after it when it has one.
@@ -41,6 +44,10 @@ pub struct RefundRequest {
 pub struct OpResult {
     pub op: u64,
     pub balance_after_fen: Option<i64>,
+    /// Why the operation is not complete yet, in Chinese and English (a refund on a
+    /// meter-mode meter waits for the meter to confirm the withdrawal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

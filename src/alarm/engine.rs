@@ -146,6 +146,11 @@ pub fn pass(store: &Store, cfg: &AlarmConfig, now: Timestamp) -> Result<PassRepo
         table: "site",
         why: e.to_string(),
     };
+    // A closed account's zero is no debt: no balance alarm, no SMS to the tenant who left.
+    let closed = crate::ledger::reads::closed_tenants(store).map_err(|e| StoreError::Corrupt {
+        table: "ledger_tenants",
+        why: e.to_string(),
+    })?;
     let tenants = repo::list_tenants(store).map_err(site_err)?;
     let meters = repo::list_meters(store).map_err(site_err)?;
     let defaults = repo::defaults(store).map_err(site_err)?;
@@ -190,7 +195,11 @@ pub fn pass(store: &Store, cfg: &AlarmConfig, now: Timestamp) -> Result<PassRepo
         };
         let subject = format!("tenant:{}", t.id);
         let (a1, a2) = thresholds(t, &levels, &defaults);
-        let want = balance_level(balance, a1, a2);
+        let want = if closed.contains(&t.id) {
+            None
+        } else {
+            balance_level(balance, a1, a2)
+        };
         let have = [AlarmKind::Level1, AlarmKind::Level2, AlarmKind::Arrears]
             .into_iter()
             .find(|k| active.contains_key(&(*k, subject.clone())));

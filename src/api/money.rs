@@ -126,7 +126,7 @@ pub async fn refund(
 ) -> ApiResult<Json<OpResult>> {
     let actor = operator(&st, &headers, Permission::Refund, "refund")?;
     let tenant = TenantId::new(req.tenant);
-    submit_for(
+    let result = submit_for(
         &st,
         &actor,
         &req.idempotency_key,
@@ -135,9 +135,38 @@ pub async fn refund(
             tenant: tenant.clone(),
             amount: Fen(req.amount_fen),
             reason: req.reason,
+            meter: req.meter.map(MeterId::new),
         }),
     )
-    .await
+    .await?;
+    let Json(mut done) = result;
+    done.pending = pending_refund(&st, done.op)?;
+    Ok(Json(done))
+}
+
+/// The message of a refund that waits for its meter, while it waits.
+fn pending_refund(st: &AppState, op: u64) -> ApiResult<Option<String>> {
+    let Some(refund) = st.ledger.operation(op).map_err(ApiError::internal)? else {
+        return Ok(None);
+    };
+    let crate::ledger::OpDetail::Refund {
+        amount,
+        withdraw: Some((meter, _)),
+        ..
+    } = refund.detail
+    else {
+        return Ok(None);
+    };
+    let settled = st
+        .ledger
+        .receipt_for_key(&crate::ledger::refund_settle_key(op))
+        .map_err(ApiError::internal)?;
+    Ok(settled.is_none().then(|| {
+        format!(
+            "退费待完成：正在从电表 {meter} 扣回 {amount}，电表确认后再付款 / refund pending: \
+             withdrawing {amount} from meter {meter}; pay it out once the meter confirms"
+        )
+    }))
 }
 
 /// Reversal (冲正) of one earlier sale or refund, at most once.
@@ -162,6 +191,7 @@ pub async fn reverse(
     Ok(Json(OpResult {
         op: op.op,
         balance_after_fen: None,
+        pending: None,
     }))
 }
 
@@ -259,6 +289,7 @@ pub(super) async fn submit_for(
     Ok(Json(OpResult {
         op: op.op,
         balance_after_fen: bal,
+        pending: None,
     }))
 }
 
@@ -286,6 +317,7 @@ pub async fn close_account(
     Ok(Json(OpResult {
         op: op.op,
         balance_after_fen: Some(0),
+        pending: None,
     }))
 }
 

@@ -53,6 +53,7 @@ fn op_kind(k: OpKind) -> body::OpKind {
         OpKind::Reverse => body::OpKind::Reverse,
         OpKind::CloseAccount => body::OpKind::CloseAccount,
         OpKind::Consumption => body::OpKind::Consumption,
+        OpKind::RefundSettled => body::OpKind::RefundSettled,
     }
 }
 
@@ -95,8 +96,26 @@ fn op_detail(d: &OpDetail) -> body::OpDetail {
                 .as_ref()
                 .map(|(m, n)| body::MeterCredit(m.to_string(), *n)),
         },
-        OpDetail::Refund { amount, reason } => body::OpDetail::Refund {
+        OpDetail::Refund {
+            amount,
+            reason,
+            withdraw,
+        } => body::OpDetail::Refund {
             amount: amount.0,
+            reason: reason.clone(),
+            withdraw: withdraw
+                .as_ref()
+                .map(|(m, n)| body::MeterCredit(m.to_string(), *n)),
+        },
+        OpDetail::RefundSettled {
+            refund_op,
+            amount,
+            paid,
+            reason,
+        } => body::OpDetail::RefundSettled {
+            refund_op: *refund_op,
+            amount: amount.0,
+            paid: *paid,
             reason: reason.clone(),
         },
         OpDetail::Reverse {
@@ -172,6 +191,16 @@ pub fn meter_command(c: &MeterCommand) -> body::MeterCommand {
             purchase_count,
         } => body::MeterCommand::PushCredit {
             amount: amount.0,
+            purchase_count: *purchase_count,
+        },
+        MeterCommand::WithdrawCredit {
+            amount,
+            purchase_count,
+        } => body::MeterCommand::WithdrawCredit {
+            amount: amount.0,
+            purchase_count: *purchase_count,
+        },
+        MeterCommand::ClearCredit { purchase_count } => body::MeterCommand::ClearCredit {
             purchase_count: *purchase_count,
         },
         MeterCommand::PushPrices => body::MeterCommand::PushPrices,
@@ -334,6 +363,7 @@ mod tests {
             OpDetail::Refund {
                 amount: Fen(5),
                 reason: "moved out".into(),
+                withdraw: None,
             },
             OpDetail::Reverse {
                 op: 2,

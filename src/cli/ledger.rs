@@ -235,6 +235,7 @@ fn request(change: Sub) -> anyhow::Result<(String, Request)> {
                 tenant: TenantId::new(tenant),
                 amount: money(&amount)?,
                 reason,
+                meter: None,
             }),
         ),
         Sub::Reverse { op, reason, key } => (
@@ -329,6 +330,12 @@ fn history(store: &Store, tenant: Option<String>, limit: usize) -> anyhow::Resul
                     .map_or(String::new(), |r| format!(" #{r}"))
             ),
             OpDetail::Refund { reason, .. } => reason.clone(),
+            OpDetail::RefundSettled {
+                refund_op, paid, ..
+            } => format!(
+                "refund {refund_op} {}",
+                if *paid { "paid out" } else { "cancelled" }
+            ),
             OpDetail::Reverse { op, reason, .. } => format!("undoes {op}: {reason}"),
             OpDetail::Consumption { energy, .. } => format!("{} kWh", energy.kwh()),
             OpDetail::CloseAccount {

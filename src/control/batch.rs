@@ -118,6 +118,8 @@ pub fn command_name(c: &MeterCommand) -> &'static str {
         MeterCommand::PushPrices => "push_prices",
         MeterCommand::PushSettings => "push_settings",
         MeterCommand::PushCredit { .. } => "push_credit",
+        MeterCommand::WithdrawCredit { .. } => "withdraw_credit",
+        MeterCommand::ClearCredit { .. } => "clear_credit",
     }
 }
 
@@ -189,9 +191,14 @@ pub fn start(
     command: MeterCommand,
     selection: Selection,
 ) -> Result<Batch, ControlError> {
-    if matches!(command, MeterCommand::PushCredit { .. }) {
+    if matches!(
+        command,
+        MeterCommand::PushCredit { .. }
+            | MeterCommand::WithdrawCredit { .. }
+            | MeterCommand::ClearCredit { .. }
+    ) {
         return Err(ControlError::Refused(
-            "credit is pushed by sales, never as a batch".into(),
+            "credit is pushed, withdrawn and cleared by sales, refunds and closings, never as a batch".into(),
         ));
     }
     let meters = resolve(store, &selection)?;

@@ -116,7 +116,8 @@ impl Control {
                     price_pushes.push(m.id.clone());
                 }
             }
-            let Some(account) = self.ledger.meter_account(&m.id)? else {
+            // A closed account's meter is settled at its closing (control::credit).
+            let Some(account) = self.ledger.meter_account(&m.id)?.filter(|a| !a.closed) else {
                 continue;
             };
             let Some(ledger_balance) = balances.get(&format!("tenant:{}", account.tenant)).copied()

@@ -174,6 +174,8 @@ fn fixed_kind(c: &MeterCommand) -> Option<CommandKind> {
         MeterCommand::RestorePrepaid => CommandKind::PrepaidOn,
         // Credit tokens, prices and thresholds need values this queue does not build yet.
         MeterCommand::PushCredit { .. }
+        | MeterCommand::WithdrawCredit { .. }
+        | MeterCommand::ClearCredit { .. }
         | MeterCommand::PushPrices
         | MeterCommand::PushSettings
         | MeterCommand::ReadNow => {
@@ -611,12 +613,8 @@ impl Control {
         if rec.next_try > Timestamp::now() {
             return Ok(false);
         }
-        if let MeterCommand::PushCredit {
-            amount,
-            purchase_count,
-        } = rec.command
-        {
-            return self.step_credit(rec, amount, purchase_count).await;
+        if credit::token_of(&rec.command).is_some() {
+            return self.step_credit(rec).await;
         }
         if matches!(
             rec.command,

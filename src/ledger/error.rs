@@ -65,6 +65,19 @@ pub enum LedgerError {
          use a refund"
     )]
     CreditAlreadySent { op: u64, meter: MeterId },
+    #[error(
+        "退费 {op} 正在等待电表 {meter} 扣回余额，完成前不能销户 / refund {op} is still \
+         waiting for meter {meter} to confirm the withdrawal; the account can be closed once \
+         it is done"
+    )]
+    RefundPending { op: u64, meter: MeterId },
+    #[error(
+        "退费 {op} 已从电表 {meter} 扣回余额，不能冲正，请重新售电 / refund {op} withdrew credit from meter {meter}; \
+         it cannot be reversed, sell again instead"
+    )]
+    WithdrawalNotReversible { op: u64, meter: MeterId },
+    #[error("operation {0} is not a refund waiting for its meter")]
+    NotPendingRefund(u64),
     #[error("idempotency key '{key}' was already used by operation {op} for a different request")]
     KeyReused { key: String, op: u64 },
     #[error("reading '{reading_key}' was already charged by operation {op} with other values")]

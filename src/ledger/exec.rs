@@ -31,6 +31,11 @@ struct Plan {
     outbox_taken: Vec<u64>,
     reading_key: Option<String>,
     reverses: Option<u64>,
+    /// A refund waiting for its meter: added to (true) or removed from (false) the pending
+    /// refunds.
+    pending_refund: Option<(TenantId, u64, bool)>,
+    /// A closed account of the same tenant, moved to the history when it is opened again.
+    archive: Option<TenantAccount>,
 }
 
 impl Plan {
@@ -45,6 +50,8 @@ impl Plan {
             outbox_taken: Vec::new(),
             reading_key: None,
             reverses: None,
+            pending_refund: None,
+            archive: None,
         }
     }
 
@@ -96,6 +103,7 @@ pub(crate) fn run(
         Request::Reverse(r) => Outcome::Apply(Box::new(plan_reverse(tx, r)?)),
         Request::CloseAccount(r) => Outcome::Apply(Box::new(plan_close(tx, r)?)),
         Request::ChargeConsumption(r) => plan_charge(tx, r)?,
+        Request::SettleRefund(r) => Outcome::Apply(Box::new(plan_settle_refund(tx, r)?)),
     };
     match outcome {
         Outcome::Replay(receipt) => Ok((receipt, false)),
@@ -111,6 +119,16 @@ fn check_permission(actor: &Actor, req: &Request) -> Result<(), LedgerError> {
         Request::Refund(_) => (Permission::Refund, "refund"),
         Request::Reverse(_) => (Permission::Reverse, "reverse operations"),
         Request::CloseAccount(_) => (Permission::CloseAccount, "close accounts"),
+        Request::SettleRefund(_) => {
+            // Only the control queue knows what the meter did.
+            return match actor {
+                Actor::System { .. } => Ok(()),
+                _ => Err(LedgerError::Forbidden {
+                    actor: actor.label(),
+                    action: "settle refunds",
+                }),
+            };
+        }
         Request::ChargeConsumption(_) => {
             // Consumption comes from the collector; an admin may post a correction.
             return match actor {
@@ -181,22 +199,24 @@ fn check_id(what: &str, id: &str) -> Result<(), LedgerError> {
 }
 
 /// A meter that may be put on `tenant`'s account: new, or closed on an earlier account
-/// (it keeps its purchase counter, which the physical meter also keeps).
+/// (it keeps its purchase counter, which the physical meter also keeps). A closed meter's
+/// relay was tripped when its account closed, so it comes back marked tripped: the first
+/// balance in credit queues its close ([`close_if_in_credit`]).
 fn fresh_meter(
     tx: &Tx<'_>,
     tenant: &TenantId,
     init: &MeterAccountInit,
 ) -> Result<MeterAccountView, LedgerError> {
     check_id("meter id", init.meter.as_str())?;
-    let purchase_count = match tx.meter(&init.meter)? {
+    let (purchase_count, tripped) = match tx.meter(&init.meter)? {
         Some(m) if !m.closed => {
             return Err(LedgerError::MeterTaken {
                 meter: init.meter.clone(),
                 tenant: m.tenant,
             });
         }
-        Some(m) => m.purchase_count,
-        None => 0,
+        Some(m) => (m.purchase_count, true),
+        None => (0, false),
     };
     Ok(MeterAccountView {
         meter: init.meter.clone(),
@@ -204,16 +224,37 @@ fn fresh_meter(
         billing: init.billing,
         purchase_count,
         carry: SubFen::ZERO,
-        tripped: false,
+        tripped,
         closed: false,
     })
 }
 
+/// Host-mode meters tripped (for arrears, or by an earlier account's closing) close again
+/// once the account is in credit.
+fn close_if_in_credit(plan: &mut Plan, balance_after: Fen) {
+    if balance_after.0 <= 0 {
+        return;
+    }
+    for m in plan
+        .meter_puts
+        .iter_mut()
+        .filter(|m| m.billing == BillingMode::Host && m.tripped)
+    {
+        m.tripped = false;
+        plan.commands.push((m.meter.clone(), MeterCommand::Close));
+    }
+}
+
 fn plan_open(tx: &Tx<'_>, r: &OpenAccount) -> Result<Plan, LedgerError> {
     check_id("tenant id", r.tenant.as_str())?;
-    if tx.tenant(&r.tenant)?.is_some() {
-        return Err(LedgerError::AccountExists(r.tenant.clone()));
-    }
+    // A tenant whose account is closed may have a new one; the closed one goes to the
+    // history (its operations keep their ids, so its reports do not change).
+    let archive = match tx.tenant(&r.tenant)? {
+        Some(acc) if acc.status == AccountStatus::Open => {
+            return Err(LedgerError::AccountExists(r.tenant.clone()));
+        }
+        earlier => earlier,
+    };
     if r.meters.is_empty() {
         return Err(LedgerError::Invalid(format!(
             "the account of tenant {} needs at least one meter",
@@ -246,6 +287,10 @@ fn plan_open(tx: &Tx<'_>, r: &OpenAccount) -> Result<Plan, LedgerError> {
         plan.post(tenant_account(&r.tenant), t.amount.0);
         plan.post(TRANSFER_IN, -t.amount.0);
     }
+    // A closed account's balance is exactly zero, so the new one starts at its transfer.
+    let opening = r.transfer_in.as_ref().map_or(Fen::ZERO, |t| t.amount);
+    close_if_in_credit(&mut plan, opening);
+    plan.archive = archive;
     plan.tenant_put = Some(TenantAccount {
         tenant: r.tenant.clone(),
         status: AccountStatus::Open,
@@ -267,6 +312,7 @@ fn plan_add_meter(tx: &Tx<'_>, r: &AddMeter) -> Result<Plan, LedgerError> {
     );
     acc.meters.push(meter.meter.clone());
     plan.meter_puts.push(meter);
+    close_if_in_credit(&mut plan, Fen(tx.balance(&tenant_account(&r.tenant))?));
     plan.tenant_put = Some(acc);
     Ok(plan)
 }
@@ -384,9 +430,54 @@ fn plan_sale(tx: &Tx<'_>, r: &Sale) -> Result<Plan, LedgerError> {
     Ok(plan)
 }
 
+/// The tenant's meter-mode meter that credit goes to or comes from: the one named, or the
+/// only one; `None` when the tenant has none (or `named` is a host-mode meter).
+fn prepaid_target(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    meters: &[MeterAccountView],
+    named: Option<&MeterId>,
+) -> Result<Option<usize>, LedgerError> {
+    match named {
+        Some(id) => match meters.iter().position(|m| &m.meter == id) {
+            Some(i) => Ok((meters[i].billing == BillingMode::Meter).then_some(i)),
+            None => Err(match tx.meter(id)? {
+                None => LedgerError::NoMeter(id.clone()),
+                Some(m) if &m.tenant != tenant => LedgerError::NotTenantsMeter {
+                    meter: id.clone(),
+                    owner: m.tenant,
+                    tenant: tenant.clone(),
+                },
+                Some(_) => LedgerError::MeterClosed(id.clone()),
+            }),
+        },
+        None => {
+            let prepaid: Vec<usize> = (0..meters.len())
+                .filter(|&i| meters[i].billing == BillingMode::Meter)
+                .collect();
+            match prepaid.as_slice() {
+                [] => Ok(None),
+                [one] => Ok(Some(*one)),
+                many => Err(LedgerError::WhichMeter {
+                    tenant: tenant.clone(),
+                    meters: many
+                        .iter()
+                        .map(|&i| meters[i].meter.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            }
+        }
+    }
+}
+
+/// A refund. On a meter-mode meter the credit is in the meter too, so it is withdrawn
+/// first: the refund queues `WithdrawCredit` with the meter's next purchase count and the
+/// money waits in `refunds_pending` (off the balance, so it cannot be spent twice) until
+/// the control queue confirms the withdrawal and settles it ([`plan_settle_refund`]).
 fn plan_refund(tx: &Tx<'_>, r: &Refund) -> Result<Plan, LedgerError> {
     positive("the refund amount", r.amount)?;
-    tx.open_tenant(&r.tenant)?;
+    let acc = tx.open_tenant(&r.tenant)?;
     let balance = Fen(tx.balance(&tenant_account(&r.tenant))?);
     if r.amount > balance {
         return Err(LedgerError::RefundTooLarge {
@@ -395,15 +486,81 @@ fn plan_refund(tx: &Tx<'_>, r: &Refund) -> Result<Plan, LedgerError> {
             balance,
         });
     }
+    let mut meters = open_meters(tx, &acc)?;
+    let target = prepaid_target(tx, &r.tenant, &meters, r.meter.as_ref())?;
     let mut plan = Plan::new(
         Some(r.tenant.clone()),
         OpDetail::Refund {
             amount: r.amount,
             reason: r.reason.clone(),
+            withdraw: None,
         },
     );
     plan.post(tenant_account(&r.tenant), -r.amount.0);
-    plan.post(REFUNDS_PAID, r.amount.0);
+    let Some(i) = target else {
+        plan.post(REFUNDS_PAID, r.amount.0);
+        return Ok(plan);
+    };
+    let m = &mut meters[i];
+    m.purchase_count = m
+        .purchase_count
+        .checked_add(1)
+        .ok_or(LedgerError::Overflow("the meter's purchase counter"))?;
+    plan.commands.push((
+        m.meter.clone(),
+        MeterCommand::WithdrawCredit {
+            amount: r.amount,
+            purchase_count: m.purchase_count,
+        },
+    ));
+    if let OpDetail::Refund { withdraw, .. } = &mut plan.detail {
+        *withdraw = Some((m.meter.clone(), m.purchase_count));
+    }
+    plan.meter_puts.push(m.clone());
+    plan.post(REFUNDS_PENDING, r.amount.0);
+    plan.pending_refund = Some((r.tenant.clone(), 0, true));
+    Ok(plan)
+}
+
+/// The end of a pending refund: paid (`refunds_pending` → `refunds_paid`) or cancelled
+/// (`refunds_pending` → back on the tenant's account). Once per refund.
+fn plan_settle_refund(tx: &Tx<'_>, r: &SettleRefund) -> Result<Plan, LedgerError> {
+    let orig = tx.op(r.op)?.ok_or(LedgerError::NoOperation(r.op))?;
+    let (
+        OpDetail::Refund {
+            amount,
+            withdraw: Some(_),
+            ..
+        },
+        Some(tenant),
+    ) = (&orig.detail, &orig.tenant)
+    else {
+        return Err(LedgerError::NotPendingRefund(r.op));
+    };
+    if tx
+        .txn
+        .open_table(PENDING_REFUNDS)?
+        .get((tenant.as_str(), r.op))?
+        .is_none()
+    {
+        return Err(LedgerError::NotPendingRefund(r.op));
+    }
+    let mut plan = Plan::new(
+        Some(tenant.clone()),
+        OpDetail::RefundSettled {
+            refund_op: r.op,
+            amount: *amount,
+            paid: r.paid,
+            reason: r.reason.clone(),
+        },
+    );
+    plan.post(REFUNDS_PENDING, -amount.0);
+    if r.paid {
+        plan.post(REFUNDS_PAID, amount.0);
+    } else {
+        plan.post(tenant_account(tenant), amount.0);
+    }
+    plan.pending_refund = Some((tenant.clone(), r.op, false));
     Ok(plan)
 }
 
@@ -426,6 +583,16 @@ fn plan_reverse(tx: &Tx<'_>, r: &Reverse) -> Result<Plan, LedgerError> {
         .clone()
         .ok_or_else(|| LedgerError::Invariant(format!("{kind} {} has no tenant", r.op)))?;
     tx.open_tenant(&tenant)?;
+    if let OpDetail::Refund {
+        withdraw: Some((meter, _)),
+        ..
+    } = &orig.detail
+    {
+        return Err(LedgerError::WithdrawalNotReversible {
+            op: r.op,
+            meter: meter.clone(),
+        });
+    }
     let mut plan = Plan::new(
         Some(tenant),
         OpDetail::Reverse {
@@ -446,11 +613,14 @@ fn plan_reverse(tx: &Tx<'_>, r: &Reverse) -> Result<Plan, LedgerError> {
             meter: meter_id.clone(),
         };
         let mut meter = tx.meter(meter_id)?.ok_or_else(sent)?;
+        // Still queued AND never marked sent: the control queue marks a push sent in its
+        // own write transaction before writing the token, so the two cannot both win.
         let mut queued = None;
         for &id in &orig.outbox {
             if let Some(e) = outbox::get_in(tx.txn, id)?
                 && matches!(e.command, MeterCommand::PushCredit { .. })
                 && &e.meter == meter_id
+                && !outbox::was_sent_in(tx.txn, id)?
             {
                 queued = Some(id);
             }
@@ -479,6 +649,23 @@ fn plan_close(tx: &Tx<'_>, r: &CloseAccount) -> Result<Plan, LedgerError> {
         )));
     }
     let mut acc = tx.open_tenant(&r.tenant)?;
+    // A withdrawal still under way would race the clear; its money is not settled yet.
+    let pending = tx.txn.open_table(PENDING_REFUNDS)?;
+    let first = pending
+        .range((r.tenant.as_str(), 0)..=(r.tenant.as_str(), u64::MAX))?
+        .next()
+        .transpose()?
+        .map(|(k, _)| k.value().1);
+    if let Some(op) = first {
+        let meter = match tx.op(op)?.map(|o| o.detail) {
+            Some(OpDetail::Refund {
+                withdraw: Some((m, _)),
+                ..
+            }) => m,
+            _ => MeterId::new("?"),
+        };
+        return Err(LedgerError::RefundPending { op, meter });
+    }
     let account = tenant_account(&r.tenant);
     let balance = Fen(tx.balance(&account)?);
     let left = balance
@@ -490,8 +677,30 @@ fn plan_close(tx: &Tx<'_>, r: &CloseAccount) -> Result<Plan, LedgerError> {
         (Fen::ZERO, -left)
     };
     let mut meters = open_meters(tx, &acc)?;
+    // Closing acts on the meters: a host-mode relay trips, a meter-mode meter's own credit
+    // is cleared (with its next purchase count; the control queue trips it instead when
+    // the meter cannot be cleared, and records its balance for settlement).
+    let mut commands = Vec::with_capacity(meters.len());
     for m in &mut meters {
         m.closed = true;
+        match m.billing {
+            BillingMode::Host => {
+                m.tripped = true;
+                commands.push((m.meter.clone(), MeterCommand::Trip));
+            }
+            BillingMode::Meter => {
+                m.purchase_count = m
+                    .purchase_count
+                    .checked_add(1)
+                    .ok_or(LedgerError::Overflow("the meter's purchase counter"))?;
+                commands.push((
+                    m.meter.clone(),
+                    MeterCommand::ClearCredit {
+                        purchase_count: m.purchase_count,
+                    },
+                ));
+            }
+        }
     }
     let mut plan = Plan::new(
         Some(r.tenant.clone()),
@@ -515,6 +724,7 @@ fn plan_close(tx: &Tx<'_>, r: &CloseAccount) -> Result<Plan, LedgerError> {
         plan.post(ARREARS, -arrears.0);
     }
     plan.meter_puts = meters;
+    plan.commands = commands;
     acc.status = AccountStatus::Closed;
     acc.closed_op = Some(0);
     plan.tenant_put = Some(acc);
@@ -632,6 +842,11 @@ fn apply(
     for (account, balance) in &new_balances {
         tx.accounts.insert(*account, *balance)?;
     }
+    if let Some(old) = &plan.archive {
+        tx.txn
+            .open_table(CLOSED_ACCOUNTS)?
+            .insert((old.tenant.as_str(), old.opened_op), encode(old).as_slice())?;
+    }
     if let Some(t) = &mut plan.tenant_put {
         if t.opened_op == 0 {
             t.opened_op = id;
@@ -701,6 +916,14 @@ fn apply(
     }
     if let Some(orig) = plan.reverses {
         tx.reversed.insert(orig, id)?;
+    }
+    if let Some((tenant, op, add)) = &plan.pending_refund {
+        let mut t = tx.txn.open_table(PENDING_REFUNDS)?;
+        if *add {
+            t.insert((tenant.as_str(), id), ())?;
+        } else {
+            t.remove((tenant.as_str(), *op))?;
+        }
     }
     let receipt = OpReceipt {
         op: id,

@@ -235,6 +235,11 @@ impl Ledger {
         read::account(self.store(), tenant)
     }
 
+    /// Every account the tenant has had, oldest first (closed ones, then the current one).
+    pub fn accounts_of(&self, tenant: &TenantId) -> Result<Vec<TenantAccount>, LedgerError> {
+        read::accounts_of(self.store(), tenant)
+    }
+
     pub fn meter_account(&self, meter: &MeterId) -> Result<Option<MeterAccountView>, LedgerError> {
         read::meter_account(self.store(), meter)
     }
@@ -267,6 +272,7 @@ impl Ledger {
 /// Reads without starting a writer (e.g. `voltvend ledger verify` on a copy).
 pub mod reads {
     pub use super::read::{
-        account, balances, meter_account, operation, operations, receipt_for_key, verify,
+        account, accounts_of, balances, closed_tenants, meter_account, operation, operations,
+        receipt_for_key, verify,
     };
 }

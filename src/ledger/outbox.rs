@@ -2,6 +2,11 @@
 //! relay to close) writes the command here in its own transaction, so the command exists
 //! exactly when the operation does. The control queue reads `pending`, sends each command,
 //! and `take`s it once the meter confirmed.
+//!
+//! A token command (credit, withdrawal, clear) is marked *sent* by [`mark_sent_in`] in the
+//! transaction that commits to writing it, before any byte goes to the meter; the mark and
+//! the ledger's reversal both run on the store writer, so a reversal either withdraws a
+//! command that was never sent or sees the mark and refuses.
 
 use crate::site::MeterId;
 use crate::store::{Store, StoreError, decode, encode};
@@ -13,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// "next" → the next entry id (ids are never reused, even after `take`).
 const OUTBOX_SEQ: TableDefinition<&str, u64> = TableDefinition::new("outbox_seq");
+/// entry id → () once the control queue may have written the command to the meter. Kept
+/// after `take` (a reversal long after the push must still see it was sent).
+const OUTBOX_SENT: TableDefinition<u64, ()> = TableDefinition::new("outbox_sent");
 
 /// A command for one meter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +32,17 @@ pub enum MeterCommand {
     RestorePrepaid,
     PushCredit {
         amount: Fen,
+        purchase_count: u32,
+    },
+    /// Take `amount` off a meter-mode meter's own balance (a refund), with the meter's next
+    /// purchase count; the refund is paid out once the read-back confirms it.
+    WithdrawCredit {
+        amount: Fen,
+        purchase_count: u32,
+    },
+    /// Set a meter-mode meter's own balance to zero (its account closed), with the meter's
+    /// next purchase count.
+    ClearCredit {
         purchase_count: u32,
     },
     PushPrices,
@@ -72,6 +91,21 @@ pub fn get_in(txn: &WriteTransaction, id: u64) -> Result<Option<OutboxEntry>, St
     let table = txn.open_table(OUTBOX)?;
     let entry = table.get(id)?;
     entry.map(|v| decode("outbox", v.value())).transpose()
+}
+
+/// Marks entry `id` as (about to be) sent, inside `txn`; returns the entry, or `None` when
+/// it is no longer queued (withdrawn by a reversal, or finished): then nothing may be sent.
+pub fn mark_sent_in(txn: &WriteTransaction, id: u64) -> Result<Option<OutboxEntry>, StoreError> {
+    let Some(entry) = get_in(txn, id)? else {
+        return Ok(None);
+    };
+    txn.open_table(OUTBOX_SENT)?.insert(id, ())?;
+    Ok(Some(entry))
+}
+
+/// Whether entry `id` was ever marked sent, read inside `txn`.
+pub fn was_sent_in(txn: &WriteTransaction, id: u64) -> Result<bool, StoreError> {
+    Ok(txn.open_table(OUTBOX_SENT)?.get(id)?.is_some())
 }
 
 /// Removes entry `id` inside `txn`; returns it if it was queued.

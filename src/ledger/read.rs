@@ -45,6 +45,44 @@ pub fn account(store: &Store, tenant: &TenantId) -> Result<Option<AccountView>, 
     }))
 }
 
+/// Every account `tenant` has had, oldest first: the closed ones, then the current one. The
+/// operations of each are the tenant's operations from its `opened_op` to its `closed_op`.
+pub fn accounts_of(store: &Store, tenant: &TenantId) -> Result<Vec<TenantAccount>, LedgerError> {
+    let txn = begin(store)?;
+    let mut out = Vec::new();
+    match txn.open_table(CLOSED_ACCOUNTS) {
+        Ok(t) => {
+            for row in t.range((tenant.as_str(), 0)..=(tenant.as_str(), u64::MAX))? {
+                out.push(decode("ledger_closed_accounts", row?.1.value())?);
+            }
+        }
+        Err(redb::TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(v) = txn.open_table(TENANTS)?.get(tenant.as_str())? {
+        out.push(decode("ledger_tenants", v.value())?);
+    }
+    Ok(out)
+}
+
+/// The tenants whose account is closed now (not opened again): no balance alarm, no SMS.
+pub fn closed_tenants(store: &Store) -> Result<std::collections::HashSet<TenantId>, LedgerError> {
+    let txn = begin(store)?;
+    let mut out = std::collections::HashSet::new();
+    let tenants = match txn.open_table(TENANTS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(out),
+        Err(e) => return Err(e.into()),
+    };
+    for row in tenants.iter()? {
+        let acc: TenantAccount = decode("ledger_tenants", row?.1.value())?;
+        if acc.status == AccountStatus::Closed {
+            out.insert(acc.tenant);
+        }
+    }
+    Ok(out)
+}
+
 pub fn meter_account(store: &Store, m: &MeterId) -> Result<Option<MeterAccountView>, LedgerError> {
     meter_in(&begin(store)?, m)
 }
@@ -152,6 +190,7 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
     let readings = txn.open_table(READINGS)?;
     let mut sums: HashMap<String, i128> = HashMap::new();
     let mut reversal_of: HashMap<u64, u64> = HashMap::new();
+    let mut unsettled: BTreeMap<u64, (TenantId, Fen)> = BTreeMap::new();
     let mut kinds: HashMap<u64, OpKind> = HashMap::new();
     for row in txn.open_table(OPS)?.iter()? {
         let (k, v) = row?;
@@ -199,6 +238,19 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
                     )),
                 }
             }
+            OpDetail::Refund {
+                amount,
+                withdraw: Some(_),
+                ..
+            } => {
+                let tenant = op.tenant.clone().unwrap_or_else(|| TenantId::new(""));
+                unsettled.insert(id, (tenant, *amount));
+            }
+            OpDetail::RefundSettled { refund_op, .. } if unsettled.remove(refund_op).is_none() => {
+                problems.push(format!(
+                    "operation {id} settles {refund_op}, which is no refund waiting for its meter"
+                ));
+            }
             OpDetail::Consumption { reading_key, .. } => {
                 match readings.get(reading_key.as_str())? {
                     Some(r) if r.value() == id => {}
@@ -209,6 +261,32 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
             }
             _ => {}
         }
+    }
+    // Refunds waiting for their meter: the index lists exactly the unsettled ones, and
+    // `refunds_pending` holds exactly their money.
+    let mut indexed = std::collections::BTreeSet::new();
+    if let Ok(t) = txn.open_table(PENDING_REFUNDS) {
+        for row in t.iter()? {
+            let (k, _) = row?;
+            let (tenant, op) = k.value();
+            indexed.insert((tenant.to_string(), op));
+        }
+    }
+    let waiting: std::collections::BTreeSet<(String, u64)> = unsettled
+        .iter()
+        .map(|(op, (t, _))| (t.to_string(), *op))
+        .collect();
+    if indexed != waiting {
+        problems.push(format!(
+            "pending refunds index {indexed:?} disagrees with the unsettled refunds {waiting:?}"
+        ));
+    }
+    let held: i128 = unsettled.values().map(|(_, a)| i128::from(a.0)).sum();
+    let pending_balance = sums.get(REFUNDS_PENDING).copied().unwrap_or(0);
+    if held != pending_balance {
+        problems.push(format!(
+            "{REFUNDS_PENDING} holds {pending_balance} fen but the unsettled refunds are {held} fen"
+        ));
     }
     for (target, rev) in &reversal_of {
         match kinds.get(target) {

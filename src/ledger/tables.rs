@@ -20,6 +20,16 @@ pub const REVERSED: TableDefinition<u64, u64> = TableDefinition::new("ledger_rev
 /// (tenant, operation) → (): a tenant's history in order.
 pub const TENANT_OPS: TableDefinition<(&str, u64), ()> = TableDefinition::new("ledger_tenant_ops");
 
+/// (tenant, opened_op) → JSON `TenantAccount`: the tenant's earlier, closed accounts (the
+/// current one is in `TENANTS`). Account `tenant:<id>` is shared by them all: each closed
+/// at exactly zero, so the next one starts from zero.
+pub const CLOSED_ACCOUNTS: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("ledger_closed_accounts");
+
+/// (tenant, refund operation) → (): refunds waiting for their withdrawal from a meter.
+pub const PENDING_REFUNDS: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("ledger_pending_refunds");
+
 /// A used idempotency key: the request's fingerprint and the first answer.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct KeyRecord {
@@ -45,5 +55,7 @@ pub const FINAL_CHARGE_REVENUE: &str = "revenue:final_charge";
 pub const TRANSFER_IN: &str = "transfer_in";
 /// Money paid back to tenants (refunds and close settlements).
 pub const REFUNDS_PAID: &str = "refunds_paid";
+/// Refunds on meter-mode meters waiting for the meter to confirm the withdrawal.
+pub const REFUNDS_PENDING: &str = "refunds_pending";
 /// Debts of closed accounts, written off the tenant account as arrears receivable.
 pub const ARREARS: &str = "arrears";

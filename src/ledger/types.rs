@@ -49,6 +49,28 @@ pub struct Refund {
     pub tenant: TenantId,
     pub amount: Fen,
     pub reason: String,
+    /// The meter-mode meter the credit is withdrawn from; needed only when the tenant has
+    /// more than one. (Left out of the encoding when absent, so earlier requests keep their
+    /// fingerprint.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<MeterId>,
+}
+
+/// The idempotency key of the settlement of refund `op`: one settlement per refund, and a
+/// settlement already booked is found by it.
+pub fn refund_settle_key(op: u64) -> String {
+    format!("refund-settle:{op}")
+}
+
+/// The end of a refund that waited for its withdrawal from a meter-mode meter: paid out
+/// (the meter confirmed the withdrawal) or cancelled (the meter refused it, or the command
+/// failed): the money goes back on the account. Posted by the control queue only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettleRefund {
+    /// The refund operation.
+    pub op: u64,
+    pub paid: bool,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +107,7 @@ pub enum Request {
     Reverse(Reverse),
     CloseAccount(CloseAccount),
     ChargeConsumption(ChargeConsumption),
+    SettleRefund(SettleRefund),
 }
 
 /// The kind of a recorded operation.
@@ -98,6 +121,7 @@ pub enum OpKind {
     Reverse,
     CloseAccount,
     Consumption,
+    RefundSettled,
 }
 
 impl OpKind {
@@ -110,6 +134,7 @@ impl OpKind {
             OpKind::Reverse => "reverse",
             OpKind::CloseAccount => "close_account",
             OpKind::Consumption => "consumption",
+            OpKind::RefundSettled => "refund_settled",
         }
     }
 }
@@ -150,6 +175,17 @@ pub enum OpDetail {
     Refund {
         amount: Fen,
         reason: String,
+        /// A meter-mode refund: the credit withdrawn from (meter, purchase count) first; the
+        /// money waits in `refunds_pending` until the withdrawal is confirmed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withdraw: Option<(MeterId, u32)>,
+    },
+    /// A pending refund paid out (`paid`) or cancelled (the money back on the account).
+    RefundSettled {
+        refund_op: u64,
+        amount: Fen,
+        paid: bool,
+        reason: String,
     },
     Reverse {
         op: u64,
@@ -188,6 +224,7 @@ impl OpDetail {
             OpDetail::Reverse { .. } => OpKind::Reverse,
             OpDetail::CloseAccount { .. } => OpKind::CloseAccount,
             OpDetail::Consumption { .. } => OpKind::Consumption,
+            OpDetail::RefundSettled { .. } => OpKind::RefundSettled,
         }
     }
 }

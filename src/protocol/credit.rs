@@ -249,12 +249,46 @@ pub const TOKEN_LEN: usize = 32;
 pub const TOKEN_VERSION: u8 = 0x01;
 const PLAIN_LEN: usize = 24;
 
+/// What a token tells the meter to do with its balance (plain byte 15, docs/credit-token.md).
+/// Every kind takes the next purchase count, so the meter's one sequence orders credits,
+/// withdrawals and clears alike and refuses any replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// Add the amount (a sale).
+    Credit,
+    /// Take the amount off; refused by the meter if its balance is below it (a refund).
+    Withdraw,
+    /// Set the balance to zero, whatever it is (an account closed); the amount is 0.
+    Clear,
+}
+
+impl TokenKind {
+    fn byte(self) -> u8 {
+        match self {
+            TokenKind::Credit => 0,
+            TokenKind::Withdraw => 1,
+            TokenKind::Clear => 2,
+        }
+    }
+
+    fn from_byte(b: u8) -> Option<TokenKind> {
+        match b {
+            0 => Some(TokenKind::Credit),
+            1 => Some(TokenKind::Withdraw),
+            2 => Some(TokenKind::Clear),
+            _ => None,
+        }
+    }
+}
+
 /// A verified credit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credit {
     /// 12 digits.
     pub serial: String,
     pub purchase_count: u32,
+    pub kind: TokenKind,
+    /// Fen; 0 for a clear.
     pub amount: Fen,
     pub issued_at: jiff::Timestamp,
 }
@@ -272,16 +306,35 @@ impl CreditToken {
         amount: Fen,
         issued_at: jiff::Timestamp,
     ) -> Result<[u8; TOKEN_LEN], CreditError> {
+        Self::issue_kind(
+            meter_key,
+            serial,
+            purchase_count,
+            TokenKind::Credit,
+            amount,
+            issued_at,
+        )
+    }
+
+    /// Makes a token of any kind; a clear carries amount 0, the others 1 ..= u32::MAX fen.
+    pub fn issue_kind(
+        meter_key: &[u8; 16],
+        serial: &str,
+        purchase_count: u32,
+        kind: TokenKind,
+        amount: Fen,
+        issued_at: jiff::Timestamp,
+    ) -> Result<[u8; TOKEN_LEN], CreditError> {
         let amount_u32 = u32::try_from(amount.0)
             .ok()
-            .filter(|a| *a > 0)
+            .filter(|a| (*a == 0) == (kind == TokenKind::Clear))
             .ok_or(CreditError::BadAmount(amount.0))?;
         let mut plain = [0u8; PLAIN_LEN];
         plain[0..4].copy_from_slice(&purchase_count.to_be_bytes());
         plain[4..8].copy_from_slice(&amount_u32.to_be_bytes());
         plain[8..14].copy_from_slice(&serial_bytes(serial)?);
         plain[14] = TOKEN_VERSION;
-        plain[15] = 0;
+        plain[15] = kind.byte();
         plain[16..24].copy_from_slice(&issued_at.as_second().to_be_bytes());
         let (enc, mac_key) = token_keys(meter_key);
         let ct = tdes_cbc_encrypt(&enc, [0; 8], &plain)?;
@@ -312,9 +365,10 @@ impl CreditToken {
             return Err(CreditError::BadMac);
         }
         let plain = tdes_cbc_decrypt(&enc, [0; 8], ct)?;
-        if plain[14] != TOKEN_VERSION || plain[15] != 0 {
-            return Err(CreditError::BadVersion(plain[14]));
-        }
+        let kind = match TokenKind::from_byte(plain[15]) {
+            Some(k) if plain[14] == TOKEN_VERSION => k,
+            _ => return Err(CreditError::BadVersion(plain[14])),
+        };
         let mine = serial_bytes(expected_serial)?;
         if plain[8..14] != mine {
             return Err(CreditError::WrongMeter {
@@ -340,8 +394,8 @@ impl CreditToken {
                 }
             });
         }
-        if amount == 0 {
-            return Err(CreditError::BadAmount(0));
+        if (amount == 0) != (kind == TokenKind::Clear) {
+            return Err(CreditError::BadAmount(i64::from(amount)));
         }
         let mut secs = [0u8; 8];
         secs.copy_from_slice(&plain[16..24]);
@@ -350,6 +404,7 @@ impl CreditToken {
         Ok(Credit {
             serial: serial_text(&mine),
             purchase_count: count,
+            kind,
             amount: Fen(i64::from(amount)),
             issued_at,
         })

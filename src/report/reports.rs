@@ -117,6 +117,12 @@ fn sales(store: &Store, p: &Params) -> Result<Table, ReportError> {
         let (method, add) = match &op.detail {
             OpDetail::Sale { amount, method, .. } => (method.clone(), (1, amount.0, 0, 0)),
             OpDetail::Refund { amount, .. } => ("refund".to_string(), (0, 0, amount.0, 0)),
+            // A meter-mode refund the meter refused: the money went back on the account.
+            OpDetail::RefundSettled {
+                amount,
+                paid: false,
+                ..
+            } => ("refund".to_string(), (0, 0, -amount.0, 0)),
             OpDetail::Reverse { .. } => ("reversal".to_string(), (0, 0, 0, tenant_effect(&op))),
             _ => continue,
         };

@@ -41,6 +41,7 @@ impl CreditVerifier for MasterKeyVerifier {
         let key = diversify(&self.master, serial).map_err(|e| e.to_string())?;
         let c = CreditToken::verify(&key, token, serial, last_count).map_err(|e| e.to_string())?;
         Ok(VerifiedCredit {
+            kind: c.kind,
             amount: c.amount,
             purchase_count: c.purchase_count,
         })

@@ -33,9 +33,11 @@ pub enum TripReason {
     Arrears,
 }
 
-/// A verified credit token: what the meter adds and the purchase count it moves to.
+/// A verified credit token: what the meter does with its balance (add, withdraw or clear,
+/// docs/credit-token.md) and the purchase count it moves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedCredit {
+    pub kind: crate::protocol::credit::TokenKind,
     pub amount: Fen,
     pub purchase_count: u32,
 }
@@ -480,8 +482,23 @@ impl SimMeter {
         };
         match v.verify(&self.state.serial, self.state.purchase_count, token) {
             Ok(c) => {
+                use crate::protocol::credit::TokenKind;
                 let s = &mut self.state;
-                s.balance = SubFen(s.balance.0 + SubFen::from_fen(c.amount).0);
+                let amount = SubFen::from_fen(c.amount).0;
+                s.balance = match c.kind {
+                    TokenKind::Credit => SubFen(s.balance.0 + amount),
+                    // A withdrawal never takes the meter below zero: refused, count kept.
+                    TokenKind::Withdraw if s.balance.0 < amount => {
+                        s.credits_refused += 1;
+                        return Err(Refused::Credit(format!(
+                            "withdrawal of {} refused: the balance is {}",
+                            c.amount,
+                            Fen(s.balance.0.div_euclid(SUBFEN_PER_FEN) as i64)
+                        )));
+                    }
+                    TokenKind::Withdraw => SubFen(s.balance.0 - amount),
+                    TokenKind::Clear => SubFen::ZERO,
+                };
                 s.purchase_count = c.purchase_count;
                 s.credits_accepted += 1;
                 self.enforce();
@@ -568,6 +585,63 @@ mod tests {
         assert!(m.balance().0 < 0);
         m.command(CommandKind::KeepPowerOff).expect("cmd");
         assert!(m.state.relay_open);
+    }
+
+    #[test]
+    fn withdrawals_and_clears_move_the_balance_and_the_count() {
+        use crate::protocol::credit::{CreditToken, TokenKind, diversify};
+        // The verifier of sim::credit, inline (that module builds on this one).
+        #[derive(Debug)]
+        struct Verifier([u8; 16]);
+        impl CreditVerifier for Verifier {
+            fn verify(
+                &self,
+                serial: &str,
+                last: u32,
+                token: &[u8],
+            ) -> Result<VerifiedCredit, String> {
+                let key = diversify(&self.0, serial).map_err(|e| e.to_string())?;
+                let c =
+                    CreditToken::verify(&key, token, serial, last).map_err(|e| e.to_string())?;
+                Ok(VerifiedCredit {
+                    kind: c.kind,
+                    amount: c.amount,
+                    purchase_count: c.purchase_count,
+                })
+            }
+        }
+        let master = [7u8; 16];
+        let v = Verifier(master);
+        let t0: Timestamp = "2026-06-01T04:00:00Z".parse().expect("ts");
+        let init = MeterInit {
+            billing: SimBilling::Meter,
+            balance: Fen(1_000),
+            purchase_count: 4,
+            ..MeterInit::default()
+        };
+        let mut m = meter(0, init, t0);
+        let serial = m.state.serial.clone();
+        let key = diversify(&master, &serial).expect("key");
+        let tok = |count, kind, fen| {
+            CreditToken::issue_kind(&key, &serial, count, kind, Fen(fen), t0).expect("token")
+        };
+        // More than the meter holds: refused, nothing moves.
+        let big = tok(5, TokenKind::Withdraw, 1_001);
+        assert!(matches!(
+            m.accept_credit(&big, Some(&v)),
+            Err(Refused::Credit(_))
+        ));
+        assert_eq!((m.balance(), m.state.purchase_count), (Fen(1_000), 4));
+        m.accept_credit(&tok(5, TokenKind::Withdraw, 400), Some(&v))
+            .expect("withdraw");
+        assert_eq!((m.balance(), m.state.purchase_count), (Fen(600), 5));
+        m.accept_credit(&tok(6, TokenKind::Clear, 0), Some(&v))
+            .expect("clear");
+        assert_eq!((m.balance(), m.state.purchase_count), (Fen::ZERO, 6));
+        assert!(
+            m.state.relay_open,
+            "a meter-mode meter at zero trips itself"
+        );
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod alarms;
 mod console;
 mod operator;
 mod receipt_printer;
+mod refunds;
 mod reports;
 mod tenant;

@@ -7,6 +7,7 @@ mod support;
 
 mod alarm_scale;
 mod alarm_sms;
+mod closing;
 mod collector_dlt645;
 mod collector_e2e;
 mod collector_submit;

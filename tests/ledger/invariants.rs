@@ -113,6 +113,9 @@ fn step(w: Weights) -> impl Strategy<Value = Step> {
 struct MTenant {
     open: bool,
     balance: i64,
+    /// Refunds waiting for their withdrawal from a meter-mode meter (no control queue runs
+    /// here, so they stay pending).
+    pending: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +137,8 @@ struct MOp {
     system: Vec<(String, i64)>,
     reversed: bool,
     credit: Option<(usize, u32)>,
+    /// A refund that withdraws from a meter-mode meter.
+    withdraw: bool,
 }
 
 /// Where every fen should be, by account name.
@@ -181,6 +186,8 @@ fn variant(e: &LedgerError) -> &'static str {
         LedgerError::ReversalOfReversal(_) => "ReversalOfReversal",
         LedgerError::NotReversible { .. } => "NotReversible",
         LedgerError::CreditAlreadySent { .. } => "CreditAlreadySent",
+        LedgerError::RefundPending { .. } => "RefundPending",
+        LedgerError::WithdrawalNotReversible { .. } => "WithdrawalNotReversible",
         LedgerError::KeyReused { .. } => "KeyReused",
         LedgerError::ReadingConflict { .. } => "ReadingConflict",
         other => panic!("unexpected error: {other}"),
@@ -237,6 +244,7 @@ impl Model {
                 .collect(),
             reversed: false,
             credit: None,
+            withdraw: false,
         }
     }
 
@@ -251,7 +259,8 @@ impl Model {
                 },
                 _,
             ) => {
-                if self.tenants.contains_key(tenant) {
+                // A closed account may be opened again; an open one may not.
+                if self.tenants.get(tenant).is_some_and(|t| t.open) {
                     return Expect::Err("AccountExists");
                 }
                 for (m, _) in meters {
@@ -268,6 +277,7 @@ impl Model {
                     MTenant {
                         open: true,
                         balance: t,
+                        pending: 0,
                     },
                 );
                 Expect::Ok(Some(Self::op(
@@ -330,17 +340,30 @@ impl Model {
                 if let Err(e) = self.open_tenant(*tenant) {
                     return Expect::Err(e);
                 }
-                let t = self.tenants.get_mut(tenant).expect("open");
-                if *amount > t.balance {
+                if *amount > self.tenants[tenant].balance {
                     return Expect::Err("RefundTooLarge");
                 }
+                // On a meter-mode meter the credit is withdrawn first: the money waits.
+                let prepaid: Vec<usize> = self
+                    .meters_of(*tenant)
+                    .into_iter()
+                    .filter(|m| self.meters[m].meter_mode)
+                    .collect();
+                let to = match prepaid.as_slice() {
+                    [] => "refunds_paid",
+                    [m] => {
+                        self.meters.get_mut(m).expect("listed meter").count += 1;
+                        "refunds_pending"
+                    }
+                    _ => return Expect::Err("WhichMeter"),
+                };
+                let t = self.tenants.get_mut(tenant).expect("open");
                 t.balance -= amount;
-                Expect::Ok(Some(Self::op(
-                    OpKind::Refund,
-                    *tenant,
-                    -amount,
-                    vec![("refunds_paid", *amount)],
-                )))
+                let withdraw = to == "refunds_pending";
+                t.pending += u32::from(withdraw);
+                let mut op = Self::op(OpKind::Refund, *tenant, -amount, vec![(to, *amount)]);
+                op.withdraw = withdraw;
+                Expect::Ok(Some(op))
             }
             (Step::Reverse { .. }, Request::Reverse(r)) => {
                 let Some(orig) = self.ops.get(&r.op).cloned() else {
@@ -356,6 +379,9 @@ impl Model {
                 }
                 if let Err(e) = self.open_tenant(orig.tenant) {
                     return Expect::Err(e);
+                }
+                if orig.withdraw {
+                    return Expect::Err("WithdrawalNotReversible");
                 }
                 if let Some((m, count)) = orig.credit {
                     let meter = self.meters.get_mut(&m).expect("credited meter");
@@ -384,8 +410,14 @@ impl Model {
                 if let Err(e) = self.open_tenant(*tenant) {
                     return Expect::Err(e);
                 }
+                if self.tenants[tenant].pending > 0 {
+                    return Expect::Err("RefundPending");
+                }
+                // A meter-mode meter's credit is cleared with its next purchase count.
                 for m in self.meters_of(*tenant) {
-                    self.meters.get_mut(&m).expect("listed").closed = true;
+                    let meter = self.meters.get_mut(&m).expect("listed");
+                    meter.closed = true;
+                    meter.count += u32::from(meter.meter_mode);
                 }
                 let t = self.tenants.get_mut(tenant).expect("open");
                 let before = t.balance;
@@ -530,6 +562,7 @@ fn request(s: &Step, model: &Model) -> Request {
             tenant: TenantId::new(tid(*tenant)),
             amount: Fen(*amount),
             reason: "r".into(),
+            meter: None,
         }),
         Step::Reverse { pick, bogus } => {
             let ids: Vec<u64> = model.ops.keys().copied().collect();
@@ -660,6 +693,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     tenant: "T0".into(),
                     amount: Fen(1),
                     reason: format!("reuse {key}"),
+                    meter: None,
                 });
                 let err = l.submit(&actor, &key, other).expect_err("reused key");
                 prop_assert_eq!(variant(&err), "KeyReused");

@@ -6,6 +6,7 @@
 mod support;
 
 mod audit_verify;
+mod closing;
 mod crash_consistency;
 mod invariants;
 mod module_graph;

@@ -65,6 +65,7 @@ fn refund(tenant: &str, fen: i64, reason: &str) -> Refund {
         tenant: tenant.into(),
         amount: Fen(fen),
         reason: reason.into(),
+        meter: None,
     }
 }
 

@@ -320,3 +320,40 @@ proptest! {
         prop_assert_eq!(unpad_method2(&back), Some(&data[..]));
     }
 }
+
+#[test]
+fn withdrawal_and_clear_tokens_carry_their_kind_and_share_the_purchase_sequence() {
+    let (dk, credit) = setup();
+    let at = jiff::Timestamp::from_second(1_795_000_000).unwrap();
+    let s = "000000001234";
+    assert_eq!(
+        CreditToken::verify(&dk, &credit, s, 7).unwrap().kind,
+        TokenKind::Credit
+    );
+    let w = CreditToken::issue_kind(&dk, s, 9, TokenKind::Withdraw, Fen(2_500), at).unwrap();
+    let c = CreditToken::verify(&dk, &w, s, 8).unwrap();
+    assert_eq!(
+        (c.kind, c.amount, c.purchase_count),
+        (TokenKind::Withdraw, Fen(2_500), 9)
+    );
+    let clear = CreditToken::issue_kind(&dk, s, 10, TokenKind::Clear, Fen::ZERO, at).unwrap();
+    let c = CreditToken::verify(&dk, &clear, s, 9).unwrap();
+    assert_eq!((c.kind, c.amount), (TokenKind::Clear, Fen::ZERO));
+    // One sequence for every kind: a withdrawal with a used count is a replay.
+    assert_eq!(
+        CreditToken::verify(&dk, &w, s, 9),
+        Err(CreditError::Replayed { count: 9, last: 9 })
+    );
+    // A clear names no amount; a withdrawal must.
+    assert_eq!(
+        CreditToken::issue_kind(&dk, s, 10, TokenKind::Clear, Fen(1), at),
+        Err(CreditError::BadAmount(1))
+    );
+    assert_eq!(
+        CreditToken::issue_kind(&dk, s, 10, TokenKind::Withdraw, Fen::ZERO, at),
+        Err(CreditError::BadAmount(0))
+    );
+    // The kinds differ in the ciphertext: a credit is never read as a withdrawal.
+    let as_credit = CreditToken::issue_kind(&dk, s, 9, TokenKind::Credit, Fen(2_500), at).unwrap();
+    assert_ne!(as_credit, w);
+}

@@ -232,6 +232,7 @@ fn sales_by_method_and_operator_with_refunds_and_reversals() {
                 tenant: TenantId::new("T1"),
                 amount: Fen(1_000),
                 reason: "overpaid".into(),
+                meter: None,
             },
         )
         .expect("refund");

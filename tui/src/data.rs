@@ -93,6 +93,7 @@ pub fn op_kind(d: &OpDetail) -> &'static str {
         OpDetail::Reverse { .. } => "reverse",
         OpDetail::CloseAccount { .. } => "close_account",
         OpDetail::Consumption { .. } => "consumption",
+        OpDetail::RefundSettled { .. } => "refund_settled",
     }
 }
 
@@ -161,6 +162,7 @@ mod tests {
             OpDetail::Refund {
                 amount: 700,
                 reason: "overpaid".into(),
+                withdraw: None,
             },
             OpDetail::Reverse {
                 op: 3,

@@ -34,9 +34,11 @@ fn first_login_sale_refund_reversal_and_command_against_the_demo() {
     assert!(app.meters.rows.len() > 50, "the demo seeds ~100 meters");
     assert!(app.data.status.as_ref().unwrap().site_name.contains("demo"));
 
-    // Sale of 50.00 to unit A-101 with confirmation; the new balance comes from the daemon.
+    // Sale of 50.00 to unit A-103 with confirmation; the new balance comes from the daemon.
+    // A-103 is host-billed: its sale sends no credit token, so the reversal below is the
+    // ledger's alone (a meter-mode sale whose token was sent cannot be reversed).
     key(&mut app, &mut api, KeyCode::Char('3'));
-    keys(&mut app, &mut api, "a-101");
+    keys(&mut app, &mut api, "a-103");
     key(&mut app, &mut api, KeyCode::Enter);
     let before = app.sales.tenant.as_ref().expect("tenant found").balance_fen;
     keys(&mut app, &mut api, "s50.00");

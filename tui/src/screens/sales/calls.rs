@@ -155,6 +155,7 @@ impl SalesState {
                     amount_fen,
                     reason,
                     idempotency_key: key,
+                    meter: None,
                 });
                 let reloaded = reload_after(api, &tenant, &result);
                 Reply::Refunded {
@@ -308,11 +309,12 @@ impl SalesState {
                 reloaded,
             } => match result {
                 Ok(v) => {
-                    let msg = format!(
-                        "REFUNDED {} — new balance {}",
-                        money(amount_fen),
-                        v.balance_after_fen.map(money).unwrap_or_else(|| "?".into())
-                    );
+                    let balance = v.balance_after_fen.map(money).unwrap_or_else(|| "?".into());
+                    // A meter-mode refund is paid out only once the meter gave the credit back.
+                    let msg = match &v.pending {
+                        Some(why) => format!("REFUND PENDING — new balance {balance} — {why}"),
+                        None => format!("REFUNDED {} — new balance {balance}", money(amount_fen)),
+                    };
                     self.done(msg, reloaded, data)
                 }
                 Err(e) => Effect::error(format!("refund refused: {}", e.message)),
