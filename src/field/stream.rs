@@ -9,8 +9,42 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::error::{Attempt, FieldError};
 use super::link::Via;
 use super::tap::ClearInput;
-use super::transport::{BusStats, RetryPolicy};
 use super::wire::LineTiming;
+
+/// Retries and allowances of a bus (the wire time itself comes from [`LineTiming`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub tries: u32,
+    /// How long a meter may take to start its reply after the request ends.
+    pub turnaround: Duration,
+    /// Extra wait for replies that cross a network (gateway, serial server).
+    pub network_margin: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            tries: 3,
+            turnaround: crate::protocol::rtu::DEFAULT_TURNAROUND,
+            network_margin: Duration::from_millis(150),
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Counters a bus task reports once per cycle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BusStats {
+    /// Requests that got a reply (exceptions included).
+    pub requests: u64,
+    /// Attempts that failed (timeouts, CRC, garbage).
+    pub failed_attempts: u64,
+    /// The wire time the answered requests needed at best (characters + t3.5 silences,
+    /// without the meters' turnaround).
+    pub wire_floor: Duration,
+}
 
 /// A serial port, a TCP socket or a secure-link pipe.
 pub trait BusStream: AsyncRead + AsyncWrite + ClearInput + std::fmt::Debug + Unpin + Send {}

@@ -16,40 +16,7 @@ use super::stream::{self, Line};
 use super::tap::{SharedTap, Tap, lock};
 use super::wire::LineTiming;
 
-/// Retries and allowances of a bus (the wire time itself comes from [`LineTiming`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub tries: u32,
-    /// How long a meter may take to start its reply after the request ends.
-    pub turnaround: Duration,
-    /// Extra wait for replies that cross a network (gateway, serial server).
-    pub network_margin: Duration,
-    pub connect_timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            tries: 3,
-            turnaround: crate::protocol::rtu::DEFAULT_TURNAROUND,
-            network_margin: Duration::from_millis(150),
-            connect_timeout: Duration::from_secs(3),
-        }
-    }
-}
-
-/// Counters a bus task reports once per cycle.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BusStats {
-    /// Requests that got a reply (exceptions included).
-    pub requests: u64,
-    /// Attempts that failed (timeouts, CRC, garbage).
-    pub failed_attempts: u64,
-    /// The wire time the answered requests needed at best (characters + t3.5 silences,
-    /// without the meters' turnaround).
-    pub wire_floor: Duration,
-}
+pub use super::stream::{BusStats, RetryPolicy};
 
 /// Modbus RTU ADU sizes, used for the wire time of every exchange (`protocol::rtu::len`).
 pub use crate::protocol::rtu::len as rtu_len;
