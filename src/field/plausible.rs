@@ -80,10 +80,10 @@ impl Plausibility {
     /// The most energy (Wh) a meter of `rated_w` can pass in `elapsed_ms`.
     pub fn max_increase(&self, rated_w: i64, elapsed_ms: i64) -> i64 {
         let e = i128::from(rated_w.max(0))
-            * i128::from(self.margin_pct.max(0))
-            * i128::from(elapsed_ms.max(0))
-            * i128::from(self.time_scale.max(1))
-            / (100 * MS_PER_HOUR);
+            .checked_mul(i128::from(self.margin_pct.max(0)))
+            .and_then(|x| x.checked_mul(i128::from(elapsed_ms.max(0))))
+            .and_then(|x| x.checked_mul(i128::from(self.time_scale.max(1))))
+            .map_or(i128::MAX, |x| x / (100 * MS_PER_HOUR));
         i64::try_from(e)
             .unwrap_or(i64::MAX)
             .saturating_add(self.slack_wh.max(0))
@@ -145,7 +145,10 @@ mod tests {
             p.judge(13_800, base, (150_000, 1_385_660)),
             Verdict::Suspect(SuspectWhy::TooHigh { max_wh: 882 })
         ));
-        assert_eq!(p.judge(13_800, base, (4 * HOUR, 1_385_660)), Verdict::Charge);
+        assert_eq!(
+            p.judge(13_800, base, (4 * HOUR, 1_385_660)),
+            Verdict::Charge
+        );
         // Real use at the same load over an hour is charged.
         assert_eq!(
             p.judge(13_800, base, (HOUR, 1_318_920 + 13_000)),

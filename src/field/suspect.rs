@@ -135,7 +135,11 @@ fn basis_of(txn: &ReadTransaction, meter: &str) -> Result<Option<Reading>, Store
     }
 }
 
-fn suspect_of(txn: &ReadTransaction, meter: &str, at_ms: i64) -> Result<Option<Suspect>, StoreError> {
+fn suspect_of(
+    txn: &ReadTransaction,
+    meter: &str,
+    at_ms: i64,
+) -> Result<Option<Suspect>, StoreError> {
     match txn.open_table(SUSPECTS) {
         Ok(t) => t
             .get((meter, at_ms))?
@@ -186,8 +190,7 @@ pub fn list(
 /// Whether the reading of `meter` at `at_ms` is suspect and not accepted (reports and
 /// month-to-date figures leave such readings out).
 pub fn is_untrusted(store: &Store, meter: &MeterId, at_ms: i64) -> Result<bool, StoreError> {
-    Ok(get(store, meter, at_ms)?
-        .is_some_and(|s| !matches!(s.decision, Decision::Accepted { .. })))
+    Ok(get(store, meter, at_ms)?.is_some_and(|s| !matches!(s.decision, Decision::Accepted { .. })))
 }
 
 fn pending_left(txn: &redb::WriteTransaction, meter: &str) -> Result<usize, StoreError> {
@@ -265,8 +268,7 @@ pub fn settle(
                 plans.push(Plan::First);
                 continue;
             };
-            if base.at_ms() >= it.cur.at_ms() || suspect_of(&txn, id, it.cur.at_ms())?.is_some()
-            {
+            if base.at_ms() >= it.cur.at_ms() || suspect_of(&txn, id, it.cur.at_ms())?.is_some() {
                 plans.push(Plan::Done(Settled::Covered));
                 continue;
             }
@@ -475,4 +477,239 @@ pub fn reject(
     };
     let basis = rebaseline.then(|| s.reading.clone());
     decide(store, actor, s, basis, "field.suspect_reading.reject")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::roles::Role;
+    use crate::field::charge::LedgerCharger;
+    use crate::ledger::{Ledger, MeterAccountInit, OpenAccount};
+    use crate::site::ids::GatewayId;
+    use crate::site::model::{MeterAddress, Phases, Protocol};
+    use crate::tariff::Tariff;
+    use crate::units::{Fen, Price};
+
+    const RATED: i64 = 13_800;
+    const MIN: i64 = 60_000;
+
+    fn meter() -> Meter {
+        Meter {
+            id: MeterId::new("M1"),
+            address: MeterAddress::Modbus(1),
+            protocol: Protocol::Modbus,
+            profile: "acrel-ddsy1352-nk".into(),
+            phases: Phases::One,
+            gateway: GatewayId::new("GW1"),
+            bus: 1,
+            unit: None,
+            billing: crate::site::model::BillingMode::Host,
+            tariff: None,
+            power_limit_w: None,
+            alarm1: None,
+            alarm2: None,
+        }
+    }
+
+    fn reading(ms: i64, total: i64) -> Reading {
+        Reading {
+            meter: MeterId::new("M1"),
+            at: Timestamp::from_millisecond(ms).unwrap(),
+            total: Wh(total),
+            bands: None,
+            voltage_dv: vec![],
+            current_ma: vec![],
+            power_w: None,
+            balance: None,
+            purchase_count: None,
+            relay: None,
+            rollback: false,
+        }
+    }
+
+    struct Site {
+        _dir: tempfile::TempDir,
+        store: Store,
+        ledger: Ledger,
+        charger: LedgerCharger,
+        admin: Actor,
+    }
+
+    /// A tenant on M1 at 1.00 yuan/kWh: the balance in fen is minus the Wh charged / 10.
+    fn site() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let admin = Actor::operator("admin", Role::Admin);
+        let flat = Tariff::Flat {
+            price: Price::parse_yuan_per_kwh("1.00").unwrap(),
+        };
+        let (tariff, by) = (serde_json::to_value(&flat).unwrap(), admin.clone());
+        store
+            .write(move |txn| crate::site::repo::set_tariff(txn, &by, "default", &tariff))
+            .unwrap();
+        let ledger = Ledger::open(store.clone()).unwrap();
+        ledger
+            .open_account(
+                &admin,
+                "open-T1",
+                OpenAccount {
+                    tenant: "T1".into(),
+                    meters: vec![MeterAccountInit {
+                        meter: "M1".into(),
+                        billing: crate::site::BillingMode::Host,
+                    }],
+                    transfer_in: None,
+                },
+            )
+            .unwrap();
+        let charger = LedgerCharger::new(store.clone(), ledger.clone());
+        Site {
+            _dir: dir,
+            store,
+            ledger,
+            charger,
+            admin,
+        }
+    }
+
+    impl Site {
+        /// Stores and settles one reading, as the collector does.
+        fn read(&self, ms: i64, total: i64) -> Settled {
+            self.read_with(&self.charger, ms, total)
+        }
+        fn read_with(&self, charger: &dyn Charger, ms: i64, total: i64) -> Settled {
+            let (prev, cur) =
+                crate::field::readings::store_batch(&self.store, vec![reading(ms, total)])
+                    .unwrap()
+                    .remove(0);
+            let item = Item {
+                meter: meter(),
+                rated_w: RATED,
+                prev,
+                cur,
+            };
+            settle(&self.store, charger, &Plausibility::default(), vec![item])
+                .unwrap()
+                .remove(0)
+        }
+        fn balance(&self) -> Fen {
+            self.ledger.account(&"T1".into()).unwrap().unwrap().balance
+        }
+    }
+
+    #[test]
+    fn a_zero_answered_once_is_suspect_and_the_true_total_charges_real_use() {
+        let s = site();
+        assert_eq!(s.read(0, 1_318_920), Settled::First);
+        assert_eq!(s.read(MIN, 1_319_020), Settled::Charged);
+        assert_eq!(s.balance(), Fen(-10));
+        assert_eq!(s.read(2 * MIN, 0), Settled::Suspect(SuspectWhy::Decrease));
+        assert_eq!(s.balance(), Fen(-10), "a suspect reading is never charged");
+        // The true total again: charged from the last charged reading, 200 Wh = 0.20.
+        assert_eq!(s.read(3 * MIN, 1_319_220), Settled::Charged);
+        assert_eq!(s.balance(), Fen(-30));
+        let pending = list(&s.store, None, true).unwrap();
+        assert_eq!(pending.len(), 1);
+        // Accepting the zero is refused (superseded, and a decrease), store unchanged.
+        let err = accept(&s.store, &s.charger, &s.admin, &meter(), 2 * MIN).unwrap_err();
+        assert!(matches!(err, SuspectError::Superseded { .. }), "{err}");
+        assert_eq!(list(&s.store, None, true).unwrap(), pending);
+        // Rejecting it closes it: nothing charged, audited, the alarm may clear.
+        let r = reject(&s.store, &s.admin, &MeterId::new("M1"), 2 * MIN, false).unwrap();
+        assert_eq!(r.decision.as_str(), "rejected");
+        assert_eq!(s.balance(), Fen(-30));
+        assert!(list(&s.store, None, true).unwrap().is_empty());
+        let evs = events::since(&s.store, 0).unwrap();
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e.kind, FieldEventKind::SuspectReading { .. }))
+        );
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e.kind, FieldEventKind::SuspectResolved { pending: 0, .. }))
+        );
+        let audit = crate::auth::audit::recent(&s.store, 100).unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|a| a.action == "field.suspect_reading.reject")
+        );
+    }
+
+    #[test]
+    fn an_accepted_spike_is_charged_exactly_once_and_a_lower_reading_after_it_is_suspect() {
+        let s = site();
+        s.read(0, 100_000);
+        // 50 kWh in a minute from a 13.8 kW meter.
+        assert!(matches!(
+            s.read(MIN, 150_000),
+            Settled::Suspect(SuspectWhy::TooHigh { .. })
+        ));
+        assert_eq!(s.balance(), Fen(0));
+        let a = accept(&s.store, &s.charger, &s.admin, &meter(), MIN).unwrap();
+        assert_eq!(a.decision.as_str(), "accepted");
+        assert_eq!(s.balance(), Fen(-5_000));
+        // Again: the same answer, nothing charged twice.
+        accept(&s.store, &s.charger, &s.admin, &meter(), MIN).unwrap();
+        assert_eq!(s.balance(), Fen(-5_000));
+        // Rejecting an accepted reading is refused.
+        assert!(matches!(
+            reject(&s.store, &s.admin, &MeterId::new("M1"), MIN, false),
+            Err(SuspectError::Decided("accepted"))
+        ));
+        // The basis is the spike now: a lower total is suspect, not a negative charge.
+        assert_eq!(
+            s.read(2 * MIN, 100_100),
+            Settled::Suspect(SuspectWhy::Decrease)
+        );
+        assert_eq!(s.balance(), Fen(-5_000));
+        // A replaced meter: reject with rebaseline, later readings charge from it.
+        reject(&s.store, &s.admin, &MeterId::new("M1"), 2 * MIN, true).unwrap();
+        assert_eq!(s.read(3 * MIN, 100_200), Settled::Charged);
+        assert_eq!(s.balance(), Fen(-5_010));
+    }
+
+    /// The real ledger charger, failing its first `fail` calls (a transient ledger error).
+    struct Flaky(LedgerCharger, std::sync::atomic::AtomicU32);
+    impl Charger for Flaky {
+        fn charge(&self, m: &Meter, p: &Reading, c: &Reading) -> Result<(), String> {
+            if self
+                .1
+                .fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |n| n.checked_sub(1),
+                )
+                .is_ok()
+            {
+                return Err("ledger busy".into());
+            }
+            self.0.charge(m, p, c)
+        }
+    }
+
+    #[test]
+    fn an_interval_that_failed_to_charge_is_charged_with_the_next_reading() {
+        let s = site();
+        s.read(0, 10_000);
+        let real = LedgerCharger::new(s.store.clone(), s.ledger.clone());
+        let flaky = Flaky(real, std::sync::atomic::AtomicU32::new(1));
+        assert_eq!(s.read_with(&flaky, MIN, 10_300), Settled::ChargeFailed);
+        assert_eq!(s.balance(), Fen(0));
+        assert_eq!(s.read_with(&flaky, 2 * MIN, 10_500), Settled::Charged);
+        assert_eq!(s.balance(), Fen(-50), "the failed interval is not lost");
+        // Settling the latest again (a restart) charges nothing.
+        let latest = crate::field::readings::latest(&s.store, &MeterId::new("M1"))
+            .unwrap()
+            .unwrap();
+        let again = Item {
+            meter: meter(),
+            rated_w: RATED,
+            prev: None,
+            cur: latest,
+        };
+        let out = settle(&s.store, &s.charger, &Plausibility::default(), vec![again]).unwrap();
+        assert_eq!(out, vec![Settled::Covered]);
+        assert_eq!(s.balance(), Fen(-50));
+    }
 }

@@ -360,9 +360,9 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         live,
         full,
         commands,
-        max_power_w: raw.rating.map(|r| {
-            i64::from(r.max_current_a) * i64::from(r.voltage_v) * i64::from(raw.phases)
-        }),
+        max_power_w: raw
+            .rating
+            .map(|r| i64::from(r.max_current_a) * i64::from(r.voltage_v) * i64::from(raw.phases)),
         origin: origin.to_string(),
     })
 }
