@@ -62,6 +62,57 @@ pub struct ReadingView {
     pub power_w: Option<i64>,
     pub balance_fen: Option<i64>,
     pub relay: Option<String>,
+    /// Set for a suspect reading (not charged by itself): `pending`, `accepted` or
+    /// `rejected` (see `SuspectReadingView`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspect: Option<String>,
+}
+
+/// A reading that was not charged automatically: below the charged total, or more energy
+/// than the meter can pass in the time. Staff accept it (its energy is charged) or reject it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuspectReadingView {
+    pub meter: String,
+    /// UTC, RFC 3339.
+    pub at: String,
+    /// The reading's identity in the accept/reject routes.
+    pub at_ms: i64,
+    pub total_wh: i64,
+    /// The last charged reading it was judged against.
+    pub basis_at: String,
+    pub basis_wh: i64,
+    /// `decrease` or `too_high`.
+    pub why: String,
+    /// For `too_high`: the most energy the meter could pass in the time.
+    pub max_wh: Option<i64>,
+    /// `pending`, `accepted` or `rejected`.
+    pub state: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// Accepted: the energy charged.
+    pub charged_wh: Option<i64>,
+    /// Rejected: whether the meter was re-baselined at this reading.
+    pub rebaseline: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct SuspectQuery {
+    /// Also the decided ones (default: pending only).
+    pub all: Option<bool>,
+    /// Only this meter.
+    pub meter: Option<String>,
+}
+
+/// Body of a rejection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RejectSuspect {
+    /// The meter was replaced or reset: measure from this reading on (nothing is charged for
+    /// its interval). Default false: ignore the reading, keep the charged basis.
+    #[serde(default)]
+    pub rebaseline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

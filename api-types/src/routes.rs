@@ -27,6 +27,9 @@ pub const METER_READINGS: &str = "/api/v1/meters/{meter}/readings";
 pub const METER_COMMANDS: &str = "/api/v1/meters/{meter}/commands";
 pub const METER_LOCK: &str = "/api/v1/meters/{meter}/lock";
 pub const METER_CREDIT_HOLD_RESOLVE: &str = "/api/v1/meters/{meter}/credit-hold/resolve";
+pub const SUSPECT_READINGS: &str = "/api/v1/suspect-readings";
+pub const SUSPECT_READING_ACCEPT: &str = "/api/v1/meters/{meter}/suspect-readings/{at_ms}/accept";
+pub const SUSPECT_READING_REJECT: &str = "/api/v1/meters/{meter}/suspect-readings/{at_ms}/reject";
 
 // Tenants and accounts.
 pub const TENANTS: &str = "/api/v1/tenants";
@@ -153,6 +156,12 @@ pub fn meter_lock(id: &str) -> String {
 }
 pub fn meter_credit_hold_resolve(id: &str) -> String {
     path(METER_CREDIT_HOLD_RESOLVE, &[id])
+}
+pub fn suspect_reading_accept(meter: &str, at_ms: i64) -> String {
+    path(SUSPECT_READING_ACCEPT, &[meter, &at_ms.to_string()])
+}
+pub fn suspect_reading_reject(meter: &str, at_ms: i64) -> String {
+    path(SUSPECT_READING_REJECT, &[meter, &at_ms.to_string()])
 }
 pub fn tenant(id: &str) -> String {
     path(TENANT, &[id])

@@ -288,6 +288,30 @@ pub fn pass(store: &Store, cfg: &AlarmConfig, now: Timestamp) -> Result<PassRepo
                         format!("energy register went from {previous} Wh to {current} Wh"),
                     )?;
                 }
+                FieldEventKind::SuspectReading {
+                    meter,
+                    basis,
+                    current,
+                    why,
+                    ..
+                } => {
+                    raise(
+                        AlarmKind::SuspectReading,
+                        format!("meter:{meter}"),
+                        Some(current.0 - basis.0),
+                        format!(
+                            "suspect reading ({why}): {current} Wh against {basis} Wh charged; not charged until accepted"
+                        ),
+                    )?;
+                }
+                FieldEventKind::SuspectResolved { meter, pending, .. } => {
+                    let s = format!("meter:{meter}");
+                    if *pending == 0
+                        && book::clear_in(txn, AlarmKind::SuspectReading, &s, at)?.is_some()
+                    {
+                        report.cleared.push((AlarmKind::SuspectReading, s));
+                    }
+                }
                 FieldEventKind::Overload {
                     meter,
                     power_w,

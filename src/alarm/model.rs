@@ -24,10 +24,13 @@ pub enum AlarmKind {
     BalanceDrift,
     /// Meter mode: at or below zero but the meter did not trip itself.
     NotSelfTripped,
+    /// A reading that was not charged until staff accept or reject it (`field::suspect`);
+    /// cleared when no suspect reading of the meter is pending.
+    SuspectReading,
 }
 
 impl AlarmKind {
-    pub const ALL: [AlarmKind; 10] = [
+    pub const ALL: [AlarmKind; 11] = [
         AlarmKind::Level1,
         AlarmKind::Level2,
         AlarmKind::Arrears,
@@ -38,6 +41,7 @@ impl AlarmKind {
         AlarmKind::CreditMismatch,
         AlarmKind::BalanceDrift,
         AlarmKind::NotSelfTripped,
+        AlarmKind::SuspectReading,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +56,7 @@ impl AlarmKind {
             AlarmKind::CreditMismatch => "credit_mismatch",
             AlarmKind::BalanceDrift => "balance_drift",
             AlarmKind::NotSelfTripped => "not_self_tripped",
+            AlarmKind::SuspectReading => "suspect_reading",
         }
     }
 

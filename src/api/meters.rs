@@ -122,11 +122,19 @@ pub async fn meter_readings(
     let now = jiff::Timestamp::now();
     let from = parse(&q.from, now - jiff::SignedDuration::from_hours(24))?;
     let to = parse(&q.to, now + jiff::SignedDuration::from_secs(1))?;
-    let rs = readings::history(&st.store, &MeterId::new(id), from, to)?;
+    let id = MeterId::new(id);
+    let rs = readings::history(&st.store, &id, from, to)?;
+    let suspects: std::collections::HashMap<i64, &'static str> =
+        crate::field::suspect::list(&st.store, Some(&id), false)
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .map(|s| (s.reading.at_ms(), s.decision.as_str()))
+            .collect();
     Ok(Json(
         rs.into_iter()
             .take(5000)
             .map(|r| ReadingView {
+                suspect: suspects.get(&r.at_ms()).map(|s| s.to_string()),
                 at: r.at.to_string(),
                 total_wh: r.total.0,
                 power_w: r.power_w,

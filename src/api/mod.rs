@@ -37,6 +37,7 @@ pub mod settings;
 pub mod site;
 pub mod staff;
 pub mod status;
+pub mod suspect;
 pub mod tenant;
 pub mod tenants;
 pub mod views;
@@ -157,6 +158,9 @@ pub fn operator_routes() -> Router<AppState> {
             r::METER_CREDIT_HOLD_RESOLVE,
             post(alarms::resolve_credit_hold),
         )
+        .route(r::SUSPECT_READINGS, get(suspect::list))
+        .route(r::SUSPECT_READING_ACCEPT, post(suspect::accept))
+        .route(r::SUSPECT_READING_REJECT, post(suspect::reject))
 }
 
 /// The whole HTTP surface.

@@ -34,6 +34,10 @@ pub struct Args {
     /// No live sweeps, full reads only.
     #[arg(long)]
     pub no_live: bool,
+    /// Meter time runs this many times faster than real time (a simulator): scales the
+    /// energy a reading may add before it is a suspect reading. Default 1.
+    #[arg(long)]
+    pub meter_time_scale: Option<i64>,
     /// Consecutive failed reads after which a meter is offline.
     #[arg(long)]
     pub offline_after: Option<u32>,
@@ -76,6 +80,9 @@ async fn collect(args: Args) -> anyhow::Result<()> {
         profiles.load_dir(dir)?;
     }
     let mut config = CollectorConfig::from_config(&file.collector, &defaults);
+    if let Some(n) = args.meter_time_scale {
+        config.plausibility.time_scale = n.max(1);
+    }
     if let Some(s) = args.interval_s {
         config.collection_interval = Duration::from_secs(s.max(1));
     }

@@ -305,6 +305,11 @@ pub async fn start(
         CollectorConfig {
             collection_interval: opts.collection_interval,
             link_key: Some(key),
+            // The simulated building runs `accel` times real time.
+            plausibility: crate::field::plausible::Plausibility {
+                time_scale: i64::try_from(opts.accel.max(1)).unwrap_or(i64::MAX),
+                ..Default::default()
+            },
             ..CollectorConfig::default()
         },
         live,

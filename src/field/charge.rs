@@ -50,7 +50,8 @@ pub fn parse_tariff(value: serde_json::Value) -> Result<EffectiveTariff, String>
 
 /// Energy used in the calendar month (site time zone) holding `at`, before `at`, from the
 /// stored readings: `at`'s reading total minus the month's baseline (the last reading before
-/// the month began, else the month's first reading). Never negative.
+/// the month began, else the month's first reading; suspect readings not accepted are
+/// skipped). Never negative.
 pub fn month_to_date(
     store: &Store,
     meter: &Meter,
@@ -61,12 +62,30 @@ pub fn month_to_date(
     let Ok(start) = tz.to_timestamp(month.at(0, 0, 0, 0)) else {
         return Ok(Wh::ZERO);
     };
-    let baseline = match readings::latest_before(store, &meter.id, start)? {
-        Some(r) => Some(r),
-        None => readings::history(store, &meter.id, start, reading_before.at)?
-            .into_iter()
-            .next(),
+    // A suspect reading that was not accepted (a zero answered in a brownout) is no
+    // baseline: the month would look far bigger and price at the wrong tier.
+    let trusted = |r: &Reading| -> Result<bool, crate::store::StoreError> {
+        Ok(!super::suspect::is_untrusted(store, &meter.id, r.at_ms())?)
     };
+    let mut baseline = None;
+    let mut before = start;
+    for _ in 0..16 {
+        match readings::latest_before(store, &meter.id, before)? {
+            Some(r) if !trusted(&r)? => before = r.at,
+            found => {
+                baseline = found;
+                break;
+            }
+        }
+    }
+    if baseline.is_none() {
+        for r in readings::history(store, &meter.id, start, reading_before.at)? {
+            if trusted(&r)? {
+                baseline = Some(r);
+                break;
+            }
+        }
+    }
     Ok(match baseline {
         Some(b) if b.total <= reading_before.total => reading_before.total - b.total,
         _ => Wh::ZERO,

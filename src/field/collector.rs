@@ -7,11 +7,12 @@
 //! [`CollectorHandle::submit`] (the control queue's commands) go at the next gap between
 //! meters, ahead of any read.
 //!
-//! Full readings are stored (`readings`) and the energy delta against the previous stored
-//! reading goes to the [`Charger`] exactly once: the reading's key is the ledger's
-//! idempotency key, and after a restart each bus task first re-posts the charge of every
-//! meter's latest reading (a no-op when it was posted). A register that went backwards is
-//! stored as a new baseline with an alarm event and no charge.
+//! Full readings are stored (`readings`) and settled against each meter's charge basis
+//! (`suspect::settle`): the energy since the last charged reading goes to the [`Charger`]
+//! exactly once when it is plausible (`plausible`; the reading's key is the ledger's
+//! idempotency key), and a reading that is not (lower, or more than the meter can pass) is
+//! a suspect reading for staff, never charged by itself. After a restart each bus task first
+//! settles every meter's latest reading again (a no-op when it was settled).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -26,7 +27,9 @@ use super::events::{self, FieldEventKind};
 use super::link::Via;
 use super::live::{LiveState, Transition};
 use super::meter_io::{BusIo, MeterRequest, MeterResponse, OnSilence, ReadOutcome};
+use super::plausible::Plausibility;
 use super::readings::{self, Reading};
+use super::suspect;
 use super::transport::{ModbusBus, RetryPolicy};
 use super::transport_dlt645::Dlt645Bus;
 use super::wire::LineTiming;
@@ -51,6 +54,8 @@ pub struct CollectorConfig {
     pub max_registers: u16,
     /// Master key of the secure gateway link; without it secure gateways are skipped.
     pub link_key: Option<[u8; 16]>,
+    /// Which readings are charged without a person looking (`field::plausible`).
+    pub plausibility: Plausibility,
 }
 
 impl Default for CollectorConfig {
@@ -63,6 +68,7 @@ impl Default for CollectorConfig {
             retry: RetryPolicy::default(),
             max_registers: 125,
             link_key: None,
+            plausibility: Plausibility::default(),
         }
     }
 }
@@ -100,6 +106,7 @@ impl CollectorConfig {
             },
             max_registers: 125,
             link_key: None,
+            plausibility: Plausibility::default(),
         }
     }
 }
@@ -260,6 +267,8 @@ struct BusMeter {
     /// not hold 5,000 copies of the register names).
     live_blocks: Arc<Vec<ReadBlock>>,
     full_blocks: Arc<Vec<ReadBlock>>,
+    /// Rated power in W, for reading plausibility.
+    rated_w: i64,
 }
 
 struct Shared {
@@ -322,6 +331,7 @@ impl Collector {
             };
             let bm = BusMeter {
                 address: m.address.to_string(),
+                rated_w: config.plausibility.rated_w(&profile),
                 live_blocks,
                 full_blocks,
                 profile,
@@ -661,43 +671,60 @@ impl BusTask {
         let _ = tokio::task::spawn_blocking(move || log_event(&store, kind)).await;
     }
 
-    /// Stores this cycle's full readings in one transaction (with a rollback event for each
-    /// register that went backwards), then posts the charges.
+    /// Stores this cycle's full readings in one transaction, then settles them against each
+    /// meter's charge basis (charges, or suspect readings with their alarm events).
     async fn store_and_charge(&mut self, new: Vec<(usize, Reading)>) {
         let shared = self.shared.clone();
-        let metas: Vec<Meter> = new
+        let metas: Vec<(Meter, i64)> = new
             .iter()
-            .map(|(i, _)| self.meters[*i].meter.clone())
+            .map(|(i, _)| (self.meters[*i].meter.clone(), self.meters[*i].rated_w))
             .collect();
         let readings: Vec<Reading> = new.into_iter().map(|(_, r)| r).collect();
         let res = tokio::task::spawn_blocking(move || -> Result<(), String> {
             let pairs =
                 readings::store_batch(&shared.store, readings).map_err(|e| e.to_string())?;
-            for (meter, (prev, cur)) in metas.iter().zip(pairs) {
-                if let Some(prev) = prev {
-                    charge(&*shared.charger, meter, &prev, &cur);
-                }
-            }
+            let items = metas
+                .into_iter()
+                .zip(pairs)
+                .map(|((meter, rated_w), (prev, cur))| suspect::Item {
+                    meter,
+                    rated_w,
+                    prev,
+                    cur,
+                })
+                .collect();
+            suspect::settle(
+                &shared.store,
+                &*shared.charger,
+                &shared.config.plausibility,
+                items,
+            )
+            .map_err(|e| e.to_string())?;
             Ok(())
         })
         .await;
         match res {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(gateway = %self.key.gateway, error = %e,
-                "readings not stored"),
+                "readings not stored or not settled"),
             Err(e) => tracing::error!(error = %e, "store task failed"),
         }
     }
 
-    /// After a restart: re-posts the charge of each meter's latest reading. The ledger
-    /// ignores a key it has seen, so a charge interrupted by the restart is posted once and
-    /// one that was posted is not posted again.
+    /// After a restart: settles each meter's latest reading again. A reading charged before
+    /// is older than or equal to the basis (or its key is known to the ledger), a suspect one
+    /// is recorded: nothing is charged twice, and a charge the restart interrupted is posted.
     async fn resume_charges(&mut self) {
         let shared = self.shared.clone();
-        let metas: Vec<Meter> = self.meters.iter().map(|m| m.meter.clone()).collect();
+        let metas: Vec<(Meter, i64)> = self
+            .meters
+            .iter()
+            .map(|m| (m.meter.clone(), m.rated_w))
+            .collect();
         let _ = tokio::task::spawn_blocking(move || {
-            for meter in metas {
-                let latest = match readings::latest(&shared.store, &meter.id) {
+            let mut items = Vec::new();
+            for (meter, rated_w) in metas {
+                let cur = match readings::latest(&shared.store, &meter.id) {
                     Ok(Some(r)) => r,
                     Ok(None) => continue,
                     Err(e) => {
@@ -705,10 +732,23 @@ impl BusTask {
                         continue;
                     }
                 };
-                if let Ok(Some(prev)) = readings::latest_before(&shared.store, &meter.id, latest.at)
-                {
-                    charge(&*shared.charger, &meter, &prev, &latest);
-                }
+                let prev = readings::latest_before(&shared.store, &meter.id, cur.at)
+                    .ok()
+                    .flatten();
+                items.push(suspect::Item {
+                    meter,
+                    rated_w,
+                    prev,
+                    cur,
+                });
+            }
+            if let Err(e) = suspect::settle(
+                &shared.store,
+                &*shared.charger,
+                &shared.config.plausibility,
+                items,
+            ) {
+                tracing::error!(error = %e, "cannot settle the latest readings");
             }
         })
         .await;
@@ -718,17 +758,5 @@ impl BusTask {
 fn log_event(store: &Store, kind: FieldEventKind) {
     if let Err(e) = events::append(store, Timestamp::now(), kind) {
         tracing::error!(error = %e, "cannot record a field event");
-    }
-}
-
-/// Posts the charge between two consecutive readings unless the newer one is a rollback
-/// baseline or nothing was used.
-fn charge(charger: &dyn Charger, meter: &Meter, prev: &Reading, cur: &Reading) {
-    if cur.rollback || cur.total <= prev.total {
-        return;
-    }
-    if let Err(e) = charger.charge(meter, prev, cur) {
-        tracing::error!(meter = %meter.id, reading = %cur.key(), error = %e,
-            "consumption charge failed (retried on the next restart or reading)");
     }
 }

@@ -26,6 +26,22 @@ pub enum FieldEventKind {
         previous: Wh,
         current: Wh,
     },
+    /// A reading that may not be charged without a person looking at it (below the
+    /// charged total, or more than the meter can pass): stored, not charged (see
+    /// `field::suspect`). `why`: `decrease` or `too_high`.
+    SuspectReading {
+        meter: MeterId,
+        at_ms: i64,
+        basis: Wh,
+        current: Wh,
+        why: String,
+    },
+    /// Staff accepted or rejected a suspect reading of the meter; `pending` are left.
+    SuspectResolved {
+        meter: MeterId,
+        by: String,
+        pending: u32,
+    },
     MeterOffline {
         meter: MeterId,
         why: String,

@@ -23,5 +23,7 @@ pub mod format;
 pub mod gateway;
 pub mod live;
 pub mod meter_io;
+pub mod plausible;
 pub mod readings;
 pub mod secure;
+pub mod suspect;

@@ -62,8 +62,9 @@ pub struct Reading {
     pub purchase_count: Option<u32>,
     #[serde(default)]
     pub relay: Option<Relay>,
-    /// Set when the energy register went backwards against the previous reading: this
-    /// reading starts a new baseline and carries no charge (see `events`).
+    /// Set when the energy register read lower than the previous stored reading. Reports
+    /// skip the interval; charging does not look at it: a reading is charged from the
+    /// meter's charge basis, and a lower one is a suspect reading (`field::suspect`).
     #[serde(default)]
     pub rollback: bool,
 }
@@ -174,7 +175,7 @@ pub fn count(store: &Store, meter: &MeterId) -> Result<usize, StoreError> {
 
 /// Stores readings in one transaction; returns for each its predecessor (if any) and the
 /// stored reading. A reading whose total is below its predecessor's is marked `rollback`
-/// and raises a `RegisterRollback` event in the same transaction.
+/// (charging and its alarm are `field::suspect::settle`'s, after this).
 pub fn store_batch(
     store: &Store,
     new: Vec<Reading>,
@@ -189,16 +190,7 @@ pub fn store_batch(
             {
                 r.rollback = true;
                 tracing::warn!(meter = %r.meter, previous = %p.total, current = %r.total,
-                    "energy register went backwards: new baseline, no charge");
-                super::events::append_in(
-                    txn,
-                    r.at,
-                    super::events::FieldEventKind::RegisterRollback {
-                        meter: r.meter.clone(),
-                        previous: p.total,
-                        current: r.total,
-                    },
-                )?;
+                    "energy register went backwards");
             }
             put_in(txn, &r)?;
             out.push((prev, r));
@@ -260,7 +252,7 @@ mod tests {
     }
 
     #[test]
-    fn a_register_going_backwards_is_a_new_baseline_with_one_alarm() {
+    fn a_register_going_backwards_is_flagged_for_reports() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
         let out = store_batch(&store, vec![reading("A", 1000, 5000)]).unwrap();
@@ -270,12 +262,7 @@ mod tests {
         assert!(out[0].1.rollback);
         let out = store_batch(&store, vec![reading("A", 3000, 90)]).unwrap();
         assert!(!out[0].1.rollback);
-        let evs = crate::field::events::since(&store, 0).unwrap();
-        assert_eq!(evs.len(), 1);
-        assert!(matches!(
-            &evs[0].kind,
-            crate::field::events::FieldEventKind::RegisterRollback { previous, current, .. }
-                if *previous == Wh(5000) && *current == Wh(40)
-        ));
+        // The alarm is the suspect reading's (`field::suspect`), not the store's.
+        assert!(crate::field::events::since(&store, 0).unwrap().is_empty());
     }
 }

@@ -147,6 +147,17 @@ pub struct SimMeter {
     pub profile: Arc<Profile>,
     pub load: LoadModel,
     pub state: MeterState,
+    /// A wrong energy answer for the next read of the energy registers (then the truth).
+    pub energy_fault: Option<EnergyFault>,
+}
+
+/// A one-off wrong energy answer (reading plausibility tests, `field::plausible`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnergyFault {
+    /// Every energy register answers zero once (a brownout, a firmware glitch).
+    ZeroOnce,
+    /// The total (and the flat band) answer this much too high once (a corrupted reply).
+    SpikeOnce(Wh),
 }
 
 /// Largest simulation step: load and band are held constant within a step, and a step
@@ -157,6 +168,7 @@ const WMS_PER_WH: i64 = 3_600_000;
 impl SimMeter {
     pub fn new(profile: Arc<Profile>, load: LoadModel, init: MeterInit, now: Timestamp) -> Self {
         let mut m = SimMeter {
+            energy_fault: None,
             profile,
             load,
             state: MeterState {
@@ -306,12 +318,17 @@ impl SimMeter {
         let s = &self.state;
         let has_overdraft = self.profile.register("overdraft").is_some();
         let bal = self.balance().0;
+        let (zero, spike) = match self.energy_fault {
+            Some(EnergyFault::ZeroOnce) => (0, 0),
+            Some(EnergyFault::SpikeOnce(w)) => (1, w.0),
+            None => (1, 0),
+        };
         let v = match name {
-            names::ENERGY_TOTAL | "energy_combined" => self.total_energy().0,
-            names::ENERGY_SHARP => s.energy[0].0,
-            names::ENERGY_PEAK => s.energy[1].0,
-            names::ENERGY_FLAT => s.energy[2].0,
-            names::ENERGY_VALLEY => s.energy[3].0,
+            names::ENERGY_TOTAL | "energy_combined" => zero * self.total_energy().0 + spike,
+            names::ENERGY_SHARP => zero * s.energy[0].0,
+            names::ENERGY_PEAK => zero * s.energy[1].0,
+            names::ENERGY_FLAT => zero * s.energy[2].0 + spike,
+            names::ENERGY_VALLEY => zero * s.energy[3].0,
             names::VOLTAGE | names::VOLTAGE_A => s.voltage_dv,
             names::VOLTAGE_B => s.voltage_dv + 3,
             names::VOLTAGE_C => s.voltage_dv - 2,

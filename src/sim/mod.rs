@@ -44,7 +44,7 @@ pub use credit::MasterKeyVerifier;
 pub use faults::Faults;
 pub use load::{Category, LoadModel};
 pub use meter::{
-    CreditVerifier, MeterInit, MeterState, Refused, SimBilling, SimMeter, TripReason,
+    CreditVerifier, EnergyFault, MeterInit, MeterState, Refused, SimBilling, SimMeter, TripReason,
     VerifiedCredit,
 };
 pub use tou::{Band, TouSchedule};

@@ -7,7 +7,7 @@
 //! value, 04 server device failure (§7).
 
 use super::meter::{CreditVerifier, Refused, SimMeter};
-use crate::protocol::profile::{Access, CommandAction, RegType};
+use crate::protocol::profile::{Access, CommandAction, RegType, names};
 use crate::protocol::rtu;
 
 pub const EXC_ILLEGAL_FUNCTION: u8 = 0x01;
@@ -54,6 +54,16 @@ pub fn handle_pdu(
             };
             match read_words(meter, start, count) {
                 Ok(words) => {
+                    // An energy fault is answered once: the read of the total ends it.
+                    let (q0, q1) = (u32::from(start), u32::from(start) + u32::from(count));
+                    if meter.profile.registers.iter().any(|r| {
+                        r.name == names::ENERGY_TOTAL
+                            && r.address().is_some_and(|a| {
+                                u32::from(a) < q1 && u32::from(a) + u32::from(r.size) > q0
+                            })
+                    }) {
+                        meter.energy_fault = None;
+                    }
                     let mut out = Vec::with_capacity(2 + words.len() * 2);
                     out.push(fc);
                     out.push((words.len() * 2) as u8);

@@ -1,13 +1,14 @@
 //! The collector in the real binary (`voltvend collect`) against simulated meters over a pty
 //! and over Modbus TCP, with faults injected: meters go offline after N failed reads and come
 //! back on their first good reply; a gateway that is down is offline; energy is charged
-//! exactly once across a crash and a clean restart; a register that goes backwards raises a
-//! rollback alarm and never a negative charge.
+//! exactly once across a crash and a clean restart; a register that goes backwards gives
+//! suspect readings (never a negative charge, nothing charged until staff re-baseline).
 
 use std::path::Path;
 
 use voltvend::field::events::{self, FieldEventKind};
-use voltvend::field::readings;
+use voltvend::field::plausible::SuspectWhy;
+use voltvend::field::{readings, suspect};
 use voltvend::ledger::Ledger;
 use voltvend::sim::{Building, BusConfig, Faults, MeterConfig, SimConfig, SimProtocol};
 use voltvend::site::MeterId;
@@ -70,6 +71,9 @@ fn collect(db: &Path) -> Daemon {
         "1",
         "--turnaround-ms",
         "30",
+        // The tests jump simulated time by hours within seconds.
+        "--meter-time-scale",
+        "1000000",
     ])
 }
 
@@ -247,24 +251,41 @@ async fn gateway_down_and_register_rollback_over_modbus_tcp() {
     let _ = full_cycles(&d, at, 2).await;
     d.stop(false);
 
+    // Every reading of the new register is below the charged total: suspect, not charged.
+    // Staff re-baseline at the first one (reject with rebaseline): charging resumes from it.
+    let m1id = MeterId::new("M1");
+    {
+        let store = Store::open(&db).expect("store");
+        let pending = suspect::list(&store, Some(&m1id), true).expect("suspects");
+        assert_eq!(pending.len(), 3, "{pending:?}");
+        assert!(pending.iter().all(|s| s.why == SuspectWhy::Decrease));
+        let staff =
+            voltvend::auth::Actor::operator("installer", voltvend::auth::roles::Role::Admin);
+        suspect::reject(&store, &staff, &m1id, pending[0].reading.at_ms(), true)
+            .expect("re-baseline");
+    }
+    let d = collect(&db);
+    clock.advance(hour);
+    let _ = full_cycles(&d, 0, 1).await;
+    d.stop(false);
+
     let store = Store::open(&db).expect("store");
     let ledger = Ledger::open(store.clone()).expect("ledger");
     let evs = events::since(&store, 0).expect("events");
-    let m1id = MeterId::new("M1");
-    let rollbacks: Vec<_> = evs
+    let suspects: Vec<_> = evs
         .iter()
         .filter(
-            |e| matches!(&e.kind, FieldEventKind::RegisterRollback { meter, .. } if *meter == m1id),
+            |e| matches!(&e.kind, FieldEventKind::SuspectReading { meter, .. } if *meter == m1id),
         )
         .collect();
-    assert_eq!(rollbacks.len(), 1, "one rollback alarm: {evs:?}");
+    assert_eq!(suspects.len(), 3, "one suspect event per reading: {evs:?}");
     assert!(
         evs.iter()
             .any(|e| matches!(&e.kind, FieldEventKind::GatewayOffline { .. })),
         "{evs:?}"
     );
     // No negative charge: every charge is positive and the balance is exactly the energy used
-    // before the replacement plus the energy used after it.
+    // before the replacement plus the energy used after it (from the re-baselined reading).
     let price = Price::parse_yuan_per_kwh("0.8523").expect("price");
     assert_charged_once(&store, &ledger, "M1", price);
     let ops = ledger

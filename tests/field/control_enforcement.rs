@@ -97,6 +97,11 @@ async fn arrears_trip_and_sale_close_are_confirmed_by_read_back() {
             CollectorConfig {
                 collection_interval: Duration::from_millis(300),
                 live_floor: Duration::from_millis(200),
+                // The test jumps simulated time by hours within seconds.
+                plausibility: voltvend::field::plausible::Plausibility {
+                    time_scale: 1_000_000,
+                    ..Default::default()
+                },
                 ..CollectorConfig::default()
             },
         )

@@ -20,3 +20,4 @@ mod meter_watch;
 mod prepaid_lifecycle;
 mod rationing;
 mod read_scan;
+mod suspect_readings;

@@ -209,6 +209,11 @@ pub async fn field_daemon(
             CollectorConfig {
                 collection_interval: interval,
                 live_floor: Duration::from_millis(200),
+                // The test jumps simulated time by hours within seconds.
+                plausibility: voltvend::field::plausible::Plausibility {
+                    time_scale: 1_000_000,
+                    ..Default::default()
+                },
                 ..CollectorConfig::default()
             },
             live.clone(),

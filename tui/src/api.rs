@@ -279,6 +279,36 @@ impl<'a> Api<'a> {
         self.post_only(&routes::alarm_ack(id), None)
     }
 
+    /// Pending suspect readings (not charged until staff decide), oldest first per meter.
+    pub fn suspect_readings(&mut self) -> Result<Vec<t::SuspectReadingView>, ApiErr> {
+        self.get(routes::SUSPECT_READINGS)
+    }
+
+    /// Accept a suspect reading: its energy since the last charged reading is charged.
+    pub fn accept_suspect(
+        &mut self,
+        meter: &str,
+        at_ms: i64,
+    ) -> Result<t::SuspectReadingView, ApiErr> {
+        self.post(
+            &routes::suspect_reading_accept(meter, at_ms),
+            &serde_json::json!({}),
+        )
+    }
+
+    /// Reject a suspect reading (never charged); `rebaseline` for a replaced or reset meter.
+    pub fn reject_suspect(
+        &mut self,
+        meter: &str,
+        at_ms: i64,
+        rebaseline: bool,
+    ) -> Result<t::SuspectReadingView, ApiErr> {
+        self.post(
+            &routes::suspect_reading_reject(meter, at_ms),
+            &t::RejectSuspect { rebaseline },
+        )
+    }
+
     // ---------- batches ----------
 
     pub fn start_batch(&mut self, body: &t::BatchRequest) -> Result<t::BatchStarted, ApiErr> {

@@ -212,6 +212,9 @@ pub struct Profile {
     pub live: Vec<String>,
     pub full: Vec<String>,
     pub commands: Vec<Command>,
+    /// Rated power of the meter (`[rating]`: phases × Imax × nominal voltage), in W; `None`
+    /// = not given (reading plausibility then assumes a default).
+    pub max_power_w: Option<i64>,
     /// Where the profile came from (built-in file name or path).
     pub origin: String,
 }

@@ -22,6 +22,17 @@ struct RawProfile {
     registers: Vec<RawRegister>,
     #[serde(default)]
     commands: Vec<RawCommand>,
+    /// `[rating]`: what the meter can pass (reading plausibility, `field::plausible`).
+    rating: Option<RawRating>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRating {
+    /// Imax per phase, in A (the 60 of "10(60) A").
+    max_current_a: u32,
+    /// Nominal phase voltage, in V.
+    voltage_v: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -349,6 +360,9 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         live,
         full,
         commands,
+        max_power_w: raw
+            .rating
+            .map(|r| i64::from(r.max_current_a) * i64::from(r.voltage_v) * i64::from(raw.phases)),
         origin: origin.to_string(),
     })
 }
