@@ -4,6 +4,15 @@
 use crate::receipts::PrintStatus;
 use serde::{Deserialize, Serialize};
 
+/// The one meaning of a zero balance (docs/ledger.md, "Zero balance"): an account stands in
+/// arrears (欠费) when its balance is at or below zero. A prepaid tenant with nothing left
+/// has no paid-up energy, so zero already trips host-mode meters, raises the arrears alarm,
+/// counts as arrears in reports and shows red in the console and at the kiosk. The daemon
+/// calls it through `ledger::arrears::in_arrears`; the console calls it here.
+pub fn in_arrears(balance_fen: i64) -> bool {
+    balance_fen <= 0
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaleRequest {

@@ -28,7 +28,7 @@ pub struct TenantToken {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
-    /// `in_arrears` or `locked_by_staff`.
+    /// `locked_by_staff`, `in_arrears`, `rationing`, `overload` or `rate_limited`.
     pub code: String,
     pub message: String,
     pub message_en: String,
