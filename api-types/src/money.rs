@@ -24,6 +24,10 @@ pub struct SaleRequest {
     pub idempotency_key: String,
     /// Print a receipt (default true).
     pub print: Option<bool>,
+    /// The meter-mode meter that receives the credit: required when the tenant has more than
+    /// one (else `which_meter`), optional otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

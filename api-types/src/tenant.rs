@@ -111,6 +111,10 @@ pub struct StartTopUp {
     pub amount_fen: i64,
     /// Chosen by the client per attempt; retrying with the same key returns the same order.
     pub idempotency_key: String,
+    /// The meter-mode meter that receives the credit: required when the tenant has more than
+    /// one (else `422 which_meter`, before any order or payment exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

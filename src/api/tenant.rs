@@ -404,11 +404,13 @@ pub fn qr_svg(payload: &str) -> String {
     }
 }
 
-/// Start a top-up: returns the order with its payment QR code.
+/// Start a top-up: returns the order with its payment QR code. A tenant with several
+/// meter-mode meters names the one that receives the credit (`meter`); without it the top-up
+/// is refused before any order or payment exists.
 #[utoipa::path(post, path = routes::TENANT_TOPUPS, tag = "tenant", security(("bearer" = [])),
     request_body = StartTopUp,
     responses((status = 200, body = TopUpView),
-        (status = 422, description = "Above the hoarding cap (`over_cap`, with `max_fen`)", body = super::ErrorBody)))]
+        (status = 422, description = "Above the hoarding cap (`over_cap`, with `max_fen`); several meter-mode meters and none named (`which_meter`); a meter not the tenant's (`not_your_meter`)", body = super::ErrorBody)))]
 pub async fn start_topup(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -428,6 +430,7 @@ pub async fn start_topup(
             Fen(req.amount_fen),
             &req.idempotency_key,
             "kiosk",
+            req.meter.as_deref(),
         )
         .await
         .map_err(topup_error)?;
