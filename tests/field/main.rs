@@ -19,3 +19,4 @@ mod meter_watch;
 mod prepaid_lifecycle;
 mod rationing;
 mod read_scan;
+mod tenant_switch;
