@@ -10,3 +10,4 @@ mod operator;
 mod receipt_printer;
 mod reports;
 mod tenant;
+mod zero_balance;

@@ -125,15 +125,21 @@ async fn switch_on_refused_in_rationing_after_overload_and_over_the_rate_limit()
     .await;
     assert_refused(&on, "rationing", "rationed");
     assert_eq!(off.0, 200, "switching off stays allowed: {}", off.1);
-    assert_eq!(me["meters"][0]["switch_refused"]["code"], "rationing", "{me}");
+    assert_eq!(
+        me["meters"][0]["switch_refused"]["code"], "rationing",
+        "{me}"
+    );
 
     // Overload: the meter watch trips B-301's meter; the tenant may not switch it on again.
     until("the overload trip of B-301's meter confirmed", 60, || {
-        control::commands(&store).expect("commands").iter().any(|c| {
-            c.meter.as_str() == b301
-                && c.command == MeterCommand::Trip
-                && c.state == CommandState::Confirmed
-        })
+        control::commands(&store)
+            .expect("commands")
+            .iter()
+            .any(|c| {
+                c.meter.as_str() == b301
+                    && c.command == MeterCommand::Trip
+                    && c.state == CommandState::Confirmed
+            })
     })
     .await;
     let (t, m) = (t301.clone(), b301.clone());
