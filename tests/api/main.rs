@@ -9,5 +9,6 @@ mod console;
 mod operator;
 mod receipt_printer;
 mod reports;
+mod sale_meter;
 mod tenant;
 mod zero_balance;
