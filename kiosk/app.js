@@ -14,6 +14,7 @@
       st_normal: '正常', st_alarm1: '余额偏低', st_alarm2: '余额不足', st_arrears: '已欠费', st_tripped: '已断电',
       hint_normal: '用电正常。', hint_alarm1: '余额低于 ¥{a1}，请及时充值。', hint_alarm2: '余额低于 ¥{a2}，即将断电，请尽快充值。',
       hint_arrears: '已欠费 ¥{owed}，电表已断电或即将断电。充值后自动恢复供电。', hint_tripped: '电表处于断电状态。充值或联系管理处恢复供电。',
+      hint_empty: '余额已用完（¥0.00），电表已断电或即将断电。充值后自动恢复供电。',
       power: '功率', relayOn: '供电中', relayOff: '已断开', relayUnknown: '状态未知', offline: '离线',
       switchOff: '远程断电', switchOn: '恢复供电', confirmOff: '确定要断开电表 {m} 的电源吗？店内所有用电将停止。',
       confirmOn: '确定要恢复电表 {m} 的供电吗？', switchQueued: '指令已发送，电表将在几秒内执行。',
@@ -38,6 +39,7 @@
       st_normal: 'Normal', st_alarm1: 'Low balance', st_alarm2: 'Very low balance', st_arrears: 'In arrears', st_tripped: 'Power off',
       hint_normal: 'Everything is fine.', hint_alarm1: 'Balance below ¥{a1}. Please top up soon.', hint_alarm2: 'Balance below ¥{a2}. Power will be cut soon: please top up now.',
       hint_arrears: 'You owe ¥{owed}. Power is cut or about to be. Topping up restores it automatically.', hint_tripped: 'The meter is switched off. Top up or ask the management office.',
+      hint_empty: 'Your balance is used up (¥0.00). Power is cut or about to be. Topping up restores it automatically.',
       power: 'Power', relayOn: 'Power on', relayOff: 'Switched off', relayUnknown: 'Unknown', offline: 'offline',
       switchOff: 'Switch off', switchOn: 'Switch on', confirmOff: 'Switch off meter {m}? Everything on it will lose power.',
       confirmOn: 'Switch meter {m} back on?', switchQueued: 'Command sent; the meter will act within seconds.',
@@ -217,7 +219,9 @@
     var st = me.status;
     $('balance-card').className = 'card balance st-' + st;
     $('status-text').textContent = t('st_' + st);
-    $('status-hint').textContent = t('hint_' + st, { a1: yuan(me.alarm1_fen), a2: yuan(me.alarm2_fen), owed: yuan(-me.balance_fen) });
+    // Zero is arrears (the server's status), but there is no debt to name.
+    var hint = st === 'arrears' && me.balance_fen === 0 ? 'hint_empty' : 'hint_' + st;
+    $('status-hint').textContent = t(hint, { a1: yuan(me.alarm1_fen), a2: yuan(me.alarm2_fen), owed: yuan(-me.balance_fen) });
     $('topup-btn').disabled = me.max_topup_fen <= 0;
     var box = $('meters'); box.innerHTML = '';
     me.meters.forEach(function (m) {

@@ -4,6 +4,15 @@
 use crate::receipts::PrintStatus;
 use serde::{Deserialize, Serialize};
 
+/// The one meaning of a zero balance (docs/ledger.md, "Zero balance"): an account stands in
+/// arrears (欠费) when its balance is at or below zero. A prepaid tenant with nothing left
+/// has no paid-up energy, so zero already trips host-mode meters, raises the arrears alarm,
+/// counts as arrears in reports and shows red in the console and at the kiosk. The daemon
+/// calls it through `ledger::arrears::in_arrears`; the console calls it here.
+pub fn in_arrears(balance_fen: i64) -> bool {
+    balance_fen <= 0
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaleRequest {
@@ -15,6 +24,10 @@ pub struct SaleRequest {
     pub idempotency_key: String,
     /// Print a receipt (default true).
     pub print: Option<bool>,
+    /// The meter-mode meter that receives the credit: required when the tenant has more than
+    /// one (else `which_meter`), optional otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,7 +28,7 @@ pub struct TenantToken {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
-    /// `in_arrears` or `locked_by_staff`.
+    /// `locked_by_staff`, `in_arrears`, `rationing`, `overload` or `rate_limited`.
     pub code: String,
     pub message: String,
     pub message_en: String,
@@ -111,6 +111,10 @@ pub struct StartTopUp {
     pub amount_fen: i64,
     /// Chosen by the client per attempt; retrying with the same key returns the same order.
     pub idempotency_key: String,
+    /// The meter-mode meter that receives the credit: required when the tenant has more than
+    /// one (else `422 which_meter`, before any order or payment exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

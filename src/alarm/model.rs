@@ -109,7 +109,7 @@ impl Alarm {
 
 /// The balance alarm a tenant is in: the lowest level reached (levels do not stack).
 pub fn balance_level(balance: Fen, level1: Fen, level2: Fen) -> Option<AlarmKind> {
-    if balance <= Fen::ZERO {
+    if crate::ledger::arrears::in_arrears(balance) {
         Some(AlarmKind::Arrears)
     } else if balance <= level2 {
         Some(AlarmKind::Level2)

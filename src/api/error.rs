@@ -149,6 +149,19 @@ pub fn topup_error(e: TopUpError) -> ApiError {
                 b.cap_fen = Some(cap.0);
             })
         }
+        TopUpError::WhichMeter { ref meters } => {
+            let zh = format!("您有多块预付费电表（{meters}），请先选择充值到哪一块。");
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "which_meter", zh)
+                .with(|b| b.message_en = Some(e.to_string()))
+        }
+        TopUpError::NotYourMeter {
+            ref meter,
+            ref meters,
+        } => {
+            let zh = format!("电表 {meter} 不是您的预付费电表（{meters}）。");
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_your_meter", zh)
+                .with(|b| b.message_en = Some(e.to_string()))
+        }
         TopUpError::Payment(crate::payment::PaymentError::BadSignature) => {
             ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", e.to_string())
         }

@@ -43,7 +43,7 @@ pub async fn sale(
             amount: Fen(req.amount_fen),
             method: req.method.clone(),
             receipt_no: None,
-            meter: None,
+            meter: req.meter.as_deref().map(MeterId::new),
         }),
     )
     .await?;

@@ -8,7 +8,6 @@ use super::records::{self, SortedJson};
 use crate::auth::Permission;
 use crate::receipt::record;
 use crate::site::repo;
-use crate::units::Fen;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -27,7 +26,7 @@ pub async fn status(State(st): State<AppState>, headers: HeaderMap) -> ApiResult
             .ledger
             .account(&t.id)
             .map_err(ApiError::internal)?
-            .is_some_and(|a| a.balance < Fen::ZERO)
+            .is_some_and(|a| crate::ledger::arrears::in_arrears(a.balance))
         {
             arrears += 1;
         }

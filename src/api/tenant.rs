@@ -7,6 +7,7 @@ use super::error::{ApiError, ApiResult, topup_error};
 use super::lockout::{self, Gate};
 use super::{AppState, Principal, metrics};
 use crate::auth::{Actor, audit};
+use crate::control::tenant_switch;
 use crate::field::readings::{self, Relay};
 use crate::ledger::outbox::MeterCommand;
 use crate::payment::topup::{TopUp, TopUpState};
@@ -123,7 +124,7 @@ pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> StatusCod
 
 /// The status colour of an account: arrears first, then power off, then alarm levels.
 pub fn status_of(balance: Fen, alarm1: Fen, alarm2: Fen, any_open: bool) -> &'static str {
-    if balance < Fen::ZERO {
+    if crate::ledger::arrears::in_arrears(balance) {
         "arrears"
     } else if any_open {
         "tripped"
@@ -215,8 +216,29 @@ pub fn view(st: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
     })
 }
 
-/// Whether a tenant's remote switch of `meter` must be refused, and why.
+/// Whether a tenant's remote switch of `meter` (on, the switch that can be refused for more
+/// reasons) must be refused now, and why: as the tenant's view shows it.
 fn refusal(st: &AppState, meter: &MeterId, balance: Fen) -> ApiResult<Option<Refusal>> {
+    if let Some(r) = staff_lock(st, meter)? {
+        return Ok(Some(r));
+    }
+    let r = match tenant_switch::arrears_refusal(balance) {
+        Some(r) => Some(r),
+        None => tenant_switch::refusal(&st.store, meter, true, Timestamp::now())?,
+    };
+    Ok(r.map(refusal_body))
+}
+
+fn refusal_body(r: tenant_switch::SwitchRefusal) -> Refusal {
+    Refusal {
+        code: r.code.into(),
+        message: r.message,
+        message_en: r.message_en,
+    }
+}
+
+/// The staff lock of `meter` as a refusal.
+fn staff_lock(st: &AppState, meter: &MeterId) -> ApiResult<Option<Refusal>> {
     if let Some(lock) = super::locks::get(&st.store, meter)? {
         return Ok(Some(Refusal {
             code: "locked_by_staff".into(),
@@ -227,16 +249,6 @@ fn refusal(st: &AppState, meter: &MeterId, balance: Fen) -> ApiResult<Option<Ref
             message_en: format!(
                 "The management office has locked this meter ({}). Please contact them.",
                 lock.reason
-            ),
-        }));
-    }
-    if balance < Fen::ZERO {
-        return Ok(Some(Refusal {
-            code: "in_arrears".into(),
-            message: format!("账户已欠费 {} 元，请先充值后再操作电表。", -balance),
-            message_en: format!(
-                "Your account is in arrears by ¥{}. Top up first to switch your meter.",
-                -balance
             ),
         }));
     }
@@ -392,11 +404,13 @@ pub fn qr_svg(payload: &str) -> String {
     }
 }
 
-/// Start a top-up: returns the order with its payment QR code.
+/// Start a top-up: returns the order with its payment QR code. A tenant with several
+/// meter-mode meters names the one that receives the credit (`meter`); without it the top-up
+/// is refused before any order or payment exists.
 #[utoipa::path(post, path = routes::TENANT_TOPUPS, tag = "tenant", security(("bearer" = [])),
     request_body = StartTopUp,
     responses((status = 200, body = TopUpView),
-        (status = 422, description = "Above the hoarding cap (`over_cap`, with `max_fen`)", body = super::ErrorBody)))]
+        (status = 422, description = "Above the hoarding cap (`over_cap`, with `max_fen`); several meter-mode meters and none named (`which_meter`); a meter not the tenant's (`not_your_meter`)", body = super::ErrorBody)))]
 pub async fn start_topup(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -416,6 +430,7 @@ pub async fn start_topup(
             Fen(req.amount_fen),
             &req.idempotency_key,
             "kiosk",
+            req.meter.as_deref(),
         )
         .await
         .map_err(topup_error)?;
@@ -459,9 +474,11 @@ pub async fn reprint(
     }))
 }
 
-/// Switch one of the tenant's own meters off or on. Refused while in arrears or locked by
-/// staff (`409`, codes `in_arrears` / `locked_by_staff`, with `message_en`). Every attempt
-/// is written to the audit log, refused or not.
+/// Switch one of the tenant's own meters off or on. Refused (`409`, with `message_en`) while
+/// locked by staff (`locked_by_staff`) or in arrears (`in_arrears`, balance ≤ 0); switching
+/// on also while a rationing window holds the meter off (`rationing`) and for 30 minutes
+/// after an overload trip (`overload`); and at most 6 switches a meter in an hour
+/// (`rate_limited`). Every attempt is written to the audit log, refused or not.
 #[utoipa::path(post, path = routes::TENANT_METER_SWITCH, tag = "tenant", security(("bearer" = [])),
     params(("meter" = String, Path)), request_body = SwitchRequest,
     responses((status = 200, body = SwitchResult), (status = 409, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
@@ -489,38 +506,58 @@ pub async fn switch(
     let actor = Actor::Tenant {
         tenant: tenant.to_string(),
     };
-    if let Some(r) = refusal(&st, &m.id, balance)? {
-        super::views::audit(
-            &st,
-            &actor,
-            "tenant.switch_refused",
-            serde_json::json!({"meter": meter.as_str(), "on": req.on, "reason": r.code}),
-        )
-        .await?;
-        return Err(ApiError::conflict(
-            if r.code == "in_arrears" {
-                "in_arrears"
-            } else {
-                "locked_by_staff"
-            },
-            r.message.clone(),
-        )
-        .with(|b| b.message_en = Some(r.message_en)));
-    }
-    let command = if req.on {
-        MeterCommand::Close
-    } else {
-        MeterCommand::Trip
+    let early = match staff_lock(&st, &m.id)? {
+        Some(lock) => Some(tenant_switch::SwitchRefusal {
+            code: "locked_by_staff",
+            message: lock.message,
+            message_en: lock.message_en,
+        }),
+        None => tenant_switch::arrears_refusal(balance),
     };
-    let id = super::views::enqueue(
-        &st,
-        &actor,
-        "tenant.switch",
-        &meter,
-        command,
-        serde_json::json!({"meter": meter.as_str(), "on": req.on}),
-    )
-    .await?;
+    let refused = match early {
+        Some(r) => Err(r),
+        None => {
+            // The site's own reasons and the rate limit are checked, and the switch counted
+            // and queued, in one transaction: two switches at once cannot both slip through.
+            let (actor, meter, on) = (actor.clone(), meter.clone(), req.on);
+            st.store
+                .write_async(move |txn| {
+                    if let Err(r) = tenant_switch::try_switch_in(txn, &meter, on, Timestamp::now())?
+                    {
+                        return Ok::<_, crate::store::StoreError>(Err(r));
+                    }
+                    let command = if on {
+                        MeterCommand::Close
+                    } else {
+                        MeterCommand::Trip
+                    };
+                    let id = crate::control::queue_in(txn, &meter, command, &actor.label())?;
+                    audit::append_in(
+                        txn,
+                        &actor,
+                        "tenant.switch",
+                        serde_json::json!({"meter": meter.as_str(), "on": on, "outbox": id}),
+                    )?;
+                    Ok(Ok(id))
+                })
+                .await?
+        }
+    };
+    let id = match refused {
+        Ok(id) => id,
+        Err(r) => {
+            super::views::audit(
+                &st,
+                &actor,
+                "tenant.switch_refused",
+                serde_json::json!({"meter": meter.as_str(), "on": req.on, "reason": r.code}),
+            )
+            .await?;
+            return Err(
+                ApiError::conflict(r.code, r.message).with(|b| b.message_en = Some(r.message_en))
+            );
+        }
+    };
     metrics::inc(&st.metrics.remote_switches);
     Ok(Json(SwitchResult {
         meter: meter.to_string(),

@@ -177,7 +177,7 @@ fn in_arrears(ledger: &Ledger, meter: &MeterId) -> Result<bool, ControlError> {
     Ok(match ledger.meter_account(meter)? {
         Some(a) => ledger
             .account(&a.tenant)?
-            .is_some_and(|acc| acc.balance.0 <= 0),
+            .is_some_and(|acc| crate::ledger::arrears::in_arrears(acc.balance)),
         None => false,
     })
 }

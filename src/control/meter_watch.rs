@@ -129,7 +129,7 @@ impl Control {
             // since the last reading: it must be empty by its own count, or clearly by ours.
             let empty_by_meter = v.balance.is_some_and(|b| b <= Fen::ZERO);
             let clearly_empty = ledger_balance.0 <= -cfg.drift_tolerance.0;
-            let should_be_off = ledger_balance <= Fen::ZERO
+            let should_be_off = crate::ledger::arrears::in_arrears(ledger_balance)
                 && (empty_by_meter || clearly_empty)
                 && !super::keep_power(&self.store, &m.id)?;
             if should_be_off && v.relay == Some(Relay::Closed) {
@@ -172,6 +172,16 @@ impl Control {
             }
             for (meter, p, limit) in &trips {
                 let id = super::queue_in(txn, meter, MeterCommand::Trip, &system().label())?;
+                // Remembered so the tenant cannot switch it straight back on.
+                super::tenant_switch::record_overload_in(
+                    txn,
+                    meter,
+                    &super::tenant_switch::OverloadTrip {
+                        at: now,
+                        power_w: *p,
+                        limit_w: *limit,
+                    },
+                )?;
                 audit::append_in(
                     txn,
                     &system(),

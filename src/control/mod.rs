@@ -9,16 +9,22 @@
 //! `sent` command by reading back before sending it again: a command is never carried out
 //! twice because the process stopped between sending and confirming.
 //!
-//! Host-mode enforcement ([`enforce`]) lives here too: a host-billed meter whose tenant's
-//! balance is ≤ 0 is tripped (the trip is queued in the same transaction that marks the
+//! Host-mode enforcement ([`enforce`]) lives here too: a host-billed meter whose tenant is in
+//! arrears (balance ≤ 0, `ledger::arrears::in_arrears`) and whose relay the meter last
+//! reported closed is tripped (the trip is queued in the same transaction that marks the
 //! meter tripped in the ledger, so a later sale queues the matching close); a meter the
-//! operator put on keep-power is never tripped.
+//! operator put on keep-power is never tripped. The relay state comes from the meter, not
+//! from the ledger's mark: a staff close or any other switch-on while in arrears is seen at
+//! the next reading and tripped again. Relays stay calm: one trip per meter in flight, a
+//! confirmed trip is followed only on a reading taken after it, a failed one is retried
+//! after [`FAILED_TRIP_PAUSE`] (see [`arrears_trip_due`]).
 
 pub mod batch;
 pub mod credit;
 pub mod meter_watch;
 pub mod rationing;
 pub mod settings;
+pub mod tenant_switch;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -353,6 +359,55 @@ pub fn enforce(store: &Store) -> Result<Vec<u64>, ControlError> {
     enforce_with(store, &Grace::default(), Timestamp::now())
 }
 
+/// After a trip the meter did not carry out (failed after every attempt), how long enforcement
+/// waits before it queues the next: a meter that ignores trips must not be sent one per pass.
+pub const FAILED_TRIP_PAUSE: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+/// What enforcement remembers between passes: the last arrears trip it queued for each meter.
+#[derive(Debug, Default)]
+pub struct EnforceMemo {
+    last_trip: std::collections::HashMap<MeterId, u64>,
+}
+
+/// Whether a host-billed meter whose tenant is in arrears is tripped now, from the meter's
+/// truth: `relay` is its relay as last read with the time of that reading (None: never read
+/// since the daemon started, or a profile without a relay register), `flagged` the ledger's
+/// mark of a host trip not yet closed by a sale, `last` the record of the last arrears trip
+/// this process queued for it.
+pub fn arrears_trip_due(
+    relay: Option<(Relay, Timestamp)>,
+    flagged: bool,
+    last: Option<&CommandRecord>,
+    now: Timestamp,
+) -> bool {
+    if let Some(rec) = last {
+        match &rec.state {
+            // One trip per meter in flight.
+            CommandState::Queued | CommandState::Sent => return false,
+            CommandState::Failed(_) if rec.updated + FAILED_TRIP_PAUSE > now => return false,
+            _ => {}
+        }
+    }
+    match relay {
+        Some((Relay::Open, _)) => false,
+        // Closed after our confirmed trip: only a reading taken after the confirmation shows
+        // that someone switched it on again (an older one is the state before the trip).
+        Some((Relay::Closed, at)) => match last {
+            Some(rec)
+                if matches!(
+                    rec.state,
+                    CommandState::Confirmed | CommandState::WaitingForTenant
+                ) =>
+            {
+                at > rec.updated
+            }
+            _ => true,
+        },
+        // Nothing read: the ledger's mark is all there is.
+        None => !flagged,
+    }
+}
+
 /// How long and how far a tenant may stay in arrears before host-mode meters trip.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grace {
@@ -363,11 +418,24 @@ pub struct Grace {
     pub time: Duration,
 }
 
-/// As [`enforce`], with a grace amount and time.
+/// As [`enforce`], with a grace amount and time, without live values (the ledger's mark
+/// stands for the relay state).
 pub fn enforce_with(
     store: &Store,
     grace: &Grace,
     now: Timestamp,
+) -> Result<Vec<u64>, ControlError> {
+    enforce_live(store, grace, now, None, &mut EnforceMemo::default())
+}
+
+/// As [`enforce_with`], with the meters' relay states from `live` (what the collector last
+/// read) and what earlier passes queued (`memo`).
+pub fn enforce_live(
+    store: &Store,
+    grace: &Grace,
+    now: Timestamp,
+    live: Option<&crate::field::live::LiveState>,
+    memo: &mut EnforceMemo,
 ) -> Result<Vec<u64>, ControlError> {
     let meters = crate::site::repo::list_meters(store)?;
     let arrears_since: std::collections::HashMap<String, Timestamp> = if grace.time.is_zero() {
@@ -393,11 +461,32 @@ pub fn enforce_with(
             .get(&format!("tenant:{tenant}"))
             .is_some_and(|since| *since + grace_time > now)
     };
-    let candidates: Vec<MeterId> = crate::ledger::arrears::due(store, &host, grace.amount)?
-        .into_iter()
-        .filter(|s| !keep.contains(s.meter.as_str()) && !in_grace_time(&s.tenant))
-        .map(|s| s.meter)
+    let standing: Vec<crate::ledger::arrears::Standing> =
+        crate::ledger::arrears::due(store, &host, grace.amount)?
+            .into_iter()
+            .filter(|s| !keep.contains(s.meter.as_str()) && !in_grace_time(&s.tenant))
+            .collect();
+    // Forget meters no longer in arrears: their next trip starts afresh.
+    memo.last_trip
+        .retain(|m, _| standing.iter().any(|s| &s.meter == m));
+    let last_ids: Vec<u64> = standing
+        .iter()
+        .filter_map(|s| memo.last_trip.get(&s.meter).copied())
         .collect();
+    let mut last_recs = commands_by_id(store, &last_ids)?.into_iter();
+    let mut candidates = Vec::new();
+    for s in &standing {
+        let last = match memo.last_trip.get(&s.meter) {
+            Some(_) => last_recs.next().flatten(),
+            None => None,
+        };
+        let relay = live
+            .and_then(|l| l.meter(&s.meter))
+            .and_then(|m| Some((m.values.relay?, m.last_ok?)));
+        if arrears_trip_due(relay, s.tripped, last.as_ref(), now) {
+            candidates.push(s.meter.clone());
+        }
+    }
     let mut queued = Vec::new();
     for id in candidates {
         let trip = crate::ledger::arrears::trip(
@@ -405,7 +494,12 @@ pub fn enforce_with(
             &id,
             grace.amount,
             &system(),
-            |txn, s| Ok(txn.open_table(KEEP_POWER)?.get(s.meter.as_str())?.is_some()),
+            // Keep-power vetoes; so does a trip already waiting in the outbox (rationing,
+            // overload, staff): one trip per meter at a time.
+            |txn, s| {
+                Ok(txn.open_table(KEEP_POWER)?.get(s.meter.as_str())?.is_some()
+                    || trip_pending_in(txn, &s.meter)?)
+            },
             |txn, s, outbox| {
                 queue_record_in(txn, &s.meter, MeterCommand::Trip, outbox, &system().label())
             },
@@ -414,9 +508,21 @@ pub fn enforce_with(
             continue;
         };
         tracing::info!(meter = %id, tenant = %s.tenant, balance = s.balance, outbox, "arrears: trip queued");
+        memo.last_trip.insert(id, outbox);
         queued.push(outbox);
     }
     Ok(queued)
+}
+
+/// Whether a trip of `meter` is still in the outbox, read inside `txn`.
+fn trip_pending_in(txn: &WriteTransaction, meter: &MeterId) -> Result<bool, StoreError> {
+    for row in txn.open_table(outbox::OUTBOX)?.iter()? {
+        let e: OutboxEntry = decode("outbox", row?.1.value())?;
+        if &e.meter == meter && e.command == MeterCommand::Trip {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Meters on keep-power now (read once per enforcement pass; the trip checks again).
@@ -443,6 +549,7 @@ pub struct Control {
     collector: Arc<CollectorHandle>,
     config: ControlConfig,
     watch: Arc<std::sync::Mutex<meter_watch::WatchState>>,
+    enforce: Arc<std::sync::Mutex<EnforceMemo>>,
 }
 
 impl Control {
@@ -458,6 +565,7 @@ impl Control {
             collector,
             config,
             watch: Default::default(),
+            enforce: Default::default(),
         }
     }
 
@@ -489,7 +597,16 @@ impl Control {
         // blocking thread, never on the runtime's workers.
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
-            enforce_with(&this.store, &this.config.grace, Timestamp::now())?;
+            {
+                let mut memo = this.enforce.lock().unwrap_or_else(|p| p.into_inner());
+                enforce_live(
+                    &this.store,
+                    &this.config.grace,
+                    Timestamp::now(),
+                    Some(this.collector.live()),
+                    &mut memo,
+                )?;
+            }
             rationing::tick(&this.store, &this.ledger, Timestamp::now())?;
             this.watch()
         })
@@ -763,6 +880,69 @@ mod tests {
         assert!(matches!(
             check(&MeterCommand::Close, &outcome(&[])),
             Check::NotYet(_)
+        ));
+    }
+
+    fn trip_record(state: CommandState, updated: Timestamp) -> CommandRecord {
+        let mut r = CommandRecord::queued(
+            7,
+            MeterId::new("M1"),
+            MeterCommand::Trip,
+            0,
+            "system:control".into(),
+        );
+        r.state = state;
+        r.updated = updated;
+        r
+    }
+
+    #[test]
+    fn arrears_trips_follow_the_meter_not_the_mark() {
+        let now = Timestamp::now();
+        let before = now - jiff::SignedDuration::from_secs(30);
+        let after = now - jiff::SignedDuration::from_secs(5);
+        let closed = |at| Some((Relay::Closed, at));
+        let open = Some((Relay::Open, after));
+        // Never tripped, relay on: trip. Relay already off (tenant, rationing): nothing.
+        assert!(arrears_trip_due(closed(after), false, None, now));
+        assert!(!arrears_trip_due(open, false, None, now));
+        // The ledger's mark says tripped but the meter reads closed (a staff close, a
+        // switch-on): trip again. That is the bug the mark alone had.
+        assert!(arrears_trip_due(closed(after), true, None, now));
+        // No reading yet: the mark decides.
+        assert!(arrears_trip_due(None, false, None, now));
+        assert!(!arrears_trip_due(None, true, None, now));
+        // One trip in flight at a time.
+        for st in [CommandState::Queued, CommandState::Sent] {
+            assert!(!arrears_trip_due(
+                closed(after),
+                true,
+                Some(&trip_record(st, before)),
+                now
+            ));
+        }
+        // Confirmed: only a reading taken after the confirmation counts as closed again.
+        let confirmed = trip_record(CommandState::Confirmed, before);
+        assert!(arrears_trip_due(closed(after), true, Some(&confirmed), now));
+        let confirmed_late = trip_record(CommandState::Confirmed, after);
+        assert!(!arrears_trip_due(
+            closed(before),
+            true,
+            Some(&confirmed_late),
+            now
+        ));
+        // Failed: the meter ignores trips; wait before the next one.
+        let failed = trip_record(CommandState::Failed("x".into()), after);
+        assert!(!arrears_trip_due(closed(now), true, Some(&failed), now));
+        let failed_long_ago = trip_record(
+            CommandState::Failed("x".into()),
+            now - FAILED_TRIP_PAUSE - jiff::SignedDuration::from_secs(1),
+        );
+        assert!(arrears_trip_due(
+            closed(now),
+            true,
+            Some(&failed_long_ago),
+            now
         ));
     }
 

@@ -216,7 +216,7 @@ pub fn tick(
                 let in_arrears = match ledger.meter_account(m)? {
                     Some(a) => ledger
                         .account(&a.tenant)?
-                        .is_some_and(|acc| acc.balance.0 <= 0),
+                        .is_some_and(|acc| crate::ledger::arrears::in_arrears(acc.balance)),
                     None => false,
                 };
                 if in_arrears {

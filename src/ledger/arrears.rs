@@ -17,6 +17,14 @@ use crate::store::{Store, StoreError, decode, encode};
 use crate::units::Fen;
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
+/// Whether an account with `balance` stands in arrears: the one meaning of zero (balance ≤ 0,
+/// see docs/ledger.md "Zero balance"). Alarms, reports, trips, the tenant API and the
+/// control queue all ask here; the console asks [`voltvend_api_types::in_arrears`], which
+/// this calls.
+pub fn in_arrears(balance: Fen) -> bool {
+    voltvend_api_types::in_arrears(balance.0)
+}
+
 /// A meter whose tenant is in arrears, as the ledger sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
@@ -24,11 +32,15 @@ pub struct Standing {
     pub tenant: TenantId,
     /// The tenant's balance in fen (≤ 0).
     pub balance: i64,
+    /// The ledger's mark: the host's last relay command for it was an arrears trip that no
+    /// sale has closed yet. Not the relay's state: the control queue asks the meter for that.
+    pub tripped: bool,
 }
 
-/// The standing of each of `meters` that is due for a trip: not already tripped by the host,
-/// not closed, and its tenant's balance at or below zero and at or below `-floor`. One read
-/// transaction; nothing is written.
+/// The standing of each of `meters` whose tenant is in arrears: not closed, and its tenant's
+/// balance in arrears and at or below `-floor`. Whether its relay is still on is for the
+/// caller to judge from the meter (see `control::arrears_trip_due`). One read transaction;
+/// nothing is written.
 pub fn due(store: &Store, meters: &[MeterId], floor: Fen) -> Result<Vec<Standing>, LedgerError> {
     let txn = store.db().begin_read().map_err(StoreError::from)?;
     let (meters_t, accounts) = match (txn.open_table(METERS), txn.open_table(ACCOUNTS)) {
@@ -46,8 +58,8 @@ pub fn due(store: &Store, meters: &[MeterId], floor: Fen) -> Result<Vec<Standing
     Ok(out)
 }
 
-/// Trips `meter` for arrears if it is still due (checked again inside the transaction, so a
-/// sale in between is respected) and `veto` does not refuse it. `queued` runs in the same
+/// Trips `meter` for arrears if its tenant is still in arrears (checked again inside the
+/// transaction, so a sale in between is respected) and `veto` does not refuse it. `queued` runs in the same
 /// transaction with the outbox id, for the caller's own record of the command. Returns the
 /// standing and the outbox id, or `None` when nothing was done.
 pub fn trip<V, Q>(
@@ -101,18 +113,19 @@ fn standing(
         Some(v) => Some(decode("ledger_meters", v.value())?),
         None => None,
     };
-    let Some(v) = view.filter(|v| !v.tripped && !v.closed) else {
+    let Some(v) = view.filter(|v| !v.closed) else {
         return Ok(None);
     };
     let balance = accounts
         .get(tenant_account(&v.tenant).as_str())?
         .map(|b| b.value());
     Ok(balance
-        .filter(|b| *b <= -floor.0 && *b <= 0)
+        .filter(|b| *b <= -floor.0 && in_arrears(Fen(*b)))
         .map(|balance| Standing {
             meter: meter.clone(),
             tenant: v.tenant.clone(),
             balance,
+            tripped: v.tripped,
         }))
 }
 

@@ -57,6 +57,10 @@ pub struct TopUp {
     pub created_at: String,
     /// `kiosk` or `op:NAME`.
     pub issued_by: String,
+    /// The meter-mode meter the credit goes into, chosen before payment (a tenant with
+    /// several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<String>,
     #[serde(flatten)]
     pub state: TopUpState,
 }
@@ -73,6 +77,11 @@ pub enum TopUpError {
     Site(String),
     #[error("the amount must be more than 0")]
     NotPositive,
+    /// Asked before the order is made, so no one pays for a credit that has nowhere to go.
+    #[error("choose the meter that receives the credit: one of {meters}")]
+    WhichMeter { meters: String },
+    #[error("meter {meter} is not one of your prepaid meters ({meters})")]
+    NotYourMeter { meter: String, meters: String },
     #[error(
         "a top-up of {amount} would take the balance above the cap of {cap}: at most {max} now"
     )]
@@ -168,6 +177,7 @@ impl TopUps {
         amount: Fen,
         client_key: &str,
         issued_by: &str,
+        meter: Option<&str>,
     ) -> Result<TopUp, TopUpError> {
         let key = format!("{tenant}\u{0}{client_key}");
         if let Some(existing) = self.order_for_key(&key)? {
@@ -180,6 +190,7 @@ impl TopUps {
         if amount > max {
             return Err(TopUpError::OverCap { amount, cap, max });
         }
+        let meter = self.credit_meter(tenant, meter)?;
         let provider = self
             .provider(&self.default_provider)
             .ok_or_else(|| TopUpError::NoProvider(self.default_provider.clone()))?;
@@ -205,6 +216,7 @@ impl TopUps {
             qr_payload: created.qr_payload,
             created_at: now.to_string(),
             issued_by: issued_by.to_string(),
+            meter,
             state: TopUpState::Waiting,
         };
         let order = encode(&t);
@@ -218,6 +230,38 @@ impl TopUps {
             })
             .await?;
         Ok(t)
+    }
+
+    /// The meter-mode meter a top-up's credit goes into, decided before the order exists: the
+    /// one `chosen` (it must be one of the tenant's open meter-mode meters), or none when the
+    /// tenant has at most one (the ledger picks it). Several and none chosen: refused.
+    fn credit_meter(
+        &self,
+        tenant: &TenantId,
+        chosen: Option<&str>,
+    ) -> Result<Option<String>, TopUpError> {
+        let prepaid: Vec<String> = self
+            .ledger
+            .account(tenant)?
+            .map(|a| {
+                a.meters
+                    .iter()
+                    .filter(|m| !m.closed && m.billing == crate::site::billing::BillingMode::Meter)
+                    .map(|m| m.meter.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match chosen {
+            Some(m) if prepaid.iter().any(|p| p == m) => Ok(Some(m.to_string())),
+            Some(m) => Err(TopUpError::NotYourMeter {
+                meter: m.to_string(),
+                meters: prepaid.join(", "),
+            }),
+            None if prepaid.len() > 1 => Err(TopUpError::WhichMeter {
+                meters: prepaid.join(", "),
+            }),
+            None => Ok(None),
+        }
     }
 
     fn order_for_key(&self, key: &str) -> Result<Option<TopUp>, StoreError> {
@@ -343,7 +387,7 @@ impl TopUps {
             amount: conf.amount,
             method: provider.to_string(),
             receipt_no: None,
-            meter: None,
+            meter: t.meter.as_deref().map(crate::site::MeterId::new),
         };
         let op = match self
             .ledger

@@ -10,4 +10,6 @@ mod operator;
 mod receipt_printer;
 mod refunds;
 mod reports;
+mod sale_meter;
 mod tenant;
+mod zero_balance;

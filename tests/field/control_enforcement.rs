@@ -256,3 +256,91 @@ fn grace_amount_and_time_delay_the_arrears_trip() {
         ("M2", &MeterCommand::Trip)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_close_in_arrears_is_tripped_again_once() {
+    let HostSite {
+        clock,
+        sim,
+        dir: _dir,
+        db,
+        store,
+    } = two_meter_host_site().await;
+    let ledger = Ledger::open(store.clone()).expect("ledger");
+    sell(&ledger, "T-M1", 100, "sale-1");
+    sell(&ledger, "T-M2", 10_000, "sale-2");
+    let charger = Arc::new(LedgerCharger::new(store.clone(), ledger.clone()));
+    let collector = Arc::new(
+        Collector::spawn(
+            store.clone(),
+            charger,
+            &ProfileSet::builtin(),
+            CollectorConfig {
+                collection_interval: Duration::from_millis(300),
+                live_floor: Duration::from_millis(200),
+                ..CollectorConfig::default()
+            },
+        )
+        .expect("collector"),
+    );
+    let mut daemon = Daemon::start_with(
+        crate::support::field::daemon_config(&db),
+        store.clone(),
+        ledger.clone(),
+        LiveState::new(),
+    )
+    .await
+    .expect("daemon");
+    daemon.run_control(collector.clone(), quick());
+    // An hour of 2 kW: T-M1 goes to −1.00 and M1 is tripped.
+    clock.advance(jiff::SignedDuration::from_hours(1));
+    until("the arrears trip of M1 confirmed", 20, || {
+        record_for(&store, "M1", &MeterCommand::Trip, 0)
+            .is_some_and(|r| r.state == CommandState::Confirmed)
+    })
+    .await;
+    let m1 = sim.meter(0, "1").expect("sim meter 1");
+    assert_eq!(m1.value(names::RELAY_OPEN), Some(1));
+
+    // Staff switch M1 on while the tenant is still in arrears (the ledger's mark still says
+    // tripped: no sale cleared it).
+    let close = {
+        let txn = store.db().begin_write().expect("txn");
+        let id = outbox::push_in(&txn, &MeterId::new("M1"), MeterCommand::Close, 0).expect("push");
+        txn.commit().expect("commit");
+        id
+    };
+    until("the staff close confirmed", 20, || {
+        control::command(&store, close)
+            .expect("record")
+            .is_some_and(|r| r.state == CommandState::Confirmed)
+    })
+    .await;
+    // The meter reads closed again, so enforcement trips it again, confirmed by read-back.
+    until("M1 tripped again after the staff close", 20, || {
+        record_for(&store, "M1", &MeterCommand::Trip, close)
+            .is_some_and(|r| r.state == CommandState::Confirmed)
+    })
+    .await;
+    assert_eq!(m1.value(names::RELAY_OPEN), Some(1), "power is off again");
+    assert!(
+        ledger
+            .account(&"T-M1".into())
+            .expect("account")
+            .is_some_and(|a| a.balance.0 < 0)
+    );
+    // Relays stay calm: one trip for the one close, nothing more while it stays off.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let trips_after_close = control::commands(&store)
+        .expect("commands")
+        .into_iter()
+        .filter(|c| c.meter.as_str() == "M1" && c.command == MeterCommand::Trip && c.id > close)
+        .count();
+    assert_eq!(trips_after_close, 1);
+    let m1_trip = record_for(&store, "M1", &MeterCommand::Trip, close).expect("trip");
+    assert_eq!(m1_trip.sends, 1);
+    // M2's tenant is in credit: never tripped.
+    assert!(record_for(&store, "M2", &MeterCommand::Trip, 0).is_none());
+    daemon.stop().await;
+    drop(collector);
+}

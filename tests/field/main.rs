@@ -21,3 +21,4 @@ mod prepaid_lifecycle;
 mod rationing;
 mod read_scan;
 mod suspect_readings;
+mod tenant_switch;

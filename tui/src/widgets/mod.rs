@@ -109,7 +109,8 @@ pub fn meter_status(
     }
     match account_balance {
         None => Status::Unopened,
-        Some(b) if b < 0 => Status::Arrears,
+        // The one meaning of zero, shared with the daemon (docs/ledger.md "Zero balance").
+        Some(b) if voltvend_api_types::in_arrears(b) => Status::Arrears,
         Some(b) if b <= alarm2 => Status::Alarm2,
         Some(b) if b <= alarm1 => Status::Alarm1,
         Some(_) => Status::Opened,
@@ -160,6 +161,9 @@ mod tests {
         );
         assert_eq!(meter_status(None, None, 100, 30), Status::Unopened);
         assert_eq!(meter_status(Some(true), Some(-1), 100, 30), Status::Arrears);
+        // Zero is arrears, as in the daemon's alarms, reports and trips, not alarm 2.
+        assert_eq!(meter_status(Some(true), Some(0), 100, 30), Status::Arrears);
+        assert_eq!(meter_status(None, Some(1), 100, 30), Status::Alarm2);
         assert_eq!(meter_status(None, Some(30), 100, 30), Status::Alarm2);
         assert_eq!(meter_status(None, Some(100), 100, 30), Status::Alarm1);
         assert_eq!(meter_status(None, Some(101), 100, 30), Status::Opened);

@@ -17,6 +17,8 @@ pub enum Pending {
         tenant: String,
         amount_fen: i64,
         method: String,
+        /// The meter-mode meter that receives the credit (a tenant with several).
+        meter: Option<String>,
     },
     Refund {
         tenant: String,
@@ -129,6 +131,7 @@ impl SalesState {
                 tenant,
                 amount_fen,
                 method,
+                meter,
             } => Effect::call(move |api| {
                 let result = api.sale(&SaleRequest {
                     tenant: tenant.clone(),
@@ -136,6 +139,7 @@ impl SalesState {
                     method,
                     idempotency_key: key,
                     print: None,
+                    meter,
                 });
                 let reloaded = reload_after(api, &tenant, &result);
                 Reply::Sold {

@@ -43,6 +43,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         }
         (SalesField::Reason, MoneyOp::Open) => l.push(input("Old meter number", &s.reason, true)),
         (SalesField::Reason, MoneyOp::AddMeter) => l.push(input("Meter to add", &s.reason, true)),
+        (SalesField::Reason, MoneyOp::Sale) => {
+            l.push(input("Meter for the credit", &s.reason, true))
+        }
         (SalesField::Amount, _) => l.push(input("Refund amount ¥", &s.amount, true)),
         (SalesField::Reason, _) => l.push(input("Reason", &s.reason, true)),
         _ => l.push(Line::from(Span::styled(

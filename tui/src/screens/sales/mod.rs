@@ -373,25 +373,17 @@ impl SalesState {
                         money(t.max_topup_fen)
                     ));
                 }
-                let method = METHODS[self.method].to_string();
-                self.field = SalesField::None;
-                confirm(
-                    "Confirm sale",
-                    vec![
-                        format!("Sell {} ({method}) to {} {}", money(fen), t.tenant, t.name),
-                        format!("units {}", t.units.join(", ")),
-                        format!(
-                            "balance {} → {}",
-                            money(t.balance_fen),
-                            money(t.balance_fen + fen)
-                        ),
-                    ],
-                    Pending::Sale {
-                        tenant: t.tenant.clone(),
-                        amount_fen: fen,
-                        method,
-                    },
-                )
+                let prepaid = meter_mode_meters(&t);
+                if prepaid.len() > 1 {
+                    // The credit goes into one meter: the cashier names it before confirming.
+                    self.reason.clear();
+                    self.field = SalesField::Reason;
+                    return Effect::info(format!(
+                        "which meter gets the credit: {}",
+                        prepaid.join(", ")
+                    ));
+                }
+                self.confirm_sale(&t, fen, None)
             }
             _ => {
                 if fen > t.balance_fen {
@@ -421,6 +413,18 @@ impl SalesState {
         if self.op == MoneyOp::Open {
             let fen = parse_money(&self.amount).unwrap_or(0);
             return self.confirm_open(t, Some((fen, reason)));
+        }
+        if self.op == MoneyOp::Sale {
+            let prepaid = meter_mode_meters(&t);
+            let Some(meter) = prepaid.iter().find(|m| m.eq_ignore_ascii_case(&reason)) else {
+                return Effect::error(format!(
+                    "{reason:?} is not one of {}'s meter-mode meters: {}",
+                    t.tenant,
+                    prepaid.join(", ")
+                ));
+            };
+            let fen = parse_money(&self.amount).unwrap_or(0);
+            return self.confirm_sale(&t, fen, Some(meter.clone()));
         }
         self.field = SalesField::None;
         if self.op == MoneyOp::AddMeter {
@@ -479,6 +483,46 @@ impl SalesState {
                 "a reversal is a new operation and can be done only once".into(),
             ],
             Pending::Reverse { op: op.id, reason },
+        )
+    }
+}
+
+/// The tenant's meters that keep their own balance (a sale's credit goes into one of them).
+fn meter_mode_meters(t: &TenantView) -> Vec<String> {
+    t.meters
+        .iter()
+        .filter(|m| m.billing == "meter")
+        .map(|m| m.meter.clone())
+        .collect()
+}
+
+impl SalesState {
+    /// The sale's confirmation, naming the meter that receives the credit when there is a
+    /// choice.
+    fn confirm_sale(&mut self, t: &TenantView, fen: i64, meter: Option<String>) -> Effect {
+        let method = METHODS[self.method].to_string();
+        self.field = SalesField::None;
+        let mut lines = vec![
+            format!("Sell {} ({method}) to {} {}", money(fen), t.tenant, t.name),
+            format!("units {}", t.units.join(", ")),
+            format!(
+                "balance {} → {}",
+                money(t.balance_fen),
+                money(t.balance_fen + fen)
+            ),
+        ];
+        if let Some(m) = &meter {
+            lines.push(format!("credit to meter {m}"));
+        }
+        confirm(
+            "Confirm sale",
+            lines,
+            Pending::Sale {
+                tenant: t.tenant.clone(),
+                amount_fen: fen,
+                method,
+                meter,
+            },
         )
     }
 }
