@@ -286,28 +286,36 @@ pub fn daily_usage(st: &AppState, tenant: &TenantId, days: u32) -> ApiResult<Usa
         .timestamp();
     // One more day back so the first day's first delta has a predecessor.
     let from = start - jiff::SignedDuration::from_hours(48);
+    // The local midnights from `first` to the day after today: a reading's day is found by
+    // a search over these instead of a time-zone conversion per reading.
+    let mut bounds = Vec::with_capacity(days as usize + 1);
+    for i in 0..=days {
+        let day = first
+            .checked_add(jiff::Span::new().days(i))
+            .map_err(ApiError::internal)?;
+        let at = day
+            .to_zoned_datetime(tz.clone())
+            .map_err(ApiError::internal)?;
+        bounds.push(at.timestamp().as_millisecond());
+    }
+    let start_ms = start.as_millisecond();
+    let to = Timestamp::now() + jiff::SignedDuration::from_secs(1);
     let mut per_day = vec![0i64; days as usize];
     for unit in &t.units {
         for m in repo::meters_of_unit(&st.store, unit)
             .map_err(site_err)?
             .iter()
         {
-            let rs = readings::history(
-                &st.store,
-                &m.id,
-                from,
-                Timestamp::now() + jiff::SignedDuration::from_secs(1),
-            )?;
             let mut prev: Option<i64> = None;
-            for r in rs {
+            for r in readings::totals(&st.store, &m.id, from, to)? {
                 if let Some(p) = prev
                     && !r.rollback
                     && r.total.0 >= p
-                    && r.at >= start
+                    && r.at_ms >= start_ms
                 {
-                    let d = r.at.to_zoned_datetime(tz.clone()).date();
-                    let i = (d - first).get_days() as usize;
-                    if let Some(slot) = per_day.get_mut(i) {
+                    // bounds[0] == start_ms <= at_ms: the count is at least 1.
+                    let i = bounds.partition_point(|b| *b <= r.at_ms).checked_sub(1);
+                    if let Some(slot) = i.and_then(|i| per_day.get_mut(i)) {
                         *slot += r.total.0 - p;
                     }
                 }
