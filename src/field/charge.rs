@@ -129,14 +129,7 @@ pub fn cost_between(
     Ok((u, c))
 }
 
-/// Posts consumption charges. The production implementation computes the cost with
-/// `tariff::cost` and posts it with `Ledger::charge_consumption`; it must be idempotent by
-/// `cur.key()`.
-pub trait Charger: Send + Sync + 'static {
-    /// Charges the energy between two consecutive stored readings of `meter`
-    /// (`cur.total > prev.total`, both from the same register baseline).
-    fn charge(&self, meter: &Meter, prev: &Reading, cur: &Reading) -> Result<(), String>;
-}
+pub use super::charger::Charger;
 
 /// The production [`Charger`]: prices the delta with the meter's tariff and
 /// posts it with `Ledger::charge_consumption` under the reading's key (idempotent).

@@ -17,6 +17,7 @@ pub mod wire;
 pub use error::FieldError;
 pub use link::Via;
 pub mod charge;
+pub mod charger;
 pub mod collector;
 pub mod events;
 pub mod format;

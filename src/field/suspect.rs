@@ -27,7 +27,7 @@ use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Ta
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::charge::Charger;
+use super::charger::Charger;
 use super::events::{self, FieldEventKind};
 use super::plausible::{Plausibility, SuspectWhy, Verdict};
 use super::readings::Reading;
