@@ -278,6 +278,11 @@ async fn a_staff_close_in_arrears_is_tripped_again_once() {
             CollectorConfig {
                 collection_interval: Duration::from_millis(300),
                 live_floor: Duration::from_millis(200),
+                // The test jumps simulated time by hours within seconds.
+                plausibility: voltvend::field::plausible::Plausibility {
+                    time_scale: 1_000_000,
+                    ..Default::default()
+                },
                 ..CollectorConfig::default()
             },
         )
