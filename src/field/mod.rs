@@ -24,3 +24,4 @@ pub mod live;
 pub mod meter_io;
 pub mod readings;
 pub mod secure;
+pub mod unsupported;

@@ -145,6 +145,14 @@ pub struct SimMeter {
     pub profile: Arc<Profile>,
     pub load: LoadModel,
     pub state: MeterState,
+    /// The meter implements only the documented register map: every register and command
+    /// whose profile source says `assumed` answers "no such register" (Modbus exception 02;
+    /// Modbus only), like an installer's meter that has no prepaid block.
+    pub documented_only: bool,
+    /// Requests refused because they touched an assumed register (`documented_only`).
+    pub assumed_requests: u64,
+    /// Times the relay changed state by a fixed command (trip, close).
+    pub relay_switches: u64,
 }
 
 /// Largest simulation step: load and band are held constant within a step, and a step
@@ -155,6 +163,9 @@ const WMS_PER_WH: i64 = 3_600_000;
 impl SimMeter {
     pub fn new(profile: Arc<Profile>, load: LoadModel, init: MeterInit, now: Timestamp) -> Self {
         let mut m = SimMeter {
+            documented_only: false,
+            assumed_requests: 0,
+            relay_switches: 0,
             profile,
             load,
             state: MeterState {
@@ -416,6 +427,15 @@ impl SimMeter {
 
     /// Applies a fixed command.
     pub fn command(&mut self, kind: CommandKind) -> Result<(), Refused> {
+        let was_open = self.state.relay_open;
+        let r = self.apply_command(kind);
+        if self.state.relay_open != was_open {
+            self.relay_switches += 1;
+        }
+        r
+    }
+
+    fn apply_command(&mut self, kind: CommandKind) -> Result<(), Refused> {
         let s = &mut self.state;
         match kind {
             CommandKind::RelayTrip => {
