@@ -185,7 +185,34 @@ fn listing(address: &str, via: &str, profile: &Profile, out: &ReadOutcome) -> St
             f.error
         );
     }
+    for line in unsupported_lines(profile, out) {
+        let _ = writeln!(s, "  {line}");
+    }
     s
+}
+
+/// One line per block the meter does not implement, saying whether the profile has it
+/// from a public map or assumed it (also used by `voltvend scan`).
+pub fn unsupported_lines(profile: &Profile, out: &ReadOutcome) -> Vec<String> {
+    out.unsupported
+        .iter()
+        .map(|(block, regs)| {
+            let assumed = regs
+                .iter()
+                .filter_map(|n| profile.register(n))
+                .any(|r| !r.documented());
+            format!(
+                "UNSUPPORTED {block} ({}): the meter has no such registers; {}; the daemon \
+                 leaves them out of its sweeps and retries them once a day",
+                regs.join(", "),
+                if assumed {
+                    "the profile assumed them (not in a public register map)"
+                } else {
+                    "the profile has them from the documented map"
+                }
+            )
+        })
+        .collect()
 }
 
 fn relay_text(v: i64) -> &'static str {
@@ -265,6 +292,12 @@ fn json(address: &str, profile: &Profile, out: &ReadOutcome) -> String {
         })
         .collect();
     fields.push(("failed".into(), format!("[{}]", failed.join(","))));
+    let unsupported: Vec<String> = out
+        .unsupported
+        .iter()
+        .map(|(block, _)| json_str(block))
+        .collect();
+    fields.push(("unsupported".into(), format!("[{}]", unsupported.join(","))));
     let body: Vec<String> = fields
         .into_iter()
         .map(|(k, v)| format!("{}:{v}", json_str(&k)))

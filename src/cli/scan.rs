@@ -3,12 +3,14 @@
 //! Modbus: every address from --from to --to gets one short read of the energy total (one
 //! try each, so a 247-address scan at 9600 baud takes about half a minute). DL/T 645: without
 //! a range, the read-address request (C = 0x13 to AA…AA) that the single meter on a bus
-//! answers; with --from/--to, each 12-digit address in the range is read.
+//! answers; with --from/--to, each 12-digit address in the range is read. Each meter found is
+//! asked for the blocks its profile assumed (not in a public map), and those it does not
+//! implement are listed.
 
 use anyhow::{Context, bail};
 use voltvend::field::format;
 use voltvend::field::meter_io::OnSilence;
-use voltvend::protocol::profile::{self, names};
+use voltvend::protocol::profile::{self, Group, Provenance, names};
 
 use super::read::{LinkArgs, ProtocolArg};
 
@@ -49,6 +51,7 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
     let mut wanted: Vec<&str> = vec![names::ENERGY_TOTAL];
     wanted.extend(serial_reg);
     let probe = profile.plan_reads_for(&wanted, profile::MODBUS_MAX_READ_REGISTERS);
+    let assumed_live = profile.plan_reads(Group::Live, profile::MODBUS_MAX_READ_REGISTERS);
     let found = rt.block_on(async {
         bus.connect().await?;
         let mut found: Vec<(String, String)> = Vec::new();
@@ -66,7 +69,7 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
                 (f..=t).map(|a| format!("{a:012}")).collect()
             }
             (ProtocolArg::Dlt645, None, None) => {
-                let voltvend::field::meter_io::BusIo::Dlt645(b) = &mut bus else {
+                let Some(b) = bus.dlt645_mut() else {
                     unreachable!("a DL/T 645 scan opens a DL/T 645 bus")
                 };
                 match b.read_address().await {
@@ -101,6 +104,18 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
                 .map(|t| format!("  energy {} kWh", format::kwh(t)))
                 .unwrap_or_default();
             println!("address {a}  model {model}  serial {serial}{energy}");
+            // The blocks the profile assumed (not in a public map): does this meter have them?
+            let assumed: Vec<_> = assumed_live
+                .iter()
+                .filter(|b| profile.provenance(b) == Provenance::Assumed)
+                .cloned()
+                .collect();
+            let extra = bus
+                .read_blocks(&a, &profile, &assumed, OnSilence::TryAll)
+                .await;
+            for line in super::read::unsupported_lines(&profile, &extra) {
+                println!("  {line}");
+            }
             found.push((a, serial));
         }
         Ok(found)

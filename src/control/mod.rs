@@ -23,6 +23,7 @@ pub mod batch;
 pub mod credit;
 pub mod meter_watch;
 pub mod rationing;
+pub mod relay;
 pub mod settings;
 pub mod tenant_switch;
 
@@ -204,7 +205,7 @@ fn check(command: &MeterCommand, read: &ReadOutcome) -> Check {
         MeterCommand::Trip => match live.relay {
             Some(Relay::Open) => Check::Confirmed,
             Some(Relay::Closed) => Check::NotYet("the relay still reads closed".into()),
-            None => Check::NotYet("the relay state was not read".into()),
+            None => relay::check_by_power(command, read),
         },
         MeterCommand::Close => match live.relay {
             Some(Relay::Closed) => Check::Confirmed,
@@ -212,7 +213,7 @@ fn check(command: &MeterCommand, read: &ReadOutcome) -> Check {
             // in force, closing is permitted and waits for the tenant's button.
             Some(Relay::Open) if read.get("relay_command") == Some(0) => Check::WaitingForTenant,
             Some(Relay::Open) => Check::NotYet("the relay still reads open".into()),
-            None => Check::NotYet("the relay state was not read".into()),
+            None => relay::check_by_power(command, read),
         },
         MeterCommand::KeepPower(on) => match read.get("keep_power") {
             Some(v) if (v != 0) == *on => Check::Confirmed,
@@ -613,8 +614,22 @@ impl Control {
         .await
         .map_err(|e| ControlError::Refused(format!("the enforcement pass failed: {e}")))??;
         let mut finished = 0;
-        for entry in outbox::pending(&self.store)? {
-            if self.step(&entry).await? {
+        let pending = outbox::pending(&self.store)?;
+        let replaced = relay::superseded(&pending);
+        for (id, by) in &replaced {
+            if let Some(entry) = pending.iter().find(|e| e.id == *id) {
+                let rec = self.record(entry).await?;
+                let why =
+                    format!("superseded by outbox {by} (a newer relay command); not sent again");
+                self.finish(rec, CommandState::Failed(why)).await?;
+                finished += 1;
+            }
+        }
+        for entry in pending
+            .iter()
+            .filter(|e| !replaced.iter().any(|(id, _)| *id == e.id))
+        {
+            if self.step(entry).await? {
                 finished += 1;
             }
         }
@@ -844,7 +859,7 @@ mod tests {
     fn outcome(pairs: &[(&str, i64)]) -> ReadOutcome {
         ReadOutcome {
             values: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            failures: vec![],
+            ..ReadOutcome::default()
         }
     }
 

@@ -30,12 +30,11 @@ use super::meter_io::{BusIo, MeterRequest, MeterResponse, OnSilence, ReadOutcome
 use super::plausible::Plausibility;
 use super::readings::{self, Reading};
 use super::suspect;
-use super::transport::{ModbusBus, RetryPolicy};
-use super::transport_dlt645::Dlt645Bus;
+use super::transport::RetryPolicy;
 use super::wire::LineTiming;
 use crate::protocol::profile::{Group, Profile, ProfileSet, ReadBlock};
 use crate::site::ids::{GatewayId, MeterId};
-use crate::site::model::{Gateway, GatewayLink, Meter, Protocol};
+use crate::site::model::{Gateway, GatewayLink, Meter};
 use crate::store::Store;
 
 /// Collector settings (the `collector` section of the config; defaults here).
@@ -389,10 +388,7 @@ impl Collector {
                 tracing::warn!(meter = %m.meter.id, gateway = %key.gateway, bus = key.bus,
                     "meter skipped: a bus carries one protocol");
             }
-            let io = match protocol {
-                Protocol::Modbus => BusIo::Modbus(ModbusBus::new(via, timing, shared.config.retry)),
-                Protocol::Dlt645 => BusIo::Dlt645(Dlt645Bus::new(via, timing, shared.config.retry)),
-            };
+            let io = BusIo::new(via, protocol, timing, shared.config.retry);
             let (tx, rx) = mpsc::channel(64);
             for m in &meters {
                 jobs.insert(m.meter.id.clone(), tx.clone());

@@ -9,6 +9,7 @@ use super::live::LiveValues;
 use super::readings::{Reading, Relay};
 use super::transport::ModbusBus;
 use super::transport_dlt645::Dlt645Bus;
+use super::unsupported::{Unsupported, is_unsupported};
 use crate::protocol::dlt645::{self, build};
 use crate::protocol::profile::{
     CommandAction, CommandKind, Group, Location, Profile, ReadBlock, ReadRequest, Register, names,
@@ -16,8 +17,13 @@ use crate::protocol::profile::{
 use crate::site::ids::MeterId;
 use crate::units::{Fen, Wh};
 
-/// The transport of one bus.
-pub enum BusIo {
+/// The transport of one bus, and what its meters said they do not implement.
+pub struct BusIo {
+    line: Line,
+    unsupported: Unsupported,
+}
+
+enum Line {
     Modbus(ModbusBus),
     Dlt645(Dlt645Bus),
 }
@@ -29,6 +35,9 @@ pub struct ReadOutcome {
     pub values: BTreeMap<String, i64>,
     /// Blocks that failed, with the registers they would have carried and why.
     pub failures: Vec<BlockFailure>,
+    /// Blocks the meter does not implement (it answered "no such register" now or
+    /// earlier; see [`super::unsupported`]), with their registers.
+    pub unsupported: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,38 +196,52 @@ impl BusIo {
         timing: super::wire::LineTiming,
         policy: super::transport::RetryPolicy,
     ) -> BusIo {
-        match protocol {
+        let line = match protocol {
             crate::site::model::Protocol::Modbus => {
-                BusIo::Modbus(ModbusBus::new(via, timing, policy))
+                Line::Modbus(ModbusBus::new(via, timing, policy))
             }
             crate::site::model::Protocol::Dlt645 => {
-                BusIo::Dlt645(Dlt645Bus::new(via, timing, policy))
+                Line::Dlt645(Dlt645Bus::new(via, timing, policy))
             }
+        };
+        BusIo {
+            line,
+            unsupported: Unsupported::default(),
+        }
+    }
+
+    /// The DL/T 645 transport, for requests outside a profile (broadcast read-address).
+    pub fn dlt645_mut(&mut self) -> Option<&mut Dlt645Bus> {
+        match &mut self.line {
+            Line::Dlt645(b) => Some(b),
+            Line::Modbus(_) => None,
         }
     }
 
     pub fn stats(&self) -> super::transport::BusStats {
-        match self {
-            BusIo::Modbus(b) => b.line.stats,
-            BusIo::Dlt645(b) => b.line.stats,
+        match &self.line {
+            Line::Modbus(b) => b.line.stats,
+            Line::Dlt645(b) => b.line.stats,
         }
     }
 
     pub fn reset_stats(&mut self) {
-        match self {
-            BusIo::Modbus(b) => b.line.stats = Default::default(),
-            BusIo::Dlt645(b) => b.line.stats = Default::default(),
+        match &mut self.line {
+            Line::Modbus(b) => b.line.stats = Default::default(),
+            Line::Dlt645(b) => b.line.stats = Default::default(),
         }
     }
 
     pub async fn connect(&mut self) -> Result<(), FieldError> {
-        match self {
-            BusIo::Modbus(b) => b.connect().await,
-            BusIo::Dlt645(b) => b.connect().await,
+        match &mut self.line {
+            Line::Modbus(b) => b.connect().await,
+            Line::Dlt645(b) => b.connect().await,
         }
     }
 
-    /// Reads `blocks` of `profile` from the meter at `address`.
+    /// Reads `blocks` of `profile` from the meter at `address`. A sweep
+    /// ([`OnSilence::GiveUp`]) leaves out the blocks this meter said it does not implement,
+    /// until their daily retry; [`OnSilence::TryAll`] asks for every block.
     pub async fn read_blocks(
         &mut self,
         address: &str,
@@ -228,7 +251,26 @@ impl BusIo {
     ) -> ReadOutcome {
         let mut out = ReadOutcome::default();
         for block in blocks {
+            let name = describe(block);
+            if on_silence == OnSilence::GiveUp
+                && self
+                    .unsupported
+                    .skip(address, &name, std::time::Instant::now())
+            {
+                out.unsupported.push((name, block.registers.clone()));
+                continue;
+            }
             let result = self.read_block(address, profile, block).await;
+            match &result {
+                Ok(_) => self.unsupported.clear(address, &name),
+                Err(e) if is_unsupported(e) => {
+                    self.unsupported
+                        .mark(address, &name, std::time::Instant::now());
+                    out.unsupported
+                        .push((name.clone(), block.registers.clone()));
+                }
+                Err(_) => {}
+            }
             match result {
                 Ok(values) => {
                     for (name, v) in values {
@@ -266,8 +308,8 @@ impl BusIo {
         profile: &Profile,
         block: &ReadBlock,
     ) -> Result<Vec<(String, Result<i64, String>)>, FieldError> {
-        match (self, &block.request) {
-            (BusIo::Modbus(bus), ReadRequest::Holding { start, count }) => {
+        match (&mut self.line, &block.request) {
+            (Line::Modbus(bus), ReadRequest::Holding { start, count }) => {
                 let slave = modbus_slave(address)?;
                 let words = bus.read_holding(slave, *start, *count).await?;
                 Ok(profile
@@ -276,7 +318,7 @@ impl BusIo {
                     .map(|(n, r)| (n, r.map_err(|e| e.to_string())))
                     .collect())
             }
-            (BusIo::Dlt645(bus), ReadRequest::Dlt645 { di }) => {
+            (Line::Dlt645(bus), ReadRequest::Dlt645 { di }) => {
                 let data = bus.read(address, *di).await?;
                 Ok(block
                     .registers
@@ -346,8 +388,8 @@ impl BusIo {
         bytes: &[u8],
     ) -> Result<(), FieldError> {
         let reg = register_of(profile, register)?;
-        match (self, &reg.location) {
-            (BusIo::Modbus(bus), Location::Holding(a)) => {
+        match (&mut self.line, &reg.location) {
+            (Line::Modbus(bus), Location::Holding(a)) => {
                 if !bytes.len().is_multiple_of(2) {
                     return Err(FieldError::Other(format!(
                         "{register}: {} bytes do not fill whole registers",
@@ -361,7 +403,7 @@ impl BusIo {
                 bus.write_registers(modbus_slave(address)?, *a, &words)
                     .await
             }
-            (BusIo::Dlt645(bus), Location::Dlt645(di)) => {
+            (Line::Dlt645(bus), Location::Dlt645(di)) => {
                 let addr = dlt645::Address::parse(address)
                     .map_err(|e| FieldError::Other(e.to_string()))?;
                 let frame = build::write(
@@ -394,9 +436,9 @@ impl BusIo {
                 kind.as_str()
             ))
         })?;
-        match (self, &cmd.action) {
+        match (&mut self.line, &cmd.action) {
             (
-                BusIo::Modbus(bus),
+                Line::Modbus(bus),
                 CommandAction::WriteWords {
                     address: reg,
                     values,
@@ -405,7 +447,7 @@ impl BusIo {
                 bus.write_registers(modbus_slave(address)?, *reg, values)
                     .await
             }
-            (BusIo::Modbus(bus), CommandAction::WriteRegisters { registers }) => {
+            (Line::Modbus(bus), CommandAction::WriteRegisters { registers }) => {
                 let slave = modbus_slave(address)?;
                 // Contiguous registers go in one write, as the meter expects them together.
                 let mut start: Option<u16> = None;
@@ -437,7 +479,7 @@ impl BusIo {
                 }
                 Ok(())
             }
-            (BusIo::Dlt645(bus), CommandAction::Dlt645Control { n1 }) => {
+            (Line::Dlt645(bus), CommandAction::Dlt645Control { n1 }) => {
                 let addr = dlt645::Address::parse(address)
                     .map_err(|e| FieldError::Other(e.to_string()))?;
                 let command = build::RelayCommand::from_n1(*n1)
@@ -452,7 +494,7 @@ impl BusIo {
                 .map_err(|e| FieldError::Other(e.to_string()))?;
                 bus.command(address, &frame).await
             }
-            (BusIo::Dlt645(bus), CommandAction::WriteRegisters { registers }) => {
+            (Line::Dlt645(bus), CommandAction::WriteRegisters { registers }) => {
                 let addr = dlt645::Address::parse(address)
                     .map_err(|e| FieldError::Other(e.to_string()))?;
                 for (i, name) in registers.iter().enumerate() {

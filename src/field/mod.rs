@@ -28,3 +28,4 @@ pub mod plausible;
 pub mod readings;
 pub mod secure;
 pub mod suspect;
+pub mod unsupported;

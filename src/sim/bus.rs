@@ -649,6 +649,22 @@ impl MeterHandle {
             .unwrap_or_default()
     }
 
+    /// Makes the meter answer only its documented registers (see
+    /// [`SimMeter::documented_only`]).
+    pub fn set_documented_only(&self, on: bool) {
+        self.with(|m| m.documented_only = on);
+    }
+
+    /// Requests refused so far for touching an assumed register.
+    pub fn assumed_requests(&self) -> u64 {
+        self.with(|m| m.assumed_requests)
+    }
+
+    /// Relay state changes by command so far.
+    pub fn relay_switches(&self) -> u64 {
+        self.with(|m| m.relay_switches)
+    }
+
     /// Replaces the meter's load with a constant one in W (`None`: back to its profile), e.g.
     /// to drive it into overload. Energy up to now is booked at the old load first.
     pub fn set_load_w(&self, watts: Option<i64>) {

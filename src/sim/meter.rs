@@ -149,6 +149,14 @@ pub struct SimMeter {
     pub state: MeterState,
     /// A wrong energy answer for the next read of the energy registers (then the truth).
     pub energy_fault: Option<EnergyFault>,
+    /// The meter implements only the documented register map: every register and command
+    /// whose profile source says `assumed` answers "no such register" (Modbus exception 02;
+    /// Modbus only), like an installer's meter that has no prepaid block.
+    pub documented_only: bool,
+    /// Requests refused because they touched an assumed register (`documented_only`).
+    pub assumed_requests: u64,
+    /// Times the relay changed state by a fixed command (trip, close).
+    pub relay_switches: u64,
 }
 
 /// A one-off wrong energy answer (reading plausibility tests, `field::plausible`).
@@ -169,6 +177,9 @@ impl SimMeter {
     pub fn new(profile: Arc<Profile>, load: LoadModel, init: MeterInit, now: Timestamp) -> Self {
         let mut m = SimMeter {
             energy_fault: None,
+            documented_only: false,
+            assumed_requests: 0,
+            relay_switches: 0,
             profile,
             load,
             state: MeterState {
@@ -435,6 +446,15 @@ impl SimMeter {
 
     /// Applies a fixed command.
     pub fn command(&mut self, kind: CommandKind) -> Result<(), Refused> {
+        let was_open = self.state.relay_open;
+        let r = self.apply_command(kind);
+        if self.state.relay_open != was_open {
+            self.relay_switches += 1;
+        }
+        r
+    }
+
+    fn apply_command(&mut self, kind: CommandKind) -> Result<(), Refused> {
         let s = &mut self.state;
         match kind {
             CommandKind::RelayTrip => {

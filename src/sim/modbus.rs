@@ -47,6 +47,10 @@ pub fn handle_pdu(
     let Some(&fc) = pdu.first() else {
         return exception(0, EXC_ILLEGAL_FUNCTION);
     };
+    if meter.documented_only && touches_assumed(meter, pdu) {
+        meter.assumed_requests += 1;
+        return exception(fc, EXC_ILLEGAL_ADDRESS);
+    }
     match fc {
         0x03 | 0x04 => {
             let (Some(start), Some(count)) = (be16(pdu, 1), be16(pdu, 3)) else {
@@ -106,6 +110,25 @@ pub fn handle_pdu(
         }
         _ => exception(fc, EXC_ILLEGAL_FUNCTION),
     }
+}
+
+/// Whether a read or write PDU touches a register (or fixed command) whose profile source
+/// is `assumed`.
+fn touches_assumed(meter: &SimMeter, pdu: &[u8]) -> bool {
+    let (Some(start), Some(count)) = (be16(pdu, 1), be16(pdu, 3)) else {
+        return false;
+    };
+    let count = if pdu.first() == Some(&0x06) { 1 } else { count };
+    let (q_start, q_end) = (u32::from(start), u32::from(start) + u32::from(count));
+    let regs = meter.profile.registers.iter().filter(|r| !r.documented());
+    let reg_hit = regs
+        .filter_map(|r| r.address().map(|a| (u32::from(a), r.size)))
+        .any(|(a, size)| a < q_end && a + u32::from(size) > q_start);
+    let cmd_hit = meter.profile.commands.iter().any(|c| {
+        !crate::protocol::profile::is_documented(&c.source)
+            && matches!(&c.action, CommandAction::WriteWords { address, .. } if u32::from(*address) == q_start)
+    });
+    reg_hit || cmd_hit
 }
 
 /// The words of `count` registers from `start`. Unused addresses between registers read as

@@ -14,6 +14,7 @@ mod collector_submit;
 mod control_enforcement;
 mod credit_push;
 mod demo_field;
+mod documented_map;
 mod gateway_link;
 mod meter_settings_push;
 mod meter_watch;

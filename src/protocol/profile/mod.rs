@@ -192,6 +192,26 @@ pub struct Command {
     pub source: String,
 }
 
+/// Whether a register or command source cites a public vendor map (documented) rather than
+/// saying `assumed: why`. Every source is one or the other (the parser refuses an empty
+/// one); an assumed register may be missing from a real meter, which then answers "no such
+/// register", and is not needed to run the meter (see `field::unsupported`).
+pub fn is_documented(source: &str) -> bool {
+    !source
+        .trim_start()
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("assumed"))
+}
+
+/// Documented or assumed: where a register block's definition comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// Every register of the block is in a public vendor map.
+    Documented,
+    /// At least one register is assumed (not in any public source).
+    Assumed,
+}
+
 /// A meter model's register map and commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -240,6 +260,20 @@ impl Profile {
         match group {
             Group::Live => &self.live,
             Group::Full => &self.full,
+        }
+    }
+
+    /// Whether a read block's registers are all documented.
+    pub fn provenance(&self, block: &ReadBlock) -> Provenance {
+        let all = block
+            .registers
+            .iter()
+            .filter_map(|n| self.register(n))
+            .all(Register::documented);
+        if all {
+            Provenance::Documented
+        } else {
+            Provenance::Assumed
         }
     }
 

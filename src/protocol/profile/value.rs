@@ -218,6 +218,12 @@ impl Register {
         }
     }
 
+    /// True when the register comes from a public vendor map; false when its source says
+    /// `assumed` (see [`super::is_documented`]).
+    pub fn documented(&self) -> bool {
+        super::is_documented(&self.source)
+    }
+
     /// The quantity this register decodes to.
     pub fn quantity(&self) -> Quantity {
         self.unit.canonical().0
