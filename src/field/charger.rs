@@ -14,4 +14,3 @@ pub trait Charger: Send + Sync + 'static {
     /// (`cur.total > prev.total`, both from the same register baseline).
     fn charge(&self, meter: &Meter, prev: &Reading, cur: &Reading) -> Result<(), String>;
 }
-
