@@ -4,7 +4,9 @@
 //! the collector reads all 5,000 simulated meters (160 Modbus TCP buses, live sweeps) into
 //! the same store. Prints requests/s and latency percentiles, and the collector's full
 //! cycles during the run. Run: cargo bench --bench api_load (env: CLIENTS=200 SECONDS=10
-//! METERS=5000).
+//! METERS=5000; PATHS=/api/v1/health polls other routes instead, comma-separated: the same
+//! run against the no-op health route is the floor this harness, hyper and the collector
+//! leave, to compare the tenant routes with).
 
 #[path = "../tests/support/http.rs"]
 mod harness;
@@ -65,6 +67,15 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
+    let paths: Vec<String> = std::env::var("PATHS")
+        .map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_else(|_| {
+            vec![
+                "/api/v1/tenant/me".into(),
+                "/api/v1/tenant/usage?days=30".into(),
+            ]
+        });
+    let paths = std::sync::Arc::new(paths);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -127,15 +138,16 @@ fn main() {
         let mut tasks = Vec::new();
         for c in 0..clients {
             let token = tokens[c % tokens.len()].clone();
+            let paths = paths.clone();
             tasks.push(tokio::spawn(async move {
                 let mut s = tokio::net::TcpStream::connect(a).await.expect("connect");
                 s.set_nodelay(true).ok();
                 let mut buf = Vec::new();
                 let mut lat = Vec::new();
                 let mut errors = 0u64;
-                let mut i = 0u64;
+                let mut i = 0usize;
                 while Instant::now() < deadline {
-                    let path = if i.is_multiple_of(2) { "/api/v1/tenant/me" } else { "/api/v1/tenant/usage?days=30" };
+                    let path = paths[i % paths.len()].as_str();
                     i += 1;
                     let t0 = Instant::now();
                     match get(&mut s, &mut buf, path, &token).await {
@@ -166,7 +178,8 @@ fn main() {
         all.sort();
         let pct = |p: f64| all[((all.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
         println!(
-            "api load: {clients} clients, {} requests in {:.1}s = {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, errors {errors}",
+            "api load: {clients} clients on {}, {} requests in {:.1}s = {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, errors {errors}",
+            paths.join(" + "),
             all.len(),
             elapsed,
             all.len() as f64 / elapsed,
