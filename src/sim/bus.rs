@@ -797,10 +797,15 @@ where
                 SimProtocol::Dlt645 => dlt645_transaction(&shared, &frame.body),
             };
             if let Some((delay, bytes)) = reply_bytes(&shared, t) {
-                // Reply slots are counted from the end of the request, so a late wake-up
+                // A Modbus slave knows the request has ended only after t3.5 of silence
+                // (Serial Line V1.02 §2.5.1.1), so it cannot answer sooner; a DL/T 645 frame
+                // ends at its 0x16. Reply slots are counted from there, so a late wake-up
                 // does not stretch the exchange beyond what the line takes.
-                let now_less = Instant::now().checked_sub(delay).unwrap_or(request_end);
-                let start = request_end.max(now_less) + delay;
+                let end_seen = match shared.protocol {
+                    SimProtocol::Modbus => request_end + silence,
+                    SimProtocol::Dlt645 => request_end,
+                };
+                let start = (end_seen + delay).max(Instant::now());
                 write_paced_from(&mut stream, &bytes, shared.timing.char_time(), start).await?;
             }
             rx_start = Instant::now();
