@@ -1,10 +1,18 @@
-//! `cargo bench --bench bus`: one RS-485 bus of 32 simulated meters at 9600 baud 8E1, paced
-//! like the real line, read by the collector's own bus task. Compares the measured live-sweep
-//! cycle with the floor no master can beat: for every request the sweep makes, the request
-//! and reply characters × 11 bits / 9600 baud, a t3.5 silence after each frame, and the
-//! simulated meters' configured turnaround (`protocol::rtu::exchange_floor`).
+//! `cargo bench --bench bus`: one RS-485 bus of 32 simulated meters at 9600 baud 8E1 on a
+//! pty, paced like the real line, read by the collector's own bus task; once with Modbus RTU
+//! meters, once with DL/T 645 meters. Compares the measured live-sweep cycle with its floor,
+//! the time no master can beat (`protocol::floor`, the function the collector's cycle log
+//! uses too): every request's and reply's characters, a t3.5 silence per Modbus frame, the
+//! DL/T 645 wake-up bytes and inter-frame gap, and the profile's documented turnaround —
+//! which the simulated meters are given, so that the floor describes them.
 //!
-//! Ends with `bus cycle: measured=Xms floor=Yms ratio=R` (goal R ≤ 1.15).
+//! The floor is computed twice: from the profile's live plan (what a sweep must ask) and by
+//! the collector from the exchanges it made; they must agree, so a sweep that asks more
+//! than it must cannot hide behind a larger floor. A sweep faster than its floor would mean
+//! the simulator answers faster than the wire allows: the bench fails then.
+//!
+//! Ends with one line per protocol, `bus cycle: protocol=P measured=Xms floor=Yms ratio=R`
+//! (goal R ≤ 1.15).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +21,9 @@ use voltvend::auth::roles::{Actor, Role};
 use voltvend::field::charge::LedgerCharger;
 use voltvend::field::collector::{Collector, CollectorConfig};
 use voltvend::field::transport::rtu_len;
+use voltvend::protocol::dlt645::{self, di::Di};
+use voltvend::protocol::floor::{self, BusLine, Exchange, WireProtocol};
 use voltvend::protocol::profile::{self, Group, ProfileSet, ReadRequest};
-use voltvend::protocol::rtu;
 use voltvend::sim::{Building, SimConfig, SimProtocol};
 use voltvend::site::model::{Framing, MeterAddress, Protocol};
 use voltvend::store::Store;
@@ -27,17 +36,61 @@ use records::{host_meter, one_bus_gateway};
 
 const METERS: u32 = 32;
 const BAUD: u32 = 9600;
-const TURNAROUND_MS: u64 = 5;
-const SWEEPS: usize = 5;
+const FRAMING: Framing = Framing::E81;
+/// Wake-up bytes the simulated DL/T 645 meters send before each reply.
+const SIM_REPLY_WAKE_UP: usize = 4;
+
+struct Run {
+    name: &'static str,
+    sim: SimProtocol,
+    protocol: Protocol,
+    wire: WireProtocol,
+    profile: &'static str,
+    sweeps: usize,
+}
 
 // Two workers, like the 2-core appliance. `cargo bench` passes --bench; nothing to parse.
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let mut cfg = SimConfig::quick(METERS, SimProtocol::Modbus, "pty", BAUD);
-    cfg.buses[0].turnaround_ms = TURNAROUND_MS;
-    cfg.buses[0].framing = Framing::E81;
+    let runs = [
+        Run {
+            name: "modbus",
+            sim: SimProtocol::Modbus,
+            protocol: Protocol::Modbus,
+            wire: WireProtocol::ModbusRtu,
+            profile: profile::DEFAULT_MODBUS_1P,
+            sweeps: 5,
+        },
+        Run {
+            name: "dlt645",
+            sim: SimProtocol::Dlt645,
+            protocol: Protocol::Dlt645,
+            wire: WireProtocol::Dlt645,
+            profile: profile::DEFAULT_DLT645,
+            sweeps: 3,
+        },
+    ];
+    let mut lines = Vec::new();
+    for run in &runs {
+        lines.push(bench(run).await);
+    }
+    for l in lines {
+        println!("{l}");
+    }
+}
+
+/// Runs `run` and returns its `bus cycle:` line.
+async fn bench(run: &Run) -> String {
+    let profiles = ProfileSet::builtin();
+    let p = profiles.get(run.profile).expect("profile");
+    let turnaround = p.turnaround;
+
+    let mut cfg = SimConfig::quick(METERS, run.sim, "pty", BAUD);
+    cfg.buses[0].turnaround_ms = turnaround.as_millis() as u64;
+    cfg.buses[0].framing = FRAMING;
     let sim = Building::spawn(cfg).await.expect("simulator");
-    let link = sim.bus(0).expect("bus").link();
+    let bus = sim.bus(0).expect("bus");
+    let link = bus.link();
 
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open(&dir.path().join("bench.redb")).expect("store");
@@ -46,43 +99,52 @@ async fn main() {
         let txn = store.db().begin_write().expect("txn");
         let g = one_bus_gateway("GW1", "bench bus".into(), &link, BAUD);
         voltvend::site::repo::upsert_gateway(&txn, &admin, &g).expect("gateway");
-        for a in 1..=METERS {
-            let id = format!("M{a:02}");
-            let address = MeterAddress::Modbus(a as u8);
-            let m = host_meter(
-                &id,
-                address,
-                Protocol::Modbus,
-                profile::DEFAULT_MODBUS_1P,
-                "GW1",
-            );
+        for (i, a) in bus.addresses().iter().enumerate() {
+            let id = format!("M{:02}", i + 1);
+            let address = match run.protocol {
+                Protocol::Modbus => MeterAddress::Modbus(
+                    a.to_string().parse().expect("a Modbus address is a number"),
+                ),
+                Protocol::Dlt645 => MeterAddress::Dlt645(a.to_string()),
+            };
+            let m = host_meter(&id, address, run.protocol, run.profile, "GW1");
             voltvend::site::repo::upsert_meter(&txn, &admin, &m).expect("meter");
         }
         txn.commit().expect("commit");
     }
 
-    // The floor of one live sweep, from the profile's plan and the wire arithmetic.
-    let profiles = ProfileSet::builtin();
-    let p = profiles.get(profile::DEFAULT_MODBUS_1P).expect("profile");
+    // The floor of one live sweep, from the profile's plan.
     let plan = p.plan_reads(Group::Live, 125);
-    let turnaround = Duration::from_millis(TURNAROUND_MS);
-    let per_meter: Duration = plan
+    let exchanges: Vec<Exchange> = plan
         .iter()
         .map(|b| match b.request {
-            ReadRequest::Holding { count, .. } => rtu::exchange_floor(
-                BAUD,
-                Framing::E81,
-                rtu_len::READ_REQUEST,
-                rtu_len::read_reply(count),
-                turnaround,
-            ),
-            ReadRequest::Dlt645 { .. } => Duration::ZERO,
+            ReadRequest::Holding { count, .. } => {
+                Exchange::modbus(rtu_len::READ_REQUEST, rtu_len::read_reply(count))
+            }
+            ReadRequest::Dlt645 { di } => {
+                let value = Di(di).info().expect("a known data identifier").value_len();
+                Exchange::dlt645(
+                    dlt645::OVERHEAD + 4,
+                    dlt645::OVERHEAD + 4 + value,
+                    SIM_REPLY_WAKE_UP,
+                )
+            }
         })
-        .sum();
-    let floor = per_meter * METERS;
+        .collect();
+    let line = BusLine {
+        protocol: run.wire,
+        baud: BAUD,
+        framing: FRAMING,
+    };
+    let floor = floor::cycle_floor(
+        line,
+        (0..METERS).flat_map(|_| exchanges.iter().map(|e| (*e, turnaround))),
+    );
     println!(
-        "live sweep plan: {} request(s) per meter: {}",
+        "{}: live sweep plan: {} request(s) per meter, turnaround {} ms: {}",
+        run.name,
         plan.len(),
+        turnaround.as_millis(),
         plan.iter()
             .map(|b| format!("{:?} {:?}", b.request, b.registers))
             .collect::<Vec<_>>()
@@ -99,33 +161,51 @@ async fn main() {
     let mut handle = Collector::spawn(store, charger, &profiles, config).expect("collector");
     let mut measured = Vec::new();
     let mut warmup = 1;
-    while measured.len() < SWEEPS {
+    while measured.len() < run.sweeps {
         let c = handle.next_cycle().await.expect("cycle");
         if c.group != "live" {
             continue;
         }
         assert_eq!(c.read, METERS as usize, "every meter answers: {c:?}");
+        assert_eq!(
+            c.requests,
+            (plan.len() as u64) * u64::from(METERS),
+            "the sweep asks what the plan says, no more: {c:?}"
+        );
+        assert_eq!(
+            c.wire_floor, floor,
+            "the collector's floor is the plan's: {c:?}"
+        );
+        assert!(
+            c.elapsed >= floor,
+            "a sweep of {:?} beats its floor of {floor:?}: the simulator answers faster than the wire",
+            c.elapsed
+        );
         if warmup > 0 {
             warmup -= 1;
             continue;
         }
+        let over = c.elapsed - floor;
         println!(
-            "live sweep: {} ms, {} requests ({} per meter), wire floor without turnaround {} ms",
+            "{}: live sweep {} ms, {} requests, floor {} ms, {:.2} ms over the floor per request",
+            run.name,
             c.elapsed.as_millis(),
             c.requests,
-            c.requests as f64 / f64::from(METERS),
-            c.wire_floor.as_millis()
+            c.wire_floor.as_millis(),
+            over.as_secs_f64() * 1000.0 / c.requests as f64
         );
         measured.push(c.elapsed);
     }
     handle.shutdown().await;
+    drop(sim);
     measured.sort();
     let median = measured[measured.len() / 2];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "bus cycle: measured={:.1}ms floor={:.1}ms ratio={:.3}",
+    format!(
+        "bus cycle: protocol={} measured={:.1}ms floor={:.1}ms ratio={:.3}",
+        run.name,
         ms(median),
         ms(floor),
         median.as_secs_f64() / floor.as_secs_f64()
-    );
+    )
 }

@@ -139,7 +139,17 @@ pub struct CycleReport {
     pub failed: usize,
     pub requests: u64,
     pub elapsed: Duration,
+    /// The floor of the exchanges made (`protocol::floor`, profiles' turnarounds included).
     pub wire_floor: Duration,
+}
+
+/// A cycle's time over its floor (0 when nothing was exchanged).
+fn ratio(elapsed: Duration, floor: Duration) -> f64 {
+    if floor.is_zero() {
+        0.0
+    } else {
+        elapsed.as_secs_f64() / floor.as_secs_f64()
+    }
 }
 
 /// The running collector.
@@ -613,6 +623,7 @@ impl BusTask {
             requests = stats.requests,
             cycle_ms = elapsed.as_millis() as u64,
             floor_ms = stats.wire_floor.as_millis() as u64,
+            ratio = format_args!("{:.3}", ratio(elapsed, stats.wire_floor)),
             link_error = link_error.as_deref().unwrap_or(""),
             "bus cycle"
         );

@@ -225,6 +225,15 @@ impl BusIo {
         }
     }
 
+    /// The meter about to be talked to answers after `profile`'s documented turnaround; the
+    /// floor of the exchanges with it counts that.
+    fn talking_to(&mut self, profile: &Profile) {
+        match &mut self.line {
+            Line::Modbus(b) => b.line.turnaround = profile.turnaround,
+            Line::Dlt645(b) => b.line.turnaround = profile.turnaround,
+        }
+    }
+
     pub fn reset_stats(&mut self) {
         match &mut self.line {
             Line::Modbus(b) => b.line.stats = Default::default(),
@@ -308,6 +317,7 @@ impl BusIo {
         profile: &Profile,
         block: &ReadBlock,
     ) -> Result<Vec<(String, Result<i64, String>)>, FieldError> {
+        self.talking_to(profile);
         match (&mut self.line, &block.request) {
             (Line::Modbus(bus), ReadRequest::Holding { start, count }) => {
                 let slave = modbus_slave(address)?;
@@ -347,6 +357,7 @@ impl BusIo {
         request: &MeterRequest,
         max_regs: u16,
     ) -> Result<MeterResponse, FieldError> {
+        self.talking_to(profile);
         match request {
             MeterRequest::Read(group) => {
                 let blocks = profile.plan_reads(*group, max_regs);

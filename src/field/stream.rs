@@ -10,6 +10,7 @@ use super::error::{Attempt, FieldError};
 use super::link::Via;
 use super::tap::ClearInput;
 use super::wire::LineTiming;
+use crate::protocol::floor::{self, Exchange, WireProtocol};
 
 /// Retries and allowances of a bus (the wire time itself comes from [`LineTiming`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +42,8 @@ pub struct BusStats {
     pub requests: u64,
     /// Attempts that failed (timeouts, CRC, garbage).
     pub failed_attempts: u64,
-    /// The wire time the answered requests needed at best (characters + t3.5 silences,
-    /// without the meters' turnaround).
+    /// The time the answered requests needed at best: `protocol::floor` of each (characters,
+    /// silences or wake-up bytes and gap, and the meter profile's turnaround).
     pub wire_floor: Duration,
 }
 
@@ -107,27 +108,55 @@ pub fn reply_timeout(
     timing.reply_timeout(req_len, resp_len, policy.turnaround, network)
 }
 
-/// What a bus master keeps of its line, whatever protocol runs on it: the link, its timing,
-/// the retry policy, the open connection `C` (none until the first request or after a
-/// broken stream), when the line was last busy and the cycle's counters.
+/// What a bus master keeps of its line, whatever protocol runs on it: the link, its frame
+/// rules and timing, the retry policy, the open connection `C` (none until the first request
+/// or after a broken stream), when the line was last busy, the turnaround of the meter being
+/// talked to (for the floor) and the cycle's counters.
 pub struct Line<C> {
     pub via: Via,
+    pub protocol: WireProtocol,
     pub timing: LineTiming,
     pub policy: RetryPolicy,
     pub conn: Option<C>,
     pub last_activity: Option<Instant>,
+    /// The documented turnaround of the meter now being talked to (`Profile::turnaround`).
+    pub turnaround: Duration,
     pub stats: BusStats,
 }
 
 impl<C> Line<C> {
-    pub fn new(via: Via, timing: LineTiming, policy: RetryPolicy) -> Line<C> {
+    pub fn new(
+        via: Via,
+        protocol: WireProtocol,
+        timing: LineTiming,
+        policy: RetryPolicy,
+    ) -> Line<C> {
         Line {
             via,
+            protocol,
             timing,
             policy,
             conn: None,
             last_activity: None,
+            turnaround: Duration::ZERO,
             stats: BusStats::default(),
+        }
+    }
+
+    /// The line as `protocol::floor` sees it.
+    pub fn bus_line(&self) -> floor::BusLine {
+        floor::BusLine {
+            protocol: self.protocol,
+            baud: self.timing.baud,
+            framing: self.timing.framing,
+        }
+    }
+
+    /// The silence kept between frames: t3.5 for Modbus RTU, the DL/T 645 gap.
+    pub fn gap(&self) -> Duration {
+        match self.protocol {
+            WireProtocol::ModbusRtu => self.timing.silence(),
+            WireProtocol::Dlt645 => floor::dlt645_gap(self.timing.baud),
         }
     }
 
@@ -136,10 +165,10 @@ impl<C> Line<C> {
         reply_timeout(&self.via, self.timing, &self.policy, req_len, resp_len)
     }
 
-    /// Counts an answered request of `req_len` bytes and its `resp_len`-byte reply.
-    pub fn answered(&mut self, req_len: usize, resp_len: usize) {
+    /// Counts an answered exchange and adds its floor (the meter's turnaround included).
+    pub fn answered(&mut self, ex: Exchange) {
         self.stats.requests += 1;
-        self.stats.wire_floor += self.timing.exchange(req_len, resp_len, Duration::ZERO);
+        self.stats.wire_floor += floor::exchange_floor(self.bus_line(), ex, self.turnaround);
     }
 
     /// Counts a failed attempt and hands it back; a broken stream is dropped, so that the
@@ -158,7 +187,7 @@ impl<C> Line<C> {
         &self,
         last: Option<Instant>,
     ) -> impl Future<Output = ()> + Send + 'static {
-        let due = last.map(|l| l + self.timing.silence());
+        let due = last.map(|l| l + self.gap());
         async move {
             if let Some(due) = due.filter(|d| *d > Instant::now()) {
                 tokio::time::sleep_until(due.into()).await;

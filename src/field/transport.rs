@@ -15,6 +15,7 @@ use super::link::Via;
 use super::stream::{self, Line};
 use super::tap::{SharedTap, Tap, lock};
 use super::wire::LineTiming;
+use crate::protocol::floor::{Exchange, WireProtocol};
 
 pub use super::stream::{BusStats, RetryPolicy};
 
@@ -55,7 +56,7 @@ pub struct ModbusBus {
 impl ModbusBus {
     pub fn new(via: Via, timing: LineTiming, policy: RetryPolicy) -> ModbusBus {
         ModbusBus {
-            line: Line::new(via, timing, policy),
+            line: Line::new(via, WireProtocol::ModbusRtu, timing, policy),
         }
     }
 
@@ -122,7 +123,7 @@ impl ModbusBus {
             self.keep_silence().await;
             match self.attempt(slave, &op, timeout).await {
                 Ok(Ok(words)) => {
-                    self.line.answered(req_len, resp_len);
+                    self.line.answered(Exchange::modbus(req_len, resp_len));
                     return Ok(words);
                 }
                 Ok(Err(code)) if code == 0x0A || code == 0x0B => {
@@ -130,7 +131,8 @@ impl ModbusBus {
                 }
                 Ok(Err(code)) => {
                     // The meter answered: it refuses, retrying will not change its mind.
-                    self.line.answered(req_len, rtu_len::EXCEPTION_REPLY);
+                    self.line
+                        .answered(Exchange::modbus(req_len, rtu_len::EXCEPTION_REPLY));
                     return Err(FieldError::Exception {
                         code,
                         register: op.register(),

@@ -16,14 +16,12 @@ use super::tap::{SharedTap, Tap, lock};
 use super::transport::RetryPolicy;
 use super::wire::LineTiming;
 use crate::protocol::dlt645::{self, Address, Dlt645Error, Frame, StreamDecoder, build, di::Di};
+use crate::protocol::floor::{Exchange, WireProtocol};
 
 pub(super) struct Conn {
     stream: Tap<Box<dyn BusStream>>,
     tap: SharedTap,
 }
-
-/// Wake-up bytes sent before every request (DL/T 645-2007 §4.1: up to four 0xFE).
-const PREAMBLE_LEN: usize = 4;
 
 /// One DL/T 645 bus behind one link; owned by exactly one task.
 pub struct Dlt645Bus {
@@ -34,13 +32,13 @@ pub struct Dlt645Bus {
 impl Dlt645Bus {
     pub fn new(via: Via, timing: LineTiming, policy: RetryPolicy) -> Dlt645Bus {
         Dlt645Bus {
-            line: Line::new(via, timing, policy),
+            line: Line::new(via, WireProtocol::Dlt645, timing, policy),
         }
     }
 
     /// The reply timeout of a request of `req` plain data bytes expecting `resp` back.
     pub fn timeout_for(&self, req_data: usize, resp_data: usize) -> Duration {
-        let frame = |data| PREAMBLE_LEN + dlt645::OVERHEAD + data;
+        let frame = |data| dlt645::WAKE_UP_LEN + dlt645::OVERHEAD + data;
         self.line.reply_timeout(frame(req_data), frame(resp_data))
     }
 
@@ -122,8 +120,13 @@ impl Dlt645Bus {
             self.connect().await?;
             self.keep_silence().await;
             match self.attempt(&bytes, &request.address, timeout).await {
-                Ok((frame, reply_len)) => {
-                    self.line.answered(bytes.len(), reply_len);
+                Ok((frame, received)) => {
+                    // The reply's own length, and the wake-up bytes (at most four) before it.
+                    let reply = dlt645::OVERHEAD + frame.data.len();
+                    let wake_up = received.saturating_sub(reply).min(dlt645::WAKE_UP_LEN);
+                    let request = bytes.len().saturating_sub(dlt645::WAKE_UP_LEN);
+                    self.line
+                        .answered(Exchange::dlt645(request, reply, wake_up));
                     return Ok(frame);
                 }
                 Err(a) => last = self.line.failed(a),

@@ -1,5 +1,6 @@
 //! Wire-time arithmetic the bus tasks need: how long characters take on the line, the
-//! 3.5-character silence between frames, and how long to wait for a reply.
+//! 3.5-character silence between frames, and how long to wait for a reply. The floor of an
+//! exchange is `protocol::floor`.
 //!
 //! The arithmetic itself belongs to `protocol::rtu` (owned by the protocol helper); this
 //! module only adapts it to the link settings of a bus and adds the turnaround and network
@@ -42,13 +43,6 @@ impl LineTiming {
     /// The inter-frame silence t3.5 (fixed 1.75 ms above 19200 baud).
     pub fn silence(&self) -> Duration {
         rtu::silence_3_5(self.baud)
-    }
-
-    /// The wire time one exchange costs at best, no master can beat it: request and reply
-    /// characters, a t3.5 silence after each (the meter must see the request end before it
-    /// answers) and the meter's turnaround. The bus benchmark's floor is their sum.
-    pub fn exchange(&self, req_len: usize, resp_len: usize, turnaround: Duration) -> Duration {
-        rtu::exchange_floor(self.baud, self.framing, req_len, resp_len, turnaround)
     }
 
     /// How long to wait for a reply of `resp_len` characters to a request of `req_len`,

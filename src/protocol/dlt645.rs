@@ -32,6 +32,8 @@ use super::bcd;
 pub const START: u8 = 0x68;
 pub const END: u8 = 0x16;
 pub const PREAMBLE: u8 = 0xFE;
+/// Wake-up bytes voltvend sends before every request (clause 4.2.1: up to four 0xFE).
+pub const WAKE_UP_LEN: usize = 4;
 /// The DATA scrambling offset (clause 4.1.6).
 pub const SCRAMBLE: u8 = 0x33;
 /// Longest DATA field a master may send (clause 4.1.5: L ≤ 200 for reads).
@@ -349,7 +351,7 @@ pub fn encode(frame: &Frame) -> Result<Vec<u8>, Dlt645Error> {
 
 /// Encodes a frame behind the usual four 0xFE wake-up bytes (what masters send).
 pub fn encode_with_preamble(frame: &Frame) -> Result<Vec<u8>, Dlt645Error> {
-    let mut out = vec![PREAMBLE; 4];
+    let mut out = vec![PREAMBLE; WAKE_UP_LEN];
     out.extend(encode(frame)?);
     Ok(out)
 }

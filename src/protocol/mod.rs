@@ -3,6 +3,7 @@
 //! - [`rtu`]: Modbus RTU framing, CRC, wire-time arithmetic (the collector itself uses
 //!   tokio-modbus; this is for the simulator and the bus-floor arithmetic).
 //! - [`dlt645`]: DL/T 645-2007, written by hand.
+//! - [`floor`]: the wire floor of a bus cycle, both protocols (collector log and bench).
 //! - [`credit`]: 3DES credit tokens for prepaid meters.
 //! - [`link`]: the secured gateway link framing.
 //! - [`serial`]: serial line settings (baud, framing) and character times.
@@ -12,6 +13,7 @@
 pub mod bcd;
 pub mod credit;
 pub mod dlt645;
+pub mod floor;
 pub mod link;
 pub mod profile;
 pub mod rtu;

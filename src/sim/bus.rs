@@ -220,13 +220,13 @@ impl BusTiming {
         char_time(self.baud, self.framing)
     }
 
-    /// The inter-frame silence: 3.5 characters, at least 1.75 ms above 19200 baud (Modbus
-    /// over Serial Line V1.02 §2.5.1.1); 2 ms when unpaced.
+    /// The inter-frame silence t3.5: 3.5 of the standard's 11-bit characters, 1.75 ms above
+    /// 19200 baud (Modbus over Serial Line V1.02 §2.5.1.1; `protocol::rtu::silence_3_5`,
+    /// the figure the bus floor counts); 2 ms when unpaced.
     pub fn silence(&self) -> Duration {
         match self.char_time() {
             None => Duration::from_millis(2),
-            Some(ct) if self.baud > 19_200 => (ct * 7 / 2).max(Duration::from_micros(1750)),
-            Some(ct) => ct * 7 / 2,
+            Some(_) => crate::protocol::rtu::silence_3_5(self.baud),
         }
     }
 }
@@ -797,10 +797,16 @@ where
                 SimProtocol::Dlt645 => dlt645_transaction(&shared, &frame.body),
             };
             if let Some((delay, bytes)) = reply_bytes(&shared, t) {
-                // Reply slots are counted from the end of the request, so a late wake-up
+                // A Modbus slave knows the request has ended only after t3.5 of silence
+                // (Serial Line V1.02 §2.5.1.1), so it cannot answer sooner; a DL/T 645 frame
+                // ends at its 0x16. Reply slots are counted from there, so a late wake-up
                 // does not stretch the exchange beyond what the line takes.
-                let now_less = Instant::now().checked_sub(delay).unwrap_or(request_end);
-                let start = request_end.max(now_less) + delay;
+                let paced = shared.timing.char_time().is_some();
+                let end_seen = match shared.protocol {
+                    SimProtocol::Modbus if paced => request_end + silence,
+                    SimProtocol::Modbus | SimProtocol::Dlt645 => request_end,
+                };
+                let start = (end_seen + delay).max(Instant::now());
                 write_paced_from(&mut stream, &bytes, shared.timing.char_time(), start).await?;
             }
             rx_start = Instant::now();
@@ -956,7 +962,15 @@ async fn serve_modbus_tcp(shared: Arc<BusShared>, mut stream: TcpStream) -> std:
                         // The gateway drops a bad frame, or gives up on a slow meter.
                         timeout_reply
                     } else {
-                        (wait + wire_time(body.len() + 3, ct), a, body)
+                        // On the RS-485 side the meter answers t3.5 after the request ends,
+                        // and the gateway knows the reply has ended t3.5 after its last byte
+                        // (Serial Line V1.02 §2.5.1.1); an unpaced bus keeps no silences.
+                        let silences = if ct.is_some() {
+                            shared.timing.silence() * 2
+                        } else {
+                            Duration::ZERO
+                        };
+                        (silences + wait + wire_time(body.len() + 3, ct), a, body)
                     }
                 }
                 _ if unit == 0 => continue, // broadcast: no reply

@@ -32,6 +32,7 @@ use crate::protocol::serial::SerialLine;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt;
+use std::time::Duration;
 
 /// Well-known value names shared by every profile, so the collector, the control queue and
 /// the simulator agree without string typos.
@@ -235,6 +236,10 @@ pub struct Profile {
     /// Rated power of the meter (`[rating]`: phases × Imax × nominal voltage), in W; `None`
     /// = not given (reading plausibility then assumes a default).
     pub max_power_w: Option<i64>,
+    /// How soon the meter answers (`[timing] turnaround_ms`): from the end of a request
+    /// (after its t3.5 silence for Modbus) to the first reply byte. The bus floor
+    /// (`protocol::floor`) counts it; zero when the profile gives none.
+    pub turnaround: Duration,
     /// Where the profile came from (built-in file name or path).
     pub origin: String,
 }

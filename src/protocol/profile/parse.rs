@@ -24,6 +24,17 @@ struct RawProfile {
     commands: Vec<RawCommand>,
     /// `[rating]`: what the meter can pass (reading plausibility, `field::plausible`).
     rating: Option<RawRating>,
+    /// `[timing]`: how fast the meter answers (the bus floor, `protocol::floor`).
+    timing: Option<RawTiming>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTiming {
+    /// End of the request (after its t3.5 silence for Modbus) to the first reply byte, in ms.
+    turnaround_ms: u32,
+    /// Where that figure comes from (a document and clause, or `assumed: why`).
+    turnaround_source: String,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +356,15 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
             "reads.max_registers_per_request must be 1 to 125".into(),
         ));
     }
+    if let Some(t) = &raw.timing
+        && t.turnaround_source.trim().is_empty()
+    {
+        return Err(err(
+            None,
+            "timing.turnaround_source must say where turnaround_ms comes from (or \"assumed: why\")"
+                .into(),
+        ));
+    }
     Ok(Profile {
         name: raw.name,
         manufacturer: raw.manufacturer,
@@ -363,6 +383,9 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         max_power_w: raw
             .rating
             .map(|r| i64::from(r.max_current_a) * i64::from(r.voltage_v) * i64::from(raw.phases)),
+        turnaround: raw.timing.map_or(Duration::ZERO, |t| {
+            Duration::from_millis(u64::from(t.turnaround_ms))
+        }),
         origin: origin.to_string(),
     })
 }

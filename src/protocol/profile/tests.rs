@@ -215,6 +215,30 @@ fn refusals_name_the_line_and_field() {
     assert!(Profile::from_toml_str("garbage = [", "g.toml").is_err());
 }
 
+#[test]
+fn timing_gives_the_turnaround_the_floor_counts() {
+    let base = include_str!("../profiles/acrel-ddsy1352-nk.toml");
+    let p = Profile::from_toml_str(base, "x.toml").expect("profile");
+    assert_eq!(p.turnaround, std::time::Duration::from_millis(20));
+    let dlt = include_str!("../profiles/dlt645-2007-prepaid.toml");
+    let p = Profile::from_toml_str(dlt, "d.toml").expect("profile");
+    assert_eq!(p.turnaround, std::time::Duration::from_millis(20));
+    // No [timing]: the floor assumes no turnaround at all.
+    let start = base.find("[timing]").expect("timing");
+    let end = start + base[start..].find("\n\n").expect("end of the table");
+    let none = format!("{}{}", &base[..start], &base[end..]);
+    let p = Profile::from_toml_str(&none, "x.toml").expect("profile");
+    assert_eq!(p.turnaround, std::time::Duration::ZERO);
+    // A figure without a source is refused.
+    let bad = base.replacen(
+        "turnaround_source = \"assumed:",
+        "turnaround_source = \" \" # ",
+        1,
+    );
+    let e = Profile::from_toml_str(&bad, "x.toml").expect_err("no source");
+    assert!(e.what.contains("turnaround_source"), "{e}");
+}
+
 proptest::proptest! {
     #[test]
     fn decode_never_panics(words in proptest::collection::vec(proptest::num::u16::ANY, 0..6),
