@@ -11,15 +11,21 @@
 //! charge basis). Each reading is a full single-phase reading (total, four TOU bands,
 //! voltage, current, power, balance, purchase count, relay), 0.5 kWh more than the last.
 //!
-//! What is measured is the size of the redb store after `Database::compact` (the store is
-//! closed, compacted until redb has nothing left to move, and reopened): its allocated
-//! pages × page size, which is what the file shrinks to (the file itself moves in whole
-//! regions, too coarse for 10,000 readings; its size is printed too). Pages redb could give
-//! back do not count; everything a real store keeps (B-tree pages, keys, values, audit
-//! chain, indexes) does:
+//! What is measured is the redb store after `Database::compact` (the store is closed,
+//! compacted until redb has nothing left to move, and reopened): the bytes of every table
+//! (keys and values, branch pages, the fragmentation inside its pages), which is what the
+//! compacted file holds. The file itself grows in whole regions, too coarse for 10,000
+//! readings; its size is printed too. Free pages redb reuses do not count; everything a
+//! real store keeps (keys, values, audit chain, indexes, B-tree overhead) does:
 //!
-//! - `reading` = growth from storing `INTERVALS` × 5,000 readings, per reading;
-//! - `charge` = growth from settling (charging) those readings, per reading;
+//! - `charge` = growth of every table but `readings` from storing and settling
+//!   `INTERVALS` × 5,000 readings, per reading (operations, key records, audit entries,
+//!   indexes, charge basis, balances);
+//! - `reading` = growth of the `readings` table per reading at steady state, from a slice
+//!   of the site (100 meters × 8 days through the same `store_batch`, see
+//!   `readings_steady_state`: a meter's readings are a key range of their own, so its
+//!   share does not depend on the number of meters, and a few readings per meter would only
+//!   fill leaves split earlier);
 //! - `rollup` = growth from one rollup pass per daily row it wrote (an upper bound: the
 //!   monthly rows and the per-meter marks are counted in it too);
 //! - `sale` = growth from `SALES` cash sales (`Ledger::sale`, a receipt number each), per sale.
@@ -28,9 +34,9 @@
 //! of each meter starts from the seeded readings of the day before).
 //!
 //! A day is 48 readings per meter: `per_day = 5,000 × 48 × (reading + charge) + 5,000 ×
-//! rollup`, the 240,000 readings of a simulated day scaled up from the `INTERVALS` × 5,000
-//! measured (said in the output). "year" is the store once it has run 400 days with the
-//! retention of 400 days: 400 days of raw readings plus 365 days of what retention keeps
+//! rollup`, the 240,000 readings and charges of a simulated day scaled up from the
+//! `INTERVALS` × 5,000 charges and the slice's readings measured (said in the output).
+//! "year" is the store once it has run 400 days with the retention of 400 days: 400 days of raw readings plus 365 days of what retention keeps
 //! (today every consumption charge's operation, key record, audit entry and indexes, and
 //! the daily rollups): `year = 400 × 5,000 × 48 × reading + 365 × (5,000 × 48 × charge +
 //! 5,000 × rollup)`. MB and GB are 10^6 and 10^9 bytes.
@@ -41,6 +47,7 @@ mod ledger_run;
 #[path = "support/site.rs"]
 mod site;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -69,19 +76,64 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Bytes each table takes (stored keys and values, branch metadata, fragmentation inside
+/// its pages), and the file's size.
+struct Snapshot {
+    tables: BTreeMap<String, u64>,
+    file: u64,
+}
+
+impl Snapshot {
+    fn total(&self) -> u64 {
+        self.tables.values().sum()
+    }
+
+    /// Growth from `before`, and the tables that grew most (for the explanation line).
+    fn growth(&self, before: &Snapshot, per: u64) -> (u64, String) {
+        let mut by: Vec<(&str, i64)> = self
+            .tables
+            .iter()
+            .map(|(t, b)| {
+                let a = before.tables.get(t).copied().unwrap_or(0);
+                (t.as_str(), *b as i64 - a as i64)
+            })
+            .filter(|(_, d)| *d != 0)
+            .collect();
+        by.sort_by_key(|(_, d)| -d.abs());
+        let top: Vec<String> = by
+            .iter()
+            .take(6)
+            .map(|(t, d)| format!("{t} {:.0}", *d as f64 / per.max(1) as f64))
+            .collect();
+        (self.total().saturating_sub(before.total()), top.join(", "))
+    }
+}
+
 /// The caller has dropped every handle on the store. Compacts the file until redb has
-/// nothing left to move, and returns the bytes of its allocated pages (what the file holds;
-/// the file itself grows and shrinks in whole regions, too coarse for a per-reading figure)
-/// and the file's size.
-fn compacted_size(path: &Path) -> (u64, u64) {
+/// nothing left to move and measures every table (see [`Snapshot`]): pages the file holds
+/// but no table uses are redb's to reuse, and the file itself grows in whole regions, too
+/// coarse for a per-reading figure (its size is printed at the end).
+fn compacted(path: &Path) -> Snapshot {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
     let mut db = redb::Database::open(path).expect("reopen for compaction");
     while db.compact().expect("compact") {}
-    let txn = db.begin_write().expect("stats txn");
-    let stats = txn.stats().expect("stats");
-    let used = stats.allocated_pages() * stats.page_size() as u64;
-    txn.abort().expect("abort");
+    let txn = db.begin_read().expect("read");
+    let mut tables = BTreeMap::new();
+    for h in txn.list_tables().expect("tables") {
+        let name = redb::TableHandle::name(&h).to_string();
+        let t = txn.open_untyped_table(h).expect("table");
+        let st = t.stats().expect("table stats");
+        tables.insert(
+            name,
+            st.stored_bytes() + st.metadata_bytes() + st.fragmented_bytes(),
+        );
+    }
+    drop(txn);
     drop(db);
-    (used, std::fs::metadata(path).expect("store size").len())
+    Snapshot {
+        tables,
+        file: std::fs::metadata(path).expect("store size").len(),
+    }
 }
 
 fn reading(meter: &Meter, at: jiff::Timestamp, total: i64, n: u64) -> Reading {
@@ -184,6 +236,53 @@ fn settle_interval(store: &Store, charger: &LedgerCharger, items: Vec<Vec<suspec
     });
 }
 
+/// Meters and days of the steady-state readings run.
+const SLICE_METERS: u64 = 100;
+const SLICE_DAYS: u64 = 8;
+
+/// Bytes per stored reading once the `readings` table is at steady state: a slice of the
+/// site (100 meters) read every 30 minutes for 8 days through `readings::store_batch`, the
+/// table measured after day 1 and after day 8. Each meter's readings are a range of their
+/// own in the table (key: meter, time), so a meter's share does not depend on how many
+/// others there are; a few readings per meter (what the 5,000-meter run stores) only fill
+/// the free space of leaves split before, and would read as nothing.
+fn readings_steady_state(dir: &Path) -> f64 {
+    let path = dir.join("readings-slice.redb");
+    let meters: Vec<Meter> = (1..=SLICE_METERS)
+        .map(|n| {
+            site::records::host_meter(
+                &format!("M{n:05}"),
+                voltvend::site::model::MeterAddress::Modbus(1),
+                voltvend::site::model::Protocol::Modbus,
+                voltvend::protocol::profile::DEFAULT_MODBUS_1P,
+                "GW000",
+            )
+        })
+        .collect();
+    let t0 = jiff::Timestamp::now();
+    let day = |store: &Store, d: u64| {
+        for k in d * PER_DAY..(d + 1) * PER_DAY {
+            let at = t0 + jiff::SignedDuration::from_mins(30 * k as i64);
+            let total = 1_600_000 + STEP_WH * (k as i64 + 1);
+            let batch = meters.iter().map(|m| reading(m, at, total, k)).collect();
+            readings::store_batch(store, batch).expect("store readings");
+        }
+    };
+    let store = Store::open(&path).expect("store");
+    day(&store, 0);
+    drop(store);
+    let a = compacted(&path);
+    let store = Store::open(&path).expect("store");
+    for d in 1..SLICE_DAYS {
+        day(&store, d);
+    }
+    drop(store);
+    let b = compacted(&path);
+    let n = SLICE_METERS * PER_DAY * (SLICE_DAYS - 1);
+    let bytes = |s: &Snapshot| s.tables.get("readings").copied().unwrap_or(0);
+    bytes(&b).saturating_sub(bytes(&a)) as f64 / n as f64
+}
+
 fn main() {
     if ledger_run::quick_run("storage") {
         return;
@@ -212,22 +311,20 @@ fn main() {
     let items = store_interval(&store, &gateways, t0, 0);
     settle_interval(&store, &charger, items);
     drop((store, ledger, charger));
-    let (s0, _) = compacted_size(&path);
+    let s0 = compacted(&path);
 
-    // Readings of intervals 1..=N, then their charges, measured apart.
-    let (store, ledger) = open();
-    let pending: Vec<_> = (1..=intervals)
-        .map(|k| store_interval(&store, &gateways, t0, k))
-        .collect();
-    drop((store, ledger));
-    let (s1, _) = compacted_size(&path);
+    // Intervals 1..=N as the collector does them: store, then settle. The charges' growth
+    // is every table but `readings` (measured at steady state below).
     let (store, ledger) = open();
     let charger = LedgerCharger::new(store.clone(), ledger.clone());
-    for items in pending {
+    for k in 1..=intervals {
+        let items = store_interval(&store, &gateways, t0, k);
         settle_interval(&store, &charger, items);
     }
     drop((store, ledger, charger));
-    let (s2, _) = compacted_size(&path);
+    let s2 = compacted(&path);
+
+    let per_reading = readings_steady_state(dir.path());
 
     // Daily rollups of every day so far (the seeded month and the simulated hours).
     let (store, ledger) = open();
@@ -242,7 +339,7 @@ fn main() {
         t.len().expect("rows").max(1)
     };
     drop((store, ledger));
-    let (s3, _) = compacted_size(&path);
+    let s3 = compacted(&path);
 
     // Cash sales.
     let (store, ledger) = open();
@@ -274,13 +371,23 @@ fn main() {
     let report = ledger.verify().expect("verify");
     assert!(report.is_ok(), "{:?}", report.problems);
     drop((store, ledger));
-    let (s4, file_end) = compacted_size(&path);
+    let s4 = compacted(&path);
 
     let measured = intervals * u64::from(METERS);
-    let per_reading = s1.saturating_sub(s0) as f64 / measured as f64;
-    let per_charge = s2.saturating_sub(s1) as f64 / measured as f64;
-    let per_rollup_row = s3.saturating_sub(s2) as f64 / daily_rows as f64;
-    let per_sale = s4.saturating_sub(s3) as f64 / sales as f64;
+    let mut s2_charges = Snapshot {
+        tables: s2.tables.clone(),
+        file: s2.file,
+    };
+    s2_charges.tables.insert(
+        "readings".into(),
+        s0.tables.get("readings").copied().unwrap_or(0),
+    );
+    let (g_charge, why_charge) = s2_charges.growth(&s0, measured);
+    let (g_roll, _) = s3.growth(&s2, daily_rows);
+    let (g_sale, why_sale) = s4.growth(&s3, sales);
+    let per_charge = g_charge as f64 / measured as f64;
+    let per_rollup_row = g_roll as f64 / daily_rows as f64;
+    let per_sale = g_sale as f64 / sales as f64;
     let readings_day = (u64::from(METERS) * PER_DAY) as f64;
     let day_raw = readings_day * per_reading;
     let day_kept = readings_day * per_charge + f64::from(METERS) * per_rollup_row;
@@ -288,16 +395,20 @@ fn main() {
     let year = 400.0 * day_raw + 365.0 * day_kept;
     println!(
         "measured {measured} readings ({intervals} of 48 intervals of a day, scaled ×{:.1} to a day) \
-         and {sales} sales in {:.0} s; store pages {:.1} MB after the warm-up, {:.1} MB at the end \
+         and {sales} sales in {:.0} s; readings at steady state from {} meters × {} days; tables {:.1} MB after the warm-up, {:.1} MB at the end \
          (compacted; file {:.1} MB)",
         PER_DAY as f64 / intervals as f64,
         started.elapsed().as_secs_f64(),
-        s0 as f64 / 1e6,
-        s4 as f64 / 1e6,
-        file_end as f64 / 1e6,
+        SLICE_METERS,
+        SLICE_DAYS,
+        s0.total() as f64 / 1e6,
+        s4.total() as f64 / 1e6,
+        s4.file as f64 / 1e6,
     );
+    println!("bytes per reading charged: {why_charge}");
+    println!("bytes per sale: {why_sale}");
     println!(
-        "per reading: stored {per_reading:.0} B, charged {per_charge:.0} B; per daily rollup row \
+        "per reading: stored {per_reading:.0} B (steady state), charged {per_charge:.0} B; per daily rollup row \
          {per_rollup_row:.0} B ({daily_rows} rows); raw readings {:.1} MB/day, kept forever {:.1} MB/day",
         day_raw / 1e6,
         day_kept / 1e6,
