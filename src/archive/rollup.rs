@@ -30,7 +30,7 @@ use super::ArchiveError;
 // archive's state and part of its interface.
 pub use crate::field::readings::mark::{Base, Mark, mark, mark_in_read};
 use crate::field::readings::mark::{LATE, MARKS, get_mark};
-use crate::field::readings::{READINGS, Reading};
+use crate::field::readings::{self, READINGS, Reading};
 use crate::site::repo;
 use crate::store::{Store, StoreError, decode, encode};
 
@@ -208,7 +208,10 @@ fn roll_meter(
                 .range((meter.as_str(), from)..(meter.as_str(), cutoff_ms))?
                 .take(batch)
             {
-                v.push(decode("readings", row?.1.value())?);
+                v.push({
+                    let (k, v) = row?;
+                    readings::from_row(k.value(), v.value())?
+                });
             }
             v
         };
@@ -245,12 +248,18 @@ fn recompute_day(
     let (prev, rs) = {
         let t = txn.open_table(READINGS)?;
         let prev: Option<Reading> = match t.range((meter, i64::MIN)..(meter, start))?.next_back() {
-            Some(row) => Some(decode("readings", row?.1.value())?),
+            Some(row) => Some({
+                let (k, v) = row?;
+                readings::from_row(k.value(), v.value())?
+            }),
             None => None,
         };
         let mut rs: Vec<Reading> = Vec::new();
         for row in t.range((meter, start)..(meter, end))? {
-            rs.push(decode("readings", row?.1.value())?);
+            rs.push({
+                let (k, v) = row?;
+                readings::from_row(k.value(), v.value())?
+            });
         }
         (prev, rs)
     };
@@ -411,12 +420,18 @@ pub fn daily_energy_in(
         Err(e) => return Err(e.into()),
     };
     let prev: Option<Reading> = match t.range((meter, i64::MIN)..(meter, start))?.next_back() {
-        Some(row) => Some(decode("readings", row?.1.value())?),
+        Some(row) => Some({
+            let (k, v) = row?;
+            readings::from_row(k.value(), v.value())?
+        }),
         None => None,
     };
     let mut rs = Vec::new();
     for row in t.range((meter, start)..(meter, end))? {
-        rs.push(decode("readings", row?.1.value())?);
+        rs.push({
+            let (k, v) = row?;
+            readings::from_row(k.value(), v.value())?
+        });
     }
     let (days, _) = fold(prev.as_ref().map(base_of), &rs, tz);
     // Days from `raw_from` on are not in `out` yet: no day is counted twice.

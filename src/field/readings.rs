@@ -1,7 +1,7 @@
 //! Stored full readings (the archive the ledger's consumption charges are computed from).
 //!
-//! Table `readings`: key `(meter id, reading time in Unix milliseconds)`, value a JSON
-//! [`Reading`]. One bus task reads a meter at a time, so the time is unique per meter; it is
+//! Table `readings`: key `(meter id, reading time in Unix milliseconds)`, value the
+//! compact binary record of [`codec`] (older stores: JSON, still read). One bus task reads a meter at a time, so the time is unique per meter; it is
 //! also the reading's identity: the consumption charge of a reading uses
 //! [`Reading::key`] (`"<meter>@<ms>"`) as the ledger's idempotency key.
 
@@ -10,9 +10,10 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError};
 use serde::{Deserialize, Serialize};
 
 use crate::site::ids::MeterId;
-use crate::store::{Store, StoreError, decode, encode};
+use crate::store::{Store, StoreError};
 use crate::units::{Fen, Wh};
 
+pub mod codec;
 pub mod mark;
 
 pub const READINGS: TableDefinition<(&str, i64), &[u8]> = TableDefinition::new("readings");
@@ -80,10 +81,18 @@ impl Reading {
     }
 }
 
+/// The reading of one `readings` row (key and value as stored).
+pub fn from_row(key: (&str, i64), value: &[u8]) -> Result<Reading, StoreError> {
+    codec::decode(key.0, key.1, value).map_err(|e| StoreError::Corrupt {
+        table: "readings",
+        why: format!("{}@{}: {e}", key.0, key.1),
+    })
+}
+
 /// Stores `r` inside `txn` (replacing a reading at the same instant).
 pub fn put_in(txn: &redb::WriteTransaction, r: &Reading) -> Result<(), StoreError> {
     txn.open_table(READINGS)?
-        .insert((r.meter.as_str(), r.at_ms()), encode(r).as_slice())?;
+        .insert((r.meter.as_str(), r.at_ms()), codec::encode(r).as_slice())?;
     // A reading at or before what is already rolled up must be rolled up again.
     mark::note_if_late(txn, r.meter.as_str(), r.at_ms())
 }
@@ -104,7 +113,10 @@ fn last_of(
     let m = meter.as_str();
     let mut range = t.range((m, i64::MIN)..=(m, i64::MAX))?;
     match range.next_back() {
-        Some(row) => Ok(Some(decode("readings", row?.1.value())?)),
+        Some(row) => {
+            let (k, v) = row?;
+            Ok(Some(from_row(k.value(), v.value())?))
+        }
         None => Ok(None),
     }
 }
@@ -135,7 +147,10 @@ pub fn latest_before(
     let m = meter.as_str();
     let mut range = t.range((m, i64::MIN)..(m, before.as_millisecond()))?;
     match range.next_back() {
-        Some(row) => Ok(Some(decode("readings", row?.1.value())?)),
+        Some(row) => {
+            let (k, v) = row?;
+            Ok(Some(from_row(k.value(), v.value())?))
+        }
         None => Ok(None),
     }
 }
@@ -156,15 +171,17 @@ pub fn history(
     let m = meter.as_str();
     let mut out = Vec::new();
     for row in t.range((m, from.as_millisecond())..(m, to.as_millisecond()))? {
-        out.push(decode("readings", row?.1.value())?);
+        let (k, v) = row?;
+        out.push(from_row(k.value(), v.value())?);
     }
     Ok(out)
 }
 
 /// The energy register of one stored reading, as the usage sums need it: time (Unix ms,
-/// from the key), total and the rollback flag. Decoding only these (and not the meter id,
-/// timestamp text and per-phase lists of a full [`Reading`]) keeps the tenant usage
-/// request cheap: it walks a month of readings per meter on every poll.
+/// from the key), total and the rollback flag. For an old JSON record only these are
+/// decoded (not the meter id, timestamp text and per-phase lists of a full [`Reading`]),
+/// which keeps the tenant usage request cheap: it walks a month of readings per meter on
+/// every poll; a binary record is cheap to decode whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TotalAt {
     pub at_ms: i64,
@@ -196,11 +213,17 @@ pub fn totals(
     let mut out = Vec::new();
     for row in t.range((m, from.as_millisecond())..(m, to.as_millisecond()))? {
         let (k, v) = row?;
-        let r: TotalOnly = decode("readings", v.value())?;
+        let (total, rollback) = if v.value().first() == Some(&b'{') {
+            let r: TotalOnly = crate::store::decode("readings", v.value())?;
+            (r.total, r.rollback)
+        } else {
+            let r = from_row(k.value(), v.value())?;
+            (r.total, r.rollback)
+        };
         out.push(TotalAt {
             at_ms: k.value().1,
-            total: r.total,
-            rollback: r.rollback,
+            total,
+            rollback,
         });
     }
     Ok(out)

@@ -290,3 +290,76 @@ fn rollups_keep_the_figures_while_old_raw_readings_go() {
     assert_eq!(after_late[&key(late_day)], before[1][&key(late_day)] + 300);
     assert_eq!(after_late[&key(next_day)], before[1][&key(next_day)] - 300);
 }
+
+/// The file size of `store` once a day's readings are in, and (when `retention` is given)
+/// the day rolled up and the raw readings older than `retention` removed, for `days` days
+/// of readings every 30 s of M1 and M2, ending yesterday.
+fn file_sizes(
+    dir: &std::path::Path,
+    days: i64,
+    retention: Option<std::time::Duration>,
+) -> Vec<u64> {
+    let store = site(dir);
+    let today = Timestamp::now().to_zoned_datetime(tz()).date();
+    let day0 = today.checked_sub(days.days()).expect("day0");
+    let mut sizes = Vec::new();
+    let mut total = 1_000_000i64;
+    for i in 0..days {
+        let d = day0.checked_add(i.days()).expect("day");
+        let start = at(d, 0);
+        for chunk in 0..24i64 {
+            let batch: Vec<Reading> = (0..120i64)
+                .flat_map(|k| {
+                    let t = start + jiff::SignedDuration::from_secs((chunk * 120 + k) * 30);
+                    total += 7;
+                    [reading("M1", t, total), reading("M2", t, total * 2)]
+                })
+                .collect();
+            readings::store_batch(&store, batch).expect("store");
+        }
+        if let Some(keep) = retention {
+            // The daemon's archival at the start of the next day.
+            let next = at(d.checked_add(1.day()).expect("next"), 0);
+            rollup::roll_up(&store, next, 5_000).expect("rollup");
+            while retention::prune_step(&store, next, keep, 2_000).expect("prune") > 0 {}
+        }
+        sizes.push(std::fs::metadata(store.path()).expect("size").len());
+    }
+    sizes
+}
+
+/// redb reuses the pages retention frees: once the retention window is full, new readings
+/// go into the space of the removed ones and the file stops growing, while without
+/// retention it grows by a day of readings every day.
+#[test]
+fn space_freed_by_retention_is_reused_by_new_readings() {
+    const DAYS: i64 = 14;
+    let (kept_dir, pruned_dir) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let kept = file_sizes(kept_dir.path(), DAYS, None);
+    let pruned = file_sizes(
+        pruned_dir.path(),
+        DAYS,
+        Some(std::time::Duration::from_secs(2 * 86_400)),
+    );
+    eprintln!("file sizes without retention: {kept:?}");
+    eprintln!("file sizes with 2 days' retention: {pruned:?}");
+    // From day 6 on the window (2 days and the day being read) has long been full. The
+    // file grows in whole regions (doubling), so "no growth" is exact here.
+    let (from, to) = (5usize, DAYS as usize - 1);
+    assert!(
+        kept[to] > kept[from] * 3 / 2,
+        "without retention the file grows with the readings: {} → {}",
+        kept[from],
+        kept[to]
+    );
+    assert!(
+        pruned[from..].iter().all(|s| *s == pruned[from]),
+        "with retention, {} days of new readings must go into freed pages: {:?}",
+        to - from,
+        &pruned[from..]
+    );
+    assert!(pruned[to] < kept[to]);
+}
