@@ -10,7 +10,7 @@ use crate::api::{ApiErr, Transport};
 use crate::data::{self, Refreshed, SiteData};
 use crate::effect::{Done, Effect, Reply, Request};
 use crate::keys::{self, Action, Context};
-use crate::screens::{batch, login, meters, reports, sales, site, staff};
+use crate::screens::{batch, login, meters, reports, sales, site, staff, suspect};
 use crate::types::MeterView;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
@@ -26,6 +26,7 @@ pub enum Screen {
     Batch,
     Site,
     Staff,
+    Suspect,
 }
 
 /// What a confirmation dialog will do, owned by the screen that asked.
@@ -36,6 +37,7 @@ pub enum Pending {
     Batch(batch::Run),
     Site(site::Pending),
     Staff(staff::Pending),
+    Suspect(suspect::Pending),
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +90,7 @@ pub struct App {
     pub batch: batch::BatchState,
     pub site: site::SiteState,
     pub staff: staff::StaffState,
+    pub suspect: suspect::SuspectState,
     pub confirm: Option<Confirm>,
     pub help: bool,
     pub message: Option<(Level, String)>,
@@ -119,6 +122,7 @@ impl App {
             batch: Default::default(),
             site: Default::default(),
             staff: Default::default(),
+            suspect: Default::default(),
             confirm: None,
             help: false,
             message: None,
@@ -142,6 +146,7 @@ impl App {
             Screen::Batch => Context::Batch,
             Screen::Site => self.site.context(),
             Screen::Staff => self.staff.context(),
+            Screen::Suspect => Context::Suspect,
         }
     }
 
@@ -188,6 +193,7 @@ impl App {
                     | Context::Batch
                     | Context::Site
                     | Context::Staff
+                    | Context::Suspect
             ) {
                 keys::lookup(Context::Global, key.code)
             } else {
@@ -222,7 +228,7 @@ impl App {
             Screen::Sales => self.sales.type_char(c),
             Screen::Site => self.site.type_char(c),
             Screen::Staff => self.staff.type_char(c),
-            Screen::Dashboard | Screen::Reports | Screen::Batch => {}
+            Screen::Dashboard | Screen::Reports | Screen::Batch | Screen::Suspect => {}
         }
     }
 
@@ -236,7 +242,7 @@ impl App {
             Screen::Sales => self.sales.typing(a, &self.data),
             Screen::Site => self.site.typing(a),
             Screen::Staff => self.staff.typing(a),
-            Screen::Dashboard | Screen::Reports | Screen::Batch => Effect::None,
+            Screen::Dashboard | Screen::Reports | Screen::Batch | Screen::Suspect => Effect::None,
         }
     }
 
@@ -253,6 +259,7 @@ impl App {
             }
             Action::GoSite => Effect::Switch(Screen::Site).and(site::load()),
             Action::GoStaff => Effect::Switch(Screen::Staff).and(staff::load()),
+            Action::GoSuspect => Effect::Switch(Screen::Suspect).and(suspect::load()),
             Action::GoSales => {
                 self.sales.entered();
                 Effect::Switch(Screen::Sales)
@@ -286,6 +293,7 @@ impl App {
                 Screen::Batch => self.batch.on_action(a, &self.meters),
                 Screen::Site => self.site.on_action(a),
                 Screen::Staff => self.staff.on_action(a),
+                Screen::Suspect => self.suspect.on_action(a, &self.meters.rows, &self.data),
                 Screen::Login | Screen::ChangePassword | Screen::Dashboard => Effect::None,
             },
         };
@@ -302,6 +310,7 @@ impl App {
             Pending::Batch(r) => self.batch.confirmed(r),
             Pending::Site(p) => self.site.confirmed(p),
             Pending::Staff(p) => self.staff.confirmed(p),
+            Pending::Suspect(p) => self.suspect.confirmed(p),
         };
         self.apply(e);
     }
@@ -360,6 +369,7 @@ impl App {
             Reply::Batch(r) => self.batch.on_reply(r),
             Reply::Site(r) => self.site.on_reply(r, &mut self.data),
             Reply::Staff(r) => self.staff.on_reply(r),
+            Reply::Suspect(r) => self.suspect.on_reply(r),
         };
         self.apply(e);
     }
@@ -428,6 +438,9 @@ impl App {
             self.data.alarm1_fen = a1;
             self.data.alarm2_fen = a2;
         }
+        if let Some(tz) = r.timezone {
+            self.data.timezone = tz;
+        }
         if let Some(s) = r.status {
             self.data.status = Some(s);
         }
@@ -440,6 +453,9 @@ impl App {
         if let Some((rows, sales_today)) = r.meters {
             self.data.sales_today = sales_today;
             self.set_meters(rows);
+        }
+        if let Some(s) = r.suspects {
+            self.suspect.set_rows(s);
         }
         if let Some(e) = r.failed
             && e.status != 401

@@ -89,4 +89,5 @@ pub enum Reply {
     Batch(crate::screens::batch::Reply),
     Site(crate::screens::site::Reply),
     Staff(crate::screens::staff::Reply),
+    Suspect(crate::screens::suspect::Reply),
 }

@@ -47,6 +47,13 @@ pub enum Action {
     GoBatch,
     GoSite,
     GoStaff,
+    GoSuspect,
+    /// Charge the selected suspect reading.
+    Accept,
+    /// Never charge the selected suspect reading; the charged basis stays.
+    Reject,
+    /// Never charge it, and measure from it on (meter replaced or reset).
+    Rebaseline,
     /// Mark / unmark the selected meter for a batch.
     Mark,
     ClearMarks,
@@ -99,6 +106,7 @@ pub enum Context {
     Batch,
     Site,
     Staff,
+    Suspect,
     Confirm,
 }
 
@@ -137,6 +145,12 @@ pub const GLOBAL: &[Binding] = &[
         "7",
         "staff & audit log",
         Action::GoStaff,
+    ),
+    b(
+        &[Char('8'), F(10)],
+        "8",
+        "suspect readings (not charged)",
+        Action::GoSuspect,
     ),
     b(&[Char('R'), F(5)], "R/F5", "refresh now", Action::Refresh),
     b(&[Char('?'), F(1)], "?", "this help", Action::Help),
@@ -412,6 +426,19 @@ pub const STAFF: &[Binding] = &[
     ),
 ];
 
+pub const SUSPECT: &[Binding] = &[
+    b(&[Down, Char('j')], "↓/j", "next reading", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous reading", Action::Up),
+    b(&[Char('a')], "a", "accept: charge it", Action::Accept),
+    b(&[Char('r')], "r", "reject: never charge it", Action::Reject),
+    b(
+        &[Char('b')],
+        "b",
+        "reject and re-baseline (meter replaced/reset)",
+        Action::Rebaseline,
+    ),
+];
+
 pub const CONFIRM: &[Binding] = &[
     b(&[Char('y'), Enter], "y/Enter", "confirm", Action::Confirm),
     b(&[Char('n'), Esc], "n/Esc", "cancel", Action::Cancel),
@@ -428,6 +455,7 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::Batch => BATCH,
         Context::Site => SITE,
         Context::Staff => STAFF,
+        Context::Suspect => SUSPECT,
         Context::Confirm => CONFIRM,
     }
 }

@@ -27,6 +27,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Screen::Batch => screens::batch::draw(f, body, app),
         Screen::Site => screens::site::draw(f, body, app),
         Screen::Staff => screens::staff::draw(f, body, app),
+        Screen::Suspect => screens::suspect::draw(f, body, app),
     }
     bottom_bar(f, bottom, app);
     if let Some(c) = &app.confirm {
@@ -47,8 +48,8 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
     let logged_in = app.session.token.is_some()
         && !matches!(app.screen, Screen::Login | Screen::ChangePassword);
     // On a narrow terminal the tabs need the room: the site name is shortened.
-    let site: String = if logged_in && area.width < 120 && site.chars().count() > 12 {
-        site.chars().take(11).chain(['…']).collect()
+    let site: String = if logged_in && area.width < 120 && site.chars().count() > 7 {
+        site.chars().take(6).chain(['…']).collect()
     } else {
         site.to_string()
     };
@@ -63,7 +64,7 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
         Span::raw(format!(" {site} ")),
     ];
     if logged_in {
-        // Short names on a narrow terminal, so all seven tabs fit in 80 columns.
+        // Short names on a narrow terminal, so all eight tabs fit in 80 columns.
         let wide = area.width >= 120;
         for (i, (s, name, short)) in [
             (Screen::Dashboard, "Dashboard", "Dash"),
@@ -73,6 +74,7 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
             (Screen::Batch, "Batch", "Batch"),
             (Screen::Site, "Site", "Site"),
             (Screen::Staff, "Staff", "Staff"),
+            (Screen::Suspect, "Suspect", "Susp"),
         ]
         .iter()
         .enumerate()
@@ -194,6 +196,7 @@ fn help(f: &mut Frame, area: Rect, app: &App) {
             | Context::Batch
             | Context::Site
             | Context::Staff
+            | Context::Suspect
             | Context::Reports
     ) {
         tables.push((Context::Global, keys::GLOBAL));

@@ -9,6 +9,7 @@ pub mod reports;
 pub mod sales;
 pub mod site;
 pub mod staff;
+pub mod suspect;
 
 /// Longest text a form field takes.
 const FIELD_MAX: usize = 64;

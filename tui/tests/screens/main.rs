@@ -9,3 +9,4 @@ mod console_screens;
 mod flows;
 mod reports_screen;
 mod snapshots;
+mod suspect_screen;
