@@ -122,7 +122,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let m = suspect::meter_row(&app.meters.rows, &r.meter);
         Row::new(vec![
             "suspect".to_string(),
-            m.and_then(|m| m.unit.clone()).unwrap_or_default(),
+            // A meter without a unit is named by its id.
+            m.and_then(|m| m.unit.clone())
+                .unwrap_or_else(|| r.meter.clone()),
             m.map(|m| m.tenant_name.clone()).unwrap_or_default(),
             suspect::why_short(r).to_string(),
         ])

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let s = &app.suspect;
@@ -38,7 +38,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if wide {
         header.push("tenant");
     }
-    header.extend(["time", "charged", "reading", "increase", "why"]);
+    header.push("time");
+    let mut header: Vec<Cell> = header.into_iter().map(Cell::from).collect();
+    // Energy right-aligned, so the digits line up.
+    header.extend(["charged", "reading", "increase"].map(right));
+    header.push(Cell::from(" why"));
     let rows: Vec<Row> = s
         .rows
         .iter()
@@ -52,14 +56,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             if wide {
                 cells.push(m.map(|m| m.tenant_name.clone()).unwrap_or_default());
             }
-            // "MM-DD HH:MM:SS": the year is in the detail pane.
-            cells.push(site_time(&r.at, tz).chars().skip(5).collect());
-            cells.extend([
-                kwh(r.basis_wh),
-                kwh(r.total_wh),
-                signed_kwh(increase_wh(r)),
-                why_short(r).to_string(),
-            ]);
+            // "MM-DD HH:MM": the year and seconds are in the detail pane.
+            cells.push(site_time(&r.at, tz).chars().skip(5).take(11).collect());
+            let mut cells: Vec<Cell> = cells.into_iter().map(Cell::from).collect();
+            cells.extend([kwh(r.basis_wh), kwh(r.total_wh), signed_kwh(increase_wh(r))].map(right));
+            cells.push(Cell::from(format!(" {}", why_short(r))));
             let mut st = Style::default().fg(Color::Yellow);
             if i == s.selected {
                 st = st.add_modifier(Modifier::REVERSED);
@@ -71,12 +72,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if wide {
         widths.push(Constraint::Min(12));
     }
+    // Room for a six-digit kWh register to three decimals ("110,402.700", "+100,000.100").
     widths.extend([
-        Constraint::Length(14),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(8),
+        Constraint::Length(11),
+        Constraint::Length(11),
+        Constraint::Length(11),
+        Constraint::Length(12),
+        Constraint::Length(9),
     ]);
     let zone = if tz.is_empty() { "UTC" } else { tz };
     let block = Block::default().borders(Borders::ALL).title(format!(
@@ -85,7 +87,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     ));
     if s.rows.is_empty() {
         f.render_widget(
-            Paragraph::new("none: every reading was charged automatically").block(block),
+            Paragraph::new("none pending: nothing waits for a decision").block(block),
             list,
         );
     } else {
@@ -133,4 +135,8 @@ fn signed_kwh(wh: i64) -> String {
     } else {
         kwh(wh)
     }
+}
+
+fn right<'a>(s: impl Into<String>) -> Cell<'a> {
+    Cell::from(Line::from(s.into()).right_aligned())
 }
