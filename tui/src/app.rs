@@ -10,7 +10,7 @@ use crate::api::{ApiErr, Transport};
 use crate::data::{self, Refreshed, SiteData};
 use crate::effect::{Done, Effect, Reply, Request};
 use crate::keys::{self, Action, Context};
-use crate::screens::{batch, login, meters, reports, sales, site, staff, suspect};
+use crate::screens::{batch, login, meters, office, reports, sales, site, staff, suspect};
 use crate::types::MeterView;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
@@ -27,6 +27,7 @@ pub enum Screen {
     Site,
     Staff,
     Suspect,
+    Office,
 }
 
 /// What a confirmation dialog will do, owned by the screen that asked.
@@ -91,6 +92,7 @@ pub struct App {
     pub site: site::SiteState,
     pub staff: staff::StaffState,
     pub suspect: suspect::SuspectState,
+    pub office: office::OfficeState,
     pub confirm: Option<Confirm>,
     pub help: bool,
     pub message: Option<(Level, String)>,
@@ -123,6 +125,7 @@ impl App {
             site: Default::default(),
             staff: Default::default(),
             suspect: Default::default(),
+            office: Default::default(),
             confirm: None,
             help: false,
             message: None,
@@ -147,6 +150,7 @@ impl App {
             Screen::Site => self.site.context(),
             Screen::Staff => self.staff.context(),
             Screen::Suspect => Context::Suspect,
+            Screen::Office => self.office.context(),
         }
     }
 
@@ -194,6 +198,7 @@ impl App {
                     | Context::Site
                     | Context::Staff
                     | Context::Suspect
+                    | Context::Office
             ) {
                 keys::lookup(Context::Global, key.code)
             } else {
@@ -228,6 +233,7 @@ impl App {
             Screen::Sales => self.sales.type_char(c),
             Screen::Site => self.site.type_char(c),
             Screen::Staff => self.staff.type_char(c),
+            Screen::Office => self.office.type_char(c),
             Screen::Dashboard | Screen::Reports | Screen::Batch | Screen::Suspect => {}
         }
     }
@@ -242,6 +248,7 @@ impl App {
             Screen::Sales => self.sales.typing(a, &self.data),
             Screen::Site => self.site.typing(a),
             Screen::Staff => self.staff.typing(a),
+            Screen::Office => self.office.typing(a),
             Screen::Dashboard | Screen::Reports | Screen::Batch | Screen::Suspect => Effect::None,
         }
     }
@@ -260,13 +267,21 @@ impl App {
             Action::GoSite => Effect::Switch(Screen::Site).and(site::load()),
             Action::GoStaff => Effect::Switch(Screen::Staff).and(staff::load()),
             Action::GoSuspect => Effect::Switch(Screen::Suspect).and(suspect::load()),
+            Action::GoOffice => Effect::Switch(Screen::Office).and(office::load()),
             Action::GoSales => {
                 self.sales.entered();
                 Effect::Switch(Screen::Sales)
             }
             Action::Refresh => {
                 let tenant = self.sales.tenant.as_ref().map(|t| t.tenant.clone());
-                Effect::Refresh.and(tenant.map_or(Effect::None, sales::load_tenant))
+                let office = if self.screen == Screen::Office {
+                    self.office.reload()
+                } else {
+                    Effect::None
+                };
+                Effect::Refresh
+                    .and(tenant.map_or(Effect::None, sales::load_tenant))
+                    .and(office)
             }
             Action::Logout => {
                 if self.session.token.is_some() {
@@ -294,6 +309,7 @@ impl App {
                 Screen::Site => self.site.on_action(a),
                 Screen::Staff => self.staff.on_action(a),
                 Screen::Suspect => self.suspect.on_action(a, &self.meters.rows, &self.data),
+                Screen::Office => self.office.on_action(a),
                 Screen::Login | Screen::ChangePassword | Screen::Dashboard => Effect::None,
             },
         };
@@ -370,6 +386,7 @@ impl App {
             Reply::Site(r) => self.site.on_reply(r, &mut self.data),
             Reply::Staff(r) => self.staff.on_reply(r),
             Reply::Suspect(r) => self.suspect.on_reply(r),
+            Reply::Office(r) => self.office.on_reply(r),
         };
         self.apply(e);
     }

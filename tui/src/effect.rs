@@ -90,4 +90,5 @@ pub enum Reply {
     Site(crate::screens::site::Reply),
     Staff(crate::screens::staff::Reply),
     Suspect(crate::screens::suspect::Reply),
+    Office(crate::screens::office::Reply),
 }

@@ -48,6 +48,7 @@ pub enum Action {
     GoSite,
     GoStaff,
     GoSuspect,
+    GoOffice,
     /// Charge the selected suspect reading.
     Accept,
     /// Never charge the selected suspect reading; the charged basis stays.
@@ -107,6 +108,7 @@ pub enum Context {
     Site,
     Staff,
     Suspect,
+    Office,
     Confirm,
 }
 
@@ -151,6 +153,12 @@ pub const GLOBAL: &[Binding] = &[
         "8",
         "suspect readings (not charged)",
         Action::GoSuspect,
+    ),
+    b(
+        &[Char('9'), F(11)],
+        "9",
+        "office: pending refunds, close settlements, account history",
+        Action::GoOffice,
     ),
     b(&[Char('R'), F(5)], "R/F5", "refresh now", Action::Refresh),
     b(&[Char('?'), F(1)], "?", "this help", Action::Help),
@@ -439,6 +447,23 @@ pub const SUSPECT: &[Binding] = &[
     ),
 ];
 
+pub const OFFICE: &[Binding] = &[
+    b(
+        &[Tab],
+        "Tab",
+        "refunds → settlements → history",
+        Action::NextPane,
+    ),
+    b(&[Down, Char('j')], "↓/j", "next row", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous row", Action::Up),
+    b(
+        &[Char('/'), Char('h')],
+        "/",
+        "account history of a tenant id",
+        Action::Lookup,
+    ),
+];
+
 pub const CONFIRM: &[Binding] = &[
     b(&[Char('y'), Enter], "y/Enter", "confirm", Action::Confirm),
     b(&[Char('n'), Esc], "n/Esc", "cancel", Action::Cancel),
@@ -456,6 +481,7 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::Site => SITE,
         Context::Staff => STAFF,
         Context::Suspect => SUSPECT,
+        Context::Office => OFFICE,
         Context::Confirm => CONFIRM,
     }
 }

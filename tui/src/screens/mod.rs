@@ -5,6 +5,7 @@ pub mod batch;
 pub mod dashboard;
 pub mod login;
 pub mod meters;
+pub mod office;
 pub mod reports;
 pub mod sales;
 pub mod site;
