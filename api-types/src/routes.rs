@@ -39,10 +39,16 @@ pub const UNIT_UNLOCK_PIN: &str = "/api/v1/units/{unit}/unlock-pin";
 pub const ACCOUNTS: &str = "/api/v1/accounts";
 pub const ACCOUNT_CLOSE: &str = "/api/v1/accounts/{tenant}/close";
 pub const ACCOUNT_METERS: &str = "/api/v1/accounts/{tenant}/meters";
+/// Every account the tenant id has had (closed ones too) with its operations.
+pub const ACCOUNT_HISTORY: &str = "/api/v1/accounts/{tenant}/history";
+/// What became of meter-mode meters' own credit at their accounts' closing.
+pub const CLOSE_SETTLEMENTS: &str = "/api/v1/close-settlements";
 
 // Money.
 pub const SALES: &str = "/api/v1/sales";
 pub const REFUNDS: &str = "/api/v1/refunds";
+/// Refunds waiting for their meter to confirm the withdrawal.
+pub const REFUNDS_PENDING: &str = "/api/v1/refunds/pending";
 pub const REVERSALS: &str = "/api/v1/reversals";
 pub const OPERATIONS: &str = "/api/v1/operations";
 pub const OPERATION: &str = "/api/v1/operations/{op}";
@@ -177,6 +183,9 @@ pub fn account_close(tenant: &str) -> String {
 }
 pub fn account_meters(tenant: &str) -> String {
     path(ACCOUNT_METERS, &[tenant])
+}
+pub fn account_history(tenant: &str) -> String {
+    path(ACCOUNT_HISTORY, &[tenant])
 }
 pub fn operation(op: u64) -> String {
     path(OPERATION, &[&op.to_string()])

@@ -25,6 +25,7 @@ pub mod locks;
 pub mod meters;
 pub mod metrics;
 pub mod money;
+pub mod office;
 pub mod openapi;
 pub mod operator_auth;
 pub mod public;
@@ -161,6 +162,9 @@ pub fn operator_routes() -> Router<AppState> {
         .route(r::SUSPECT_READINGS, get(suspect::list))
         .route(r::SUSPECT_READING_ACCEPT, post(suspect::accept))
         .route(r::SUSPECT_READING_REJECT, post(suspect::reject))
+        .route(r::CLOSE_SETTLEMENTS, get(office::close_settlements))
+        .route(r::REFUNDS_PENDING, get(office::pending_refunds))
+        .route(r::ACCOUNT_HISTORY, get(office::account_history))
 }
 
 /// The whole HTTP surface.

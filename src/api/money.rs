@@ -161,12 +161,17 @@ fn pending_refund(st: &AppState, op: u64) -> ApiResult<Option<String>> {
         .ledger
         .receipt_for_key(&crate::ledger::refund_settle_key(op))
         .map_err(ApiError::internal)?;
-    Ok(settled.is_none().then(|| {
-        format!(
-            "退费待完成：正在从电表 {meter} 扣回 {amount}，电表确认后再付款 / refund pending: \
-             withdrawing {amount} from meter {meter}; pay it out once the meter confirms"
-        )
-    }))
+    Ok(settled
+        .is_none()
+        .then(|| pending_refund_message(&meter, amount)))
+}
+
+/// What a refund waiting for its meter tells the tenant, in Chinese and English.
+pub(super) fn pending_refund_message(meter: &MeterId, amount: Fen) -> String {
+    format!(
+        "退费待完成：正在从电表 {meter} 扣回 {amount}，电表确认后再付款 / refund pending: \
+         withdrawing {amount} from meter {meter}; pay it out once the meter confirms"
+    )
 }
 
 /// Reversal (冲正) of one earlier sale or refund, at most once.

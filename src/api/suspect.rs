@@ -76,9 +76,11 @@ pub async fn list(
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
 
-/// Accept a suspect reading: the energy from the last charged reading to it is charged
-/// (once: accepting again answers the same) and it becomes the charged basis. Refused for a
-/// reading below the charged total and for one a later charged reading superseded. Audited.
+/// Accept a suspect reading: the energy from the last charged reading to it is charged and
+/// it becomes the charged basis. Refused (409) for a reading already decided, also one
+/// already accepted (a second click or a second console: it says who charged what, nothing
+/// is charged again), below the charged total, or superseded by a later charged reading.
+/// Audited.
 #[utoipa::path(post, path = routes::SUSPECT_READING_ACCEPT, tag = "operator", security(("bearer" = [])),
     params(("meter" = String, Path), ("at_ms" = i64, Path)),
     responses((status = 200, body = SuspectReadingView), (status = 404, body = super::ErrorBody),
@@ -100,6 +102,22 @@ pub async fn accept(
         let m = crate::site::repo::get_meter(&st2.store, &id)
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::not_found(format!("no meter {id}")))?;
+        // A repeat is refused so the operator sees it was decided, and by whom. Two accepts
+        // at the same instant can both pass this check: the later one then gets the decision
+        // back from `suspect::accept` (it charges once under the meter's lock).
+        if let Some(s) = suspect::get(&st2.store, &id, at_ms).map_err(ApiError::internal)?
+            && let Decision::Accepted { by, at, energy } = &s.decision
+        {
+            return Err(ApiError::conflict(
+                "already_decided",
+                format!(
+                    "the reading of meter {id} at {} was already accepted by {by} at {at}: {}.{:03} kWh charged then, nothing charged again",
+                    s.reading.at,
+                    energy.0 / 1000,
+                    energy.0.rem_euclid(1000)
+                ),
+            ));
+        }
         let charger =
             crate::field::charge::LedgerCharger::new(st2.store.clone(), st2.ledger.clone());
         suspect::accept(&st2.store, &charger, &actor, &m, at_ms).map_err(suspect_err)

@@ -111,6 +111,27 @@ pub fn close_settlement(
     }
 }
 
+/// Every meter's latest close settlement, newest first.
+pub fn close_settlements(store: &Store) -> Result<Vec<CloseSettlement>, StoreError> {
+    use redb::ReadableTable;
+    let txn = store.db().begin_read()?;
+    let t = match txn.open_table(CLOSE_SETTLEMENTS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        let (_, v) = row?;
+        out.push(crate::store::decode::<CloseSettlement>(
+            "control_close_settlements",
+            v.value(),
+        )?);
+    }
+    out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.meter.cmp(&b.meter)));
+    Ok(out)
+}
+
 /// The token a command writes: its kind, amount and purchase count.
 pub(super) fn token_of(c: &MeterCommand) -> Option<(TokenKind, Fen, u32)> {
     match *c {

@@ -267,6 +267,11 @@ impl Ledger {
     pub fn verify(&self) -> Result<VerifyReport, LedgerError> {
         read::verify(self.store())
     }
+
+    /// Refunds waiting for their meter to confirm the withdrawal, oldest first.
+    pub fn pending_refunds(&self) -> Result<Vec<Operation>, LedgerError> {
+        read::pending_refunds(self.store())
+    }
 }
 
 /// Reads without starting a writer (e.g. `voltvend ledger verify` on a copy).

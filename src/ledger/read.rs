@@ -349,3 +349,25 @@ pub fn verify(store: &Store) -> Result<VerifyReport, LedgerError> {
     report.problems = problems;
     Ok(report)
 }
+
+/// Refunds waiting for their withdrawal from a meter-mode meter (the pending-refunds index),
+/// oldest first.
+pub fn pending_refunds(store: &Store) -> Result<Vec<Operation>, LedgerError> {
+    let txn = begin(store)?;
+    let index = match txn.open_table(PENDING_REFUNDS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let ops = txn.open_table(OPS)?;
+    let mut out = Vec::new();
+    for row in index.iter()? {
+        let (k, _) = row?;
+        let (_, op) = k.value();
+        if let Some(v) = ops.get(op)? {
+            out.push(decode("ledger_ops", v.value())?);
+        }
+    }
+    out.sort_by_key(|o: &Operation| o.id);
+    Ok(out)
+}

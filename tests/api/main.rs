@@ -6,6 +6,7 @@ mod support;
 
 mod alarms;
 mod console;
+mod office_lists;
 mod operator;
 mod receipt_printer;
 mod refunds;

@@ -578,5 +578,37 @@ async fn a_meter_that_cannot_be_cleared_is_tripped_and_its_balance_recorded() {
         (0..=50).contains(&(recorded.0 - left.0)) && left > Fen(5_000),
         "recorded {recorded}, meter now {left}"
     );
+    // The office sees it in the close settlements: the meter, its tenant, the balance to
+    // settle and why it could not be cleared.
+    let addr = site.daemon.addr;
+    let list = crate::support::http::blocking(move || {
+        use crate::support::http::{demo_admin_token, http};
+        let admin = demo_admin_token(addr, "admin-pass-2");
+        let path = format!(
+            "{}?to_settle=true",
+            voltvend_api_types::routes::CLOSE_SETTLEMENTS
+        );
+        let r = http(addr, "GET", &path, Some(&admin), None);
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    })
+    .await;
+    let row = list
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["meter"] == pm.as_str()))
+        .unwrap_or_else(|| panic!("{pm} not listed: {list}"));
+    assert_eq!(row["cleared"], false, "{row}");
+    assert_eq!(row["tenant"], tenant, "{row}");
+    assert_eq!(row["balance_before_fen"], recorded.0, "{row}");
+    assert!(
+        row["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("no site credit key")),
+        "{row}"
+    );
+    assert!(
+        row["outbox"].as_u64().is_some() && row["at"].is_string(),
+        "{row}"
+    );
     site.stop().await;
 }

@@ -22,4 +22,5 @@ mod prepaid_lifecycle;
 mod rationing;
 mod read_scan;
 mod suspect_readings;
+mod suspect_routes;
 mod tenant_switch;

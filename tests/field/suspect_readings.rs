@@ -25,7 +25,7 @@ use crate::support::store::temp_db;
 
 const PRICE: &str = "1.00";
 
-async fn sim() -> Building {
+pub(super) async fn sim() -> Building {
     let mut b = BusConfig::quick(0, SimProtocol::Modbus, "pty", 9600);
     b.turnaround_ms = 5;
     for a in ["1", "2"] {
@@ -45,7 +45,7 @@ async fn sim() -> Building {
 /// One full read of every meter by the real binary. Meter time is four simulated minutes per
 /// step and the test's steps are seconds apart: scale 3600 lets a second of real time stand
 /// for an hour of meter time (20.7 kWh for a 13.8 kW meter), far below the spike.
-fn read_once(db: &std::path::Path) {
+pub(super) fn read_once(db: &std::path::Path) {
     let (ok, out, err) = tokio::task::block_in_place(|| {
         run(&[
             "collect",
@@ -61,7 +61,7 @@ fn read_once(db: &std::path::Path) {
     assert!(ok, "collect --once failed:\n{out}\n{err}");
 }
 
-fn balance(ledger: &Ledger, meter: &str) -> Fen {
+pub(super) fn balance(ledger: &Ledger, meter: &str) -> Fen {
     ledger
         .account(&format!("T-{meter}").as_str().into())
         .expect("account")
@@ -70,7 +70,7 @@ fn balance(ledger: &Ledger, meter: &str) -> Fen {
 }
 
 /// The fen charged for `wh` at the flat price, as the ledger posts it (sub-fen carried).
-fn fen(wh: i64) -> Fen {
+pub(super) fn fen(wh: i64) -> Fen {
     let (f, _) = Price::parse_yuan_per_kwh(PRICE)
         .expect("price")
         .cost(Wh(wh))

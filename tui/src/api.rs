@@ -309,6 +309,34 @@ impl<'a> Api<'a> {
         )
     }
 
+    // ---------- the office's lists ----------
+
+    /// Refunds waiting for their meter to confirm the withdrawal, oldest first.
+    pub fn pending_refunds(&mut self) -> Result<Vec<t::PendingRefundView>, ApiErr> {
+        self.get(routes::REFUNDS_PENDING)
+    }
+
+    /// Meter-mode meters' credit at their accounts' closing (`to_settle`: only the ones
+    /// that could not be cleared), newest first.
+    pub fn close_settlements(
+        &mut self,
+        to_settle: bool,
+    ) -> Result<Vec<t::CloseSettlementView>, ApiErr> {
+        let q = routes::query(&[("to_settle", to_settle.then_some("true"))]);
+        self.get(&format!("{}{q}", routes::CLOSE_SETTLEMENTS))
+    }
+
+    /// Every account the tenant id has had (closed ones too), at most `limit` operations each.
+    pub fn account_history(
+        &mut self,
+        tenant: &str,
+        limit: usize,
+    ) -> Result<t::AccountHistory, ApiErr> {
+        let limit = limit.to_string();
+        let q = routes::query(&[("limit", Some(&limit))]);
+        self.get(&format!("{}{q}", routes::account_history(tenant)))
+    }
+
     // ---------- batches ----------
 
     pub fn start_batch(&mut self, body: &t::BatchRequest) -> Result<t::BatchStarted, ApiErr> {

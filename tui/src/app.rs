@@ -10,7 +10,7 @@ use crate::api::{ApiErr, Transport};
 use crate::data::{self, Refreshed, SiteData};
 use crate::effect::{Done, Effect, Reply, Request};
 use crate::keys::{self, Action, Context};
-use crate::screens::{batch, login, meters, reports, sales, site, staff};
+use crate::screens::{batch, login, meters, office, reports, sales, site, staff, suspect};
 use crate::types::MeterView;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
@@ -26,6 +26,8 @@ pub enum Screen {
     Batch,
     Site,
     Staff,
+    Suspect,
+    Office,
 }
 
 /// What a confirmation dialog will do, owned by the screen that asked.
@@ -36,6 +38,7 @@ pub enum Pending {
     Batch(batch::Run),
     Site(site::Pending),
     Staff(staff::Pending),
+    Suspect(suspect::Pending),
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +91,8 @@ pub struct App {
     pub batch: batch::BatchState,
     pub site: site::SiteState,
     pub staff: staff::StaffState,
+    pub suspect: suspect::SuspectState,
+    pub office: office::OfficeState,
     pub confirm: Option<Confirm>,
     pub help: bool,
     pub message: Option<(Level, String)>,
@@ -119,6 +124,8 @@ impl App {
             batch: Default::default(),
             site: Default::default(),
             staff: Default::default(),
+            suspect: Default::default(),
+            office: Default::default(),
             confirm: None,
             help: false,
             message: None,
@@ -142,6 +149,8 @@ impl App {
             Screen::Batch => Context::Batch,
             Screen::Site => self.site.context(),
             Screen::Staff => self.staff.context(),
+            Screen::Suspect => Context::Suspect,
+            Screen::Office => self.office.context(),
         }
     }
 
@@ -188,6 +197,8 @@ impl App {
                     | Context::Batch
                     | Context::Site
                     | Context::Staff
+                    | Context::Suspect
+                    | Context::Office
             ) {
                 keys::lookup(Context::Global, key.code)
             } else {
@@ -222,7 +233,8 @@ impl App {
             Screen::Sales => self.sales.type_char(c),
             Screen::Site => self.site.type_char(c),
             Screen::Staff => self.staff.type_char(c),
-            Screen::Dashboard | Screen::Reports | Screen::Batch => {}
+            Screen::Office => self.office.type_char(c),
+            Screen::Dashboard | Screen::Reports | Screen::Batch | Screen::Suspect => {}
         }
     }
 
@@ -236,7 +248,8 @@ impl App {
             Screen::Sales => self.sales.typing(a, &self.data),
             Screen::Site => self.site.typing(a),
             Screen::Staff => self.staff.typing(a),
-            Screen::Dashboard | Screen::Reports | Screen::Batch => Effect::None,
+            Screen::Office => self.office.typing(a),
+            Screen::Dashboard | Screen::Reports | Screen::Batch | Screen::Suspect => Effect::None,
         }
     }
 
@@ -253,13 +266,22 @@ impl App {
             }
             Action::GoSite => Effect::Switch(Screen::Site).and(site::load()),
             Action::GoStaff => Effect::Switch(Screen::Staff).and(staff::load()),
+            Action::GoSuspect => Effect::Switch(Screen::Suspect).and(suspect::load()),
+            Action::GoOffice => Effect::Switch(Screen::Office).and(office::load()),
             Action::GoSales => {
                 self.sales.entered();
                 Effect::Switch(Screen::Sales)
             }
             Action::Refresh => {
                 let tenant = self.sales.tenant.as_ref().map(|t| t.tenant.clone());
-                Effect::Refresh.and(tenant.map_or(Effect::None, sales::load_tenant))
+                let office = if self.screen == Screen::Office {
+                    self.office.reload()
+                } else {
+                    Effect::None
+                };
+                Effect::Refresh
+                    .and(tenant.map_or(Effect::None, sales::load_tenant))
+                    .and(office)
             }
             Action::Logout => {
                 if self.session.token.is_some() {
@@ -286,6 +308,8 @@ impl App {
                 Screen::Batch => self.batch.on_action(a, &self.meters),
                 Screen::Site => self.site.on_action(a),
                 Screen::Staff => self.staff.on_action(a),
+                Screen::Suspect => self.suspect.on_action(a, &self.meters.rows, &self.data),
+                Screen::Office => self.office.on_action(a),
                 Screen::Login | Screen::ChangePassword | Screen::Dashboard => Effect::None,
             },
         };
@@ -302,6 +326,7 @@ impl App {
             Pending::Batch(r) => self.batch.confirmed(r),
             Pending::Site(p) => self.site.confirmed(p),
             Pending::Staff(p) => self.staff.confirmed(p),
+            Pending::Suspect(p) => self.suspect.confirmed(p),
         };
         self.apply(e);
     }
@@ -360,6 +385,8 @@ impl App {
             Reply::Batch(r) => self.batch.on_reply(r),
             Reply::Site(r) => self.site.on_reply(r, &mut self.data),
             Reply::Staff(r) => self.staff.on_reply(r),
+            Reply::Suspect(r) => self.suspect.on_reply(r),
+            Reply::Office(r) => self.office.on_reply(r),
         };
         self.apply(e);
     }
@@ -428,6 +455,9 @@ impl App {
             self.data.alarm1_fen = a1;
             self.data.alarm2_fen = a2;
         }
+        if let Some(tz) = r.timezone {
+            self.data.timezone = tz;
+        }
         if let Some(s) = r.status {
             self.data.status = Some(s);
         }
@@ -440,6 +470,9 @@ impl App {
         if let Some((rows, sales_today)) = r.meters {
             self.data.sales_today = sales_today;
             self.set_meters(rows);
+        }
+        if let Some(s) = r.suspects {
+            self.suspect.set_rows(s);
         }
         if let Some(e) = r.failed
             && e.status != 401

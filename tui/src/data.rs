@@ -2,7 +2,9 @@
 //! gateways and tenants, today's sales and the alarm levels the meter statuses use.
 
 use crate::api::{Api, ApiErr};
-use crate::types::{GatewayView, MeterView, OpDetail, Operation, SiteStatus, TenantRow};
+use crate::types::{
+    GatewayView, MeterView, OpDetail, Operation, SiteStatus, SuspectReadingView, TenantRow,
+};
 
 #[derive(Debug, Clone)]
 pub struct SiteData {
@@ -13,6 +15,8 @@ pub struct SiteData {
     pub sales_today: (usize, i64),
     pub alarm1_fen: i64,
     pub alarm2_fen: i64,
+    /// The site's IANA time zone (from the settings; empty until loaded: times show UTC).
+    pub timezone: String,
 }
 
 impl Default for SiteData {
@@ -24,6 +28,7 @@ impl Default for SiteData {
             sales_today: (0, 0),
             alarm1_fen: 10_000,
             alarm2_fen: 3_000,
+            timezone: String::new(),
         }
     }
 }
@@ -33,11 +38,14 @@ impl Default for SiteData {
 #[derive(Debug, Default)]
 pub struct Refreshed {
     pub alarms: Option<(i64, i64)>,
+    pub timezone: Option<String>,
     pub status: Option<SiteStatus>,
     pub gateways: Option<Vec<GatewayView>>,
     pub tenants: Option<Vec<TenantRow>>,
     /// The meters and today's sales, applied together.
     pub meters: Option<(Vec<MeterView>, (usize, i64))>,
+    /// Pending suspect readings (the dashboard counts them as alarms).
+    pub suspects: Option<Vec<SuspectReadingView>>,
     pub failed: Option<ApiErr>,
 }
 
@@ -47,12 +55,14 @@ pub fn fetch(api: &mut Api<'_>, today: &str) -> Refreshed {
     let res = (|| -> Result<(), ApiErr> {
         let s = api.settings()?;
         r.alarms = Some((s.alarm1, s.alarm2));
+        r.timezone = Some(s.timezone);
         r.status = Some(api.status()?);
         r.gateways = Some(api.gateways()?);
         r.tenants = Some(api.tenants()?);
         let rows = api.meters()?;
         let ops = api.operations(None, 500)?;
         r.meters = Some((rows, sales_on(&ops, today)));
+        r.suspects = Some(api.suspect_readings()?);
         Ok(())
     })();
     r.failed = res.err();

@@ -89,4 +89,6 @@ pub enum Reply {
     Batch(crate::screens::batch::Reply),
     Site(crate::screens::site::Reply),
     Staff(crate::screens::staff::Reply),
+    Suspect(crate::screens::suspect::Reply),
+    Office(crate::screens::office::Reply),
 }

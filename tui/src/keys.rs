@@ -47,6 +47,14 @@ pub enum Action {
     GoBatch,
     GoSite,
     GoStaff,
+    GoSuspect,
+    GoOffice,
+    /// Charge the selected suspect reading.
+    Accept,
+    /// Never charge the selected suspect reading; the charged basis stays.
+    Reject,
+    /// Never charge it, and measure from it on (meter replaced or reset).
+    Rebaseline,
     /// Mark / unmark the selected meter for a batch.
     Mark,
     ClearMarks,
@@ -99,6 +107,8 @@ pub enum Context {
     Batch,
     Site,
     Staff,
+    Suspect,
+    Office,
     Confirm,
 }
 
@@ -137,6 +147,18 @@ pub const GLOBAL: &[Binding] = &[
         "7",
         "staff & audit log",
         Action::GoStaff,
+    ),
+    b(
+        &[Char('8'), F(10)],
+        "8",
+        "suspect readings (not charged)",
+        Action::GoSuspect,
+    ),
+    b(
+        &[Char('9'), F(11)],
+        "9",
+        "office: pending refunds, close settlements, account history",
+        Action::GoOffice,
     ),
     b(&[Char('R'), F(5)], "R/F5", "refresh now", Action::Refresh),
     b(&[Char('?'), F(1)], "?", "this help", Action::Help),
@@ -412,6 +434,36 @@ pub const STAFF: &[Binding] = &[
     ),
 ];
 
+pub const SUSPECT: &[Binding] = &[
+    b(&[Down, Char('j')], "↓/j", "next reading", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous reading", Action::Up),
+    b(&[Char('a')], "a", "accept: charge it", Action::Accept),
+    b(&[Char('r')], "r", "reject: never charge it", Action::Reject),
+    b(
+        &[Char('b')],
+        "b",
+        "reject and re-baseline (meter replaced/reset)",
+        Action::Rebaseline,
+    ),
+];
+
+pub const OFFICE: &[Binding] = &[
+    b(
+        &[Tab],
+        "Tab",
+        "refunds → settlements → history",
+        Action::NextPane,
+    ),
+    b(&[Down, Char('j')], "↓/j", "next row", Action::Down),
+    b(&[Up, Char('k')], "↑/k", "previous row", Action::Up),
+    b(
+        &[Char('/'), Char('h')],
+        "/",
+        "account history of a tenant id",
+        Action::Lookup,
+    ),
+];
+
 pub const CONFIRM: &[Binding] = &[
     b(&[Char('y'), Enter], "y/Enter", "confirm", Action::Confirm),
     b(&[Char('n'), Esc], "n/Esc", "cancel", Action::Cancel),
@@ -428,6 +480,8 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::Batch => BATCH,
         Context::Site => SITE,
         Context::Staff => STAFF,
+        Context::Suspect => SUSPECT,
+        Context::Office => OFFICE,
         Context::Confirm => CONFIRM,
     }
 }

@@ -27,6 +27,8 @@ pub fn draw(f: &mut Frame, app: &App) {
         Screen::Batch => screens::batch::draw(f, body, app),
         Screen::Site => screens::site::draw(f, body, app),
         Screen::Staff => screens::staff::draw(f, body, app),
+        Screen::Suspect => screens::suspect::draw(f, body, app),
+        Screen::Office => screens::office::draw(f, body, app),
     }
     bottom_bar(f, bottom, app);
     if let Some(c) = &app.confirm {
@@ -63,21 +65,24 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
         Span::raw(format!(" {site} ")),
     ];
     if logged_in {
-        // Short names on a narrow terminal, so all seven tabs fit in 80 columns.
-        let wide = area.width >= 120;
-        for (i, (s, name, short)) in [
-            (Screen::Dashboard, "Dashboard", "Dash"),
-            (Screen::Meters, "Meters", "Meters"),
-            (Screen::Sales, "Sales", "Sales"),
-            (Screen::Reports, "Reports", "Rep"),
-            (Screen::Batch, "Batch", "Batch"),
-            (Screen::Site, "Site", "Site"),
-            (Screen::Staff, "Staff", "Staff"),
+        // Nine tabs with their names need 150 columns; narrower, a tab shows its number
+        // and only the shown screen its name (the help and the dashboard's key line say
+        // which number is which).
+        let wide = area.width >= 150;
+        for (i, (s, name)) in [
+            (Screen::Dashboard, "Dashboard"),
+            (Screen::Meters, "Meters"),
+            (Screen::Sales, "Sales"),
+            (Screen::Reports, "Reports"),
+            (Screen::Batch, "Batch"),
+            (Screen::Site, "Site"),
+            (Screen::Staff, "Staff"),
+            (Screen::Suspect, "Suspect"),
+            (Screen::Office, "Office"),
         ]
         .iter()
         .enumerate()
         {
-            let name = if wide { name } else { short };
             let st = if app.screen == *s {
                 Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
             } else {
@@ -86,11 +91,16 @@ fn top_bar(f: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::styled(
                 if wide {
                     format!(" {} {name} ", i + 1)
+                } else if app.screen == *s {
+                    format!("{} {name}", i + 1)
                 } else {
-                    format!("{}{name} ", i + 1)
+                    format!("{}", i + 1)
                 },
                 st,
             ));
+            if !wide {
+                spans.push(Span::raw(" "));
+            }
         }
     }
     if let Some((n, r)) = &app.session.operator {
@@ -194,6 +204,8 @@ fn help(f: &mut Frame, area: Rect, app: &App) {
             | Context::Batch
             | Context::Site
             | Context::Staff
+            | Context::Suspect
+            | Context::Office
             | Context::Reports
     ) {
         tables.push((Context::Global, keys::GLOBAL));

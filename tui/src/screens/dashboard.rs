@@ -1,6 +1,7 @@
 //! Dashboard: meters by status, live alarms, gateways, today's sales.
 
 use crate::app::App;
+use crate::screens::suspect;
 use crate::types::SiteStatus;
 use crate::widgets::{Status, legend, money};
 use ratatui::Frame;
@@ -86,6 +87,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             format!("Meters offline        {:>4}", st.meters_offline),
             warn(st.meters_offline),
         )),
+        Line::from(Span::styled(
+            format!("Suspect readings (8)  {:>4}", app.suspect.rows.len()),
+            warn(app.suspect.rows.len()),
+        )),
     ];
     f.render_widget(
         Paragraph::new(m).block(
@@ -112,10 +117,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     al.dedup_by(|a, b| {
         a.status() == b.status() && a.status() != Status::Offline && a.tenant == b.tenant
     });
-    let rows: Vec<Row> = al
-        .iter()
-        .take(alarms.height.saturating_sub(2) as usize)
-        .map(|m| {
+    // Suspect readings first: each waits for staff (screen 8) and charges nothing meanwhile.
+    let suspect_rows = app.suspect.rows.iter().map(|r| {
+        let m = suspect::meter_row(&app.meters.rows, &r.meter);
+        Row::new(vec![
+            "suspect".to_string(),
+            // A meter without a unit is named by its id.
+            m.and_then(|m| m.unit.clone())
+                .unwrap_or_else(|| r.meter.clone()),
+            m.map(|m| m.tenant_name.clone()).unwrap_or_default(),
+            suspect::why_short(r).to_string(),
+        ])
+        .style(Style::default().fg(Color::Yellow))
+    });
+    let rows: Vec<Row> = suspect_rows
+        .chain(al.iter().map(|m| {
             Row::new(vec![
                 m.status().label().to_string(),
                 m.unit.clone().unwrap_or_default(),
@@ -123,8 +139,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 m.balance_fen.map(money).unwrap_or_default(),
             ])
             .style(m.status().style(app.colors256))
-        })
+        }))
+        .take(alarms.height.saturating_sub(2) as usize)
         .collect();
+    let alarm_count = al.len() + app.suspect.rows.len();
     let t = Table::new(
         rows,
         [
@@ -137,7 +155,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     .block(
         Block::default()
             .borders(Borders::ALL)
-            .title(format!(" Live alarms ({}) ", al.len())),
+            .title(format!(" Live alarms ({alarm_count}) ")),
     );
     f.render_widget(t, alarms);
 

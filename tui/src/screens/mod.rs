@@ -5,10 +5,12 @@ pub mod batch;
 pub mod dashboard;
 pub mod login;
 pub mod meters;
+pub mod office;
 pub mod reports;
 pub mod sales;
 pub mod site;
 pub mod staff;
+pub mod suspect;
 
 /// Longest text a form field takes.
 const FIELD_MAX: usize = 64;

@@ -20,6 +20,30 @@ pub fn money(fen: i64) -> String {
     format!("{}{grouped}.{cents:02}", if neg { "-" } else { "" })
 }
 
+/// Wh → "1,318.920" kWh (exact: three decimals, integer arithmetic).
+pub fn kwh(wh: i64) -> String {
+    let neg = wh < 0;
+    let a = wh.unsigned_abs();
+    let whole = money(i64::try_from(a / 1000).unwrap_or(i64::MAX) * 100);
+    let whole = whole.trim_end_matches(".00");
+    format!("{}{whole}.{:03}", if neg { "-" } else { "" }, a % 1000)
+}
+
+/// An RFC 3339 UTC time as "YYYY-MM-DD HH:MM:SS" in the site's IANA time zone `tz`; with an
+/// unknown zone (settings not loaded yet) the UTC time marked "UTC", never a guess.
+pub fn site_time(at: &str, tz: &str) -> String {
+    let Ok(ts) = at.parse::<jiff::Timestamp>() else {
+        return at.to_string();
+    };
+    match jiff::tz::TimeZone::get(tz) {
+        Ok(z) => ts
+            .to_zoned_datetime(z)
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => format!("{} UTC", ts.strftime("%Y-%m-%d %H:%M:%S")),
+    }
+}
+
 /// "50", "50.5", "50.00", "1,000.00" → fen. None for anything else (negative, 3 decimals,
 /// letters, overflow).
 pub fn parse_money(s: &str) -> Option<i64> {
@@ -139,6 +163,24 @@ mod tests {
         assert_eq!(money(18650), "186.50");
         assert_eq!(money(123456789), "1,234,567.89");
         assert_eq!(money(-305), "-3.05");
+    }
+
+    #[test]
+    fn kwh_is_exact_with_grouping_and_sign() {
+        assert_eq!(kwh(0), "0.000");
+        assert_eq!(kwh(66_740), "66.740");
+        assert_eq!(kwh(1_318_920), "1,318.920");
+        assert_eq!(kwh(-1_318_920), "-1,318.920");
+        assert_eq!(kwh(5), "0.005");
+    }
+
+    #[test]
+    fn site_time_is_in_the_site_zone_or_marked_utc() {
+        let at = "2026-11-25T01:30:05Z";
+        assert_eq!(site_time(at, "Asia/Shanghai"), "2026-11-25 09:30:05");
+        assert_eq!(site_time(at, "Europe/London"), "2026-11-25 01:30:05");
+        assert_eq!(site_time(at, ""), "2026-11-25 01:30:05 UTC");
+        assert_eq!(site_time("garbage", "Asia/Shanghai"), "garbage");
     }
 
     #[test]

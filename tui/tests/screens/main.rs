@@ -7,5 +7,7 @@ mod support;
 
 mod console_screens;
 mod flows;
+mod office_screen;
 mod reports_screen;
 mod snapshots;
+mod suspect_screen;
