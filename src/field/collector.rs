@@ -143,13 +143,15 @@ pub struct CycleReport {
     pub wire_floor: Duration,
 }
 
-/// A cycle's time over its floor (0 when nothing was exchanged).
-fn ratio(elapsed: Duration, floor: Duration) -> f64 {
-    if floor.is_zero() {
-        0.0
-    } else {
-        elapsed.as_secs_f64() / floor.as_secs_f64()
-    }
+/// A cycle's time over its floor, as text with three decimals ("0.000" when nothing was
+/// exchanged). Integer arithmetic in thousandths: this module is on the money path.
+fn ratio(elapsed: Duration, floor: Duration) -> String {
+    let permille = elapsed
+        .as_micros()
+        .saturating_mul(1000)
+        .checked_div(floor.as_micros())
+        .unwrap_or(0);
+    format!("{}.{:03}", permille / 1000, permille % 1000)
 }
 
 /// The running collector.
@@ -623,7 +625,7 @@ impl BusTask {
             requests = stats.requests,
             cycle_ms = elapsed.as_millis() as u64,
             floor_ms = stats.wire_floor.as_millis() as u64,
-            ratio = format_args!("{:.3}", ratio(elapsed, stats.wire_floor)),
+            ratio = %ratio(elapsed, stats.wire_floor),
             link_error = link_error.as_deref().unwrap_or(""),
             "bus cycle"
         );
