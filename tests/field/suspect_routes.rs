@@ -130,34 +130,25 @@ async fn staff_decide_suspect_readings_over_http_charged_once_and_audited() {
             spike["total_wh"].as_i64().expect("wh") - spike["basis_wh"].as_i64().expect("wh");
         let accept_spike = routes::suspect_reading_accept("M2", spike_at);
 
+        // Every decision is a POST with a JSON body as one staff member.
+        let post = |path: &str, token: &str, body: serde_json::Value| {
+            http(addr, "POST", path, Some(token), Some(&body))
+        };
+
         // A cashier may not decide: refused, nothing charged, still pending.
-        let r = http(
-            addr,
-            "POST",
-            &accept_spike,
-            Some(&cashier),
-            Some(&json!({})),
-        );
+        let r = post(&accept_spike, &cashier, json!({}));
         assert_eq!(r.status, 403, "{}", r.text());
-        let r = http(
-            addr,
-            "POST",
+        let r = post(
             &routes::suspect_reading_reject("M1", zero_at),
-            Some(&cashier),
-            Some(&json!({"rebaseline": false})),
+            &cashier,
+            json!({"rebaseline": false}),
         );
         assert_eq!(r.status, 403, "{}", r.text());
         assert_eq!(balance(&ledger, "M2"), Fen(0));
         assert_eq!(pending(addr, &cashier).len(), 2);
 
         // The installer accepts the spike: exactly its interval is charged.
-        let r = http(
-            addr,
-            "POST",
-            &accept_spike,
-            Some(&installer),
-            Some(&json!({})),
-        );
+        let r = post(&accept_spike, &installer, json!({}));
         assert_eq!(r.status, 200, "{}", r.text());
         let v = r.json();
         assert_eq!(v["state"], "accepted", "{v}");
@@ -170,13 +161,7 @@ async fn staff_decide_suspect_readings_over_http_charged_once_and_audited() {
         assert_eq!(balance(&ledger, "M2"), fen(spike_wh));
 
         // A second accept is refused, says who charged what, and charges nothing more.
-        let r = http(
-            addr,
-            "POST",
-            &accept_spike,
-            Some(&installer),
-            Some(&json!({})),
-        );
+        let r = post(&accept_spike, &installer, json!({}));
         assert_eq!(r.status, 409, "{}", r.text());
         let e = r.json();
         assert_eq!(e["code"], "already_decided", "{e}");
@@ -190,21 +175,17 @@ async fn staff_decide_suspect_readings_over_http_charged_once_and_audited() {
         assert_eq!(balance(&ledger, "M2"), fen(spike_wh), "charged once");
 
         // The zero is a decrease: it cannot be accepted, only rejected; rejecting charges nothing.
-        let r = http(
-            addr,
-            "POST",
+        let r = post(
             &routes::suspect_reading_accept("M1", zero_at),
-            Some(&installer),
-            Some(&json!({})),
+            &installer,
+            json!({}),
         );
         assert_eq!(r.status, 409, "{}", r.text());
         assert_eq!(r.json()["code"], "decrease", "{}", r.text());
-        let r = http(
-            addr,
-            "POST",
+        let r = post(
             &routes::suspect_reading_reject("M1", zero_at),
-            Some(&installer),
-            Some(&json!({"rebaseline": false})),
+            &installer,
+            json!({"rebaseline": false}),
         );
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(
@@ -213,22 +194,18 @@ async fn staff_decide_suspect_readings_over_http_charged_once_and_audited() {
         );
         assert_eq!(balance(&ledger, "M1"), Fen(0), "a reject charges nothing");
         // A rejected reading cannot be accepted afterwards.
-        let r = http(
-            addr,
-            "POST",
+        let r = post(
             &routes::suspect_reading_accept("M1", zero_at),
-            Some(&installer),
-            Some(&json!({})),
+            &installer,
+            json!({}),
         );
         assert_eq!(r.status, 409, "{}", r.text());
         assert_eq!(balance(&ledger, "M1"), Fen(0));
         // An unknown reading: not found, nothing changed.
-        let r = http(
-            addr,
-            "POST",
+        let r = post(
             &routes::suspect_reading_accept("M1", 1),
-            Some(&installer),
-            Some(&json!({})),
+            &installer,
+            json!({}),
         );
         assert_eq!(r.status, 404, "{}", r.text());
 
