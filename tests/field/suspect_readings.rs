@@ -45,6 +45,27 @@ pub(super) async fn sim() -> Building {
 /// One full read of every meter by the real binary. Meter time is four simulated minutes per
 /// step and the test's steps are seconds apart: scale 3600 lets a second of real time stand
 /// for an hour of meter time (20.7 kWh for a 13.8 kW meter), far below the spike.
+/// The site both suspect tests read: Acrel meters M1 and M2 (addresses 1 and 2) on the
+/// simulator's first bus behind gateway GW1, at 1.00 CNY/kWh.
+pub(super) fn two_meter_site(b: &Building, db: &std::path::Path) {
+    let meters: Vec<SiteMeter> = [("M1", "1"), ("M2", "2")]
+        .iter()
+        .map(|(id, a)| SiteMeter {
+            id,
+            gateway: "GW1",
+            address: a,
+            protocol: Protocol::Modbus,
+            profile: "acrel-ddsy1352-nk",
+        })
+        .collect();
+    build_site(
+        db,
+        &[("GW1", &b.bus(0).expect("bus").link())],
+        &meters,
+        PRICE,
+    );
+}
+
 pub(super) fn read_once(db: &std::path::Path) {
     let (ok, out, err) = tokio::task::block_in_place(|| {
         run(&[
@@ -102,22 +123,7 @@ fn active_suspect_alarms(store: &Store) -> Vec<String> {
 async fn a_zero_answered_once_and_a_spike_are_suspect_and_money_stays_exact() {
     let b = sim().await;
     let (_dir, db) = temp_db();
-    let meters: Vec<SiteMeter> = [("M1", "1"), ("M2", "2")]
-        .iter()
-        .map(|(id, a)| SiteMeter {
-            id,
-            gateway: "GW1",
-            address: a,
-            protocol: Protocol::Modbus,
-            profile: "acrel-ddsy1352-nk",
-        })
-        .collect();
-    build_site(
-        &db,
-        &[("GW1", &b.bus(0).expect("bus").link())],
-        &meters,
-        PRICE,
-    );
+    two_meter_site(&b, &db);
     let clock = b.clock().clone();
     let step = jiff::SignedDuration::from_mins(4);
     let (m1, m2) = (b.meter(0, "1").expect("m1"), b.meter(0, "2").expect("m2"));

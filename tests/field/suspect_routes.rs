@@ -16,8 +16,8 @@ use voltvend::store::Store;
 use voltvend::units::{Fen, Wh};
 use voltvend_api_types::routes;
 
-use super::suspect_readings::{balance, fen, read_once, sim};
-use crate::support::field::{SiteMeter, build_site, daemon_config};
+use super::suspect_readings::{balance, fen, read_once, sim, two_meter_site};
+use crate::support::field::daemon_config;
 use crate::support::http::{blocking, http};
 use crate::support::store::temp_db;
 
@@ -60,22 +60,7 @@ fn pending(addr: SocketAddr, token: &str) -> Vec<Value> {
 async fn staff_decide_suspect_readings_over_http_charged_once_and_audited() {
     let b = sim().await;
     let (_dir, db) = temp_db();
-    let meters: Vec<SiteMeter> = [("M1", "1"), ("M2", "2")]
-        .iter()
-        .map(|(id, a)| SiteMeter {
-            id,
-            gateway: "GW1",
-            address: a,
-            protocol: voltvend::site::model::Protocol::Modbus,
-            profile: "acrel-ddsy1352-nk",
-        })
-        .collect();
-    build_site(
-        &db,
-        &[("GW1", &b.bus(0).expect("bus").link())],
-        &meters,
-        "1.00",
-    );
+    two_meter_site(&b, &db);
     let (m1, m2) = (b.meter(0, "1").expect("m1"), b.meter(0, "2").expect("m2"));
     read_once(&db);
     b.clock().advance(jiff::SignedDuration::from_mins(4));
